@@ -1,0 +1,189 @@
+"""The one config loader: YAML -> validated, nested dataclasses.
+
+Each stage declares its config as dataclasses (fields with defaults are
+optional, fields without are required) and calls :func:`load_config`. Every
+error names the file and the dotted key:
+
+    error: configs/training/mrl.yaml: unknown key 'train.epoch' (known: batch_size, epochs, ...)
+
+Fields declared with :func:`path_field` are resolved relative to the directory
+of the config file, so a config works from whichever folder the user runs it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+
+import yaml
+
+from .errors import ConfigError
+
+T = TypeVar("T")
+
+_PATH_META = "combmotif_path"
+
+
+def path_field(default: Any = dataclasses.MISSING, **kw: Any) -> Any:
+    """A dataclass field holding a file path, resolved against the config's folder."""
+    meta = {_PATH_META: True}
+    if default is dataclasses.MISSING:
+        return dataclasses.field(metadata=meta, **kw)
+    return dataclasses.field(default=default, metadata=meta, **kw)
+
+
+def parse_range(spec: str | int | list, n: int | None = None) -> list[int]:
+    """Parse a neuron selection: ``"0-64"`` (half-open, as the seed configs), ``"1,3,5"``,
+    ``"all"``, an int or a list of ints."""
+    if isinstance(spec, int):
+        return [spec]
+    if isinstance(spec, list):
+        return [int(v) for v in spec]
+    spec = str(spec).strip()
+    if spec == "all":
+        if n is None:
+            raise ConfigError("'all' needs the number of neurons")
+        return list(range(n))
+    out: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if "-" in part:
+            lo, hi = part.split("-", 1)
+            out.extend(range(int(lo), int(hi)))
+        elif part:
+            out.append(int(part))
+    if n is not None:
+        bad = [i for i in out if i < 0 or i >= n]
+        if bad:
+            raise ConfigError(f"neuron index {bad[0]} out of range (layer has {n})")
+    return out
+
+
+def load_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping of keys")
+    return data
+
+
+def load_config(path: str | Path, cls: type[T], overrides: dict | None = None) -> T:
+    """Read ``path`` into an instance of dataclass ``cls``.
+
+    ``overrides`` (a nested dict) is merged over the file, for command-line flags.
+    """
+    path = Path(path)
+    data = load_yaml(path)
+    if overrides:
+        data = _merge(data, overrides)
+    return from_dict(data, cls, source=str(path), base_dir=path.resolve().parent)
+
+
+def from_dict(data: dict, cls: type[T], source: str = "<dict>", base_dir: Path | None = None,
+              prefix: str = "") -> T:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: '{prefix.rstrip('.') or '<top>'}' must be a mapping")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [k for k in data if k not in fields]
+    if unknown:
+        raise ConfigError(f"{source}: unknown key '{prefix}{unknown[0]}' "
+                          f"(known: {', '.join(sorted(fields))})")
+    kwargs = {}
+    for name, f in fields.items():
+        key = prefix + name
+        if name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{source}: missing required key '{key}'")
+            continue
+        value = _coerce(data[name], hints[name], source, key, base_dir)
+        if f.metadata.get(_PATH_META) and value is not None and base_dir is not None:
+            value = str((base_dir / value).resolve()) if not Path(value).is_absolute() else value
+        kwargs[name] = value
+    try:
+        obj = cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    check = getattr(obj, "validate", None)
+    if callable(check):
+        try:
+            check()
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    return obj
+
+
+def to_dict(obj: Any) -> Any:
+    """Dataclass -> plain dict (for writing the config used next to outputs)."""
+    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+
+
+def _coerce(value: Any, tp: Any, source: str, key: str, base_dir: Path | None) -> Any:
+    origin = get_origin(tp)
+    if tp is Any:
+        return value
+    if dataclasses.is_dataclass(tp):
+        return from_dict(value if value is not None else {}, tp, source, base_dir, key + ".")
+    if origin in (Union, types.UnionType):
+        args = get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, source, key, base_dir)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0] if errors else f"{source}: '{key}' has a bad value {value!r}")
+    if origin is Literal:
+        choices = get_args(tp)
+        if value not in choices:
+            raise ConfigError(f"{source}: '{key}' must be one of {', '.join(map(str, choices))}; "
+                              f"got {value!r}")
+        return value
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{source}: '{key}' must be a list; got {value!r}")
+        (item_tp, *_) = get_args(tp) or (Any,)
+        return [_coerce(v, item_tp, source, f"{key}[{i}]", base_dir) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: '{key}' must be a mapping; got {value!r}")
+        _, val_tp = get_args(tp) or (Any, Any)
+        return {k: _coerce(v, val_tp, source, f"{key}.{k}", base_dir) for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: '{key}' must be true or false; got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{source}: '{key}' must be an integer; got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{source}: '{key}' must be a number; got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{source}: '{key}' must be a string; got {value!r}")
+        return str(value)
+    return value
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out

@@ -1,0 +1,115 @@
+"""Saluki-style CNN+GRU (Agarwal & Kelley 2022), used for both MRL and half-life.
+
+The convolutional trunk is one flat ``nn.Sequential`` called ``body`` whose
+children are named ``conv1``, ``ln1``, ``relu1``, ``conv2``, ``drop2``,
+``pool2``, ... so that :mod:`combmotif.models.anatomy` can find conv layers,
+receptive fields and max-pool inputs by walking it, exactly as it walks an
+imported Keras model.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Literal
+
+import torch
+from torch import nn
+
+from ..errors import InputError
+
+
+class ChannelLayerNorm(nn.Module):
+    """LayerNorm over the channel axis of a (N, C, L) tensor, per position.
+
+    Position-wise, so it does not widen the receptive field (Keras'
+    ``LayerNormalization`` on (N, L, C) computes the same).
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-3):
+        super().__init__()
+        self.norm = nn.LayerNorm(channels, eps=eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.transpose(1, 2)).transpose(1, 2)
+
+
+class SalukiModel(nn.Module):
+    """CNN+GRU regressor over one-hot sequence tracks.
+
+    Parameters
+    ----------
+    in_channels : int
+        Input tracks: 4 (A, C, G, T) for MRL, 6 (plus codon-start and splice) for half-life.
+    seq_len : int
+        Input length the model was trained on; inputs of another length are refused.
+    num_layers : int
+        Number of LayerNorm -> ReLU -> Conv -> Dropout -> MaxPool blocks after conv1,
+        so the model has conv layers conv1 .. conv{num_layers + 1}.
+    padding : {'same', 'valid'}
+        Convolution padding (MRL: 'same'; half-life: 'valid').
+    go_backwards : bool
+        The GRU reads 3' -> 5' as Saluki's ``go_backwards=True``.
+    """
+
+    def __init__(self, in_channels: int = 4, seq_len: int = 50, num_layers: int = 3,
+                 filters: int = 64, kernel_size: int = 5, padding: Literal["same", "valid"] = "same",
+                 dropout: float = 0.3, gru_units: int = 64, dense_units: int = 64,
+                 num_targets: int = 1, go_backwards: bool = True):
+        super().__init__()
+        self.arch = dict(in_channels=in_channels, seq_len=seq_len, num_layers=num_layers,
+                         filters=filters, kernel_size=kernel_size, padding=padding, dropout=dropout,
+                         gru_units=gru_units, dense_units=dense_units, num_targets=num_targets,
+                         go_backwards=go_backwards)
+        pad = kernel_size // 2 if padding == "same" else 0
+        layers: list[tuple[str, nn.Module]] = [
+            ("conv1", nn.Conv1d(in_channels, filters, kernel_size, padding=pad, bias=False))]
+        for i in range(1, num_layers + 1):
+            layers += [
+                (f"ln{i}", ChannelLayerNorm(filters)),
+                (f"relu{i}", nn.ReLU()),
+                (f"conv{i + 1}", nn.Conv1d(filters, filters, kernel_size, padding=pad)),
+                (f"drop{i + 1}", nn.Dropout(dropout)),
+                (f"pool{i + 1}", nn.MaxPool1d(2)),
+            ]
+        layers += [("ln_out", ChannelLayerNorm(filters)), ("relu_out", nn.ReLU())]
+        self.body = nn.Sequential(OrderedDict(layers))
+        self.gru = nn.GRU(filters, gru_units, batch_first=True)
+        self.head = nn.Sequential(OrderedDict([
+            ("bn1", nn.BatchNorm1d(gru_units)), ("relu1", nn.ReLU()),
+            ("dense1", nn.Linear(gru_units, dense_units)), ("drop1", nn.Dropout(dropout)),
+            ("bn2", nn.BatchNorm1d(dense_units)), ("relu2", nn.ReLU()),
+            ("dense2", nn.Linear(dense_units, num_targets)),
+        ]))
+        with torch.no_grad():
+            length = torch.zeros(1, in_channels, seq_len)
+            trunk = self.body.eval()(length).shape[-1]
+        if trunk < 1:
+            raise InputError(f"seq_len {seq_len} is too short for {num_layers} valid-padded blocks")
+        self.body.train()
+
+    @property
+    def num_targets(self) -> int:
+        return self.arch["num_targets"]
+
+    def check_input(self, x: torch.Tensor) -> None:
+        want = (self.arch["in_channels"], self.arch["seq_len"])
+        if x.ndim != 3 or tuple(x.shape[1:]) != want:
+            raise InputError(f"model expects input of shape (N, {want[0]}, {want[1]}); "
+                             f"got {tuple(x.shape)}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
+        h = self.body(x).transpose(1, 2)  # (N, L', C)
+        if self.arch["go_backwards"]:
+            h = h.flip(1)
+        _, last = self.gru(h)
+        out = self.head(last[-1])
+        return out.squeeze(-1) if self.num_targets == 1 else out
+
+
+def build_model(arch: dict) -> SalukiModel:
+    """Rebuild a model from the ``arch`` dict stored in a checkpoint."""
+    try:
+        return SalukiModel(**arch)
+    except TypeError as exc:
+        raise InputError(f"checkpoint architecture not understood: {exc}") from None

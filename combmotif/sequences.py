@@ -1,0 +1,186 @@
+"""Alphabets, one-hot encoding, decoding, validation, shuffles and IUPAC codes.
+
+Sequences are handled as DNA letters ``ACGT`` internally (U is read as T), the
+convention of the MRL data and of every motif database we read. One-hot arrays
+are ``(N, 4, L)`` float32, channels-first as torch's Conv1d expects; ``N`` (any
+unknown base) is an all-zero column.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import InputError
+
+DNA = "ACGT"
+VALID_LETTERS = set("ACGTUN")
+
+# Byte -> channel index; 4 means "all-zero column" (N), -1 means invalid.
+_LUT = np.full(256, -1, dtype=np.int8)
+for _i, _c in enumerate(DNA):
+    _LUT[ord(_c)] = _i
+    _LUT[ord(_c.lower())] = _i
+_LUT[ord("U")] = _LUT[ord("u")] = 3
+_LUT[ord("N")] = _LUT[ord("n")] = 4
+
+IUPAC = {
+    "A": "A", "C": "C", "G": "G", "T": "T", "U": "T",
+    "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
+    "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT",
+}
+
+
+def encode_indices(seqs: Sequence[str], length: int | None = None, source: str = "input",
+                   pad: str = "right") -> np.ndarray:
+    """Integer-encode sequences: (N, L) int8 with A,C,G,T = 0..3 and 4 for N or padding.
+
+    Sequences longer than ``length`` are cut to their first ``length`` letters
+    (``pad='right'``) or last (``pad='left'``); shorter ones are padded with 4.
+    Raises :class:`InputError` naming ``source`` and the first bad sequence.
+    """
+    seqs = list(seqs)
+    if length is None:
+        length = max((len(s) for s in seqs), default=0)
+    out = np.full((len(seqs), length), 4, dtype=np.int8)
+    if not seqs:
+        return out
+    # Pad to a common width in one join, then look every byte up at once.
+    padded = "".join(s[:length].ljust(length, "N") if pad == "right"
+                     else s[-length:].rjust(length, "N") for s in seqs)
+    try:
+        raw = np.frombuffer(padded.encode("ascii"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        bad = next(i for i, s in enumerate(seqs) if not s.isascii())
+        raise InputError(f"{source}: sequence {bad} has non-ASCII characters") from None
+    idx = _LUT[raw].reshape(len(seqs), length)
+    if (idx < 0).any():
+        row, col = np.argwhere(idx < 0)[0]
+        s = seqs[row]
+        pos = col if pad == "right" else col - (length - min(len(s), length))
+        raise InputError(f"{source}: sequence {row} has invalid character {padded[row * length + col]!r} "
+                         f"at position {pos} (allowed: A, C, G, T, U, N)")
+    out[:] = idx
+    return out
+
+
+def one_hot(seqs: Sequence[str], length: int | None = None, source: str = "input",
+            pad: str = "right") -> np.ndarray:
+    """One-hot encode sequences to (N, 4, L) float32 (see :func:`encode_indices`)."""
+    return indices_to_one_hot(encode_indices(seqs, length, source, pad))
+
+
+def indices_to_one_hot(idx: np.ndarray) -> np.ndarray:
+    """(N, L) integer codes (4 = N) -> (N, 4, L) float32."""
+    eye = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
+    return np.ascontiguousarray(eye[idx.astype(np.int64)].transpose(0, 2, 1))
+
+
+def decode(x: np.ndarray, alphabet: str = DNA) -> list[str]:
+    """(N, 4, L) one-hot (or scores: argmax is taken) or (N, L) codes -> strings.
+
+    Columns that are all zero decode to ``N``.
+    """
+    x = np.asarray(x)
+    if x.ndim == 3:
+        codes = x.argmax(1)
+        codes[x.sum(1) == 0] = 4
+    else:
+        codes = x
+    letters = np.frombuffer((alphabet + "N").encode(), dtype=np.uint8)
+    chars = letters[codes.astype(np.int64)]
+    return [row.tobytes().decode() for row in chars]
+
+
+def validate(seqs: Iterable[str], source: str = "input") -> None:
+    """Raise :class:`InputError` if any sequence has letters outside ACGTUN."""
+    encode_indices(list(seqs), source=source)
+
+
+def reverse_complement(seq: str) -> str:
+    return seq.upper().replace("U", "T").translate(str.maketrans("ACGTN", "TGCAN"))[::-1]
+
+
+def iupac_to_regex(pattern: str) -> str:
+    """IUPAC consensus (e.g. ``UGUAHAUA``) -> regular expression over ACGT."""
+    out = []
+    for c in pattern.upper():
+        if c not in IUPAC:
+            raise InputError(f"pattern {pattern!r}: {c!r} is not an IUPAC code")
+        bases = IUPAC[c]
+        out.append(bases if len(bases) == 1 else f"[{bases}]")
+    return "".join(out)
+
+
+def pattern_regex(pattern: str) -> re.Pattern:
+    """A motif label pattern: IUPAC letters only, or a regular expression otherwise."""
+    p = pattern.upper().replace("U", "T")
+    if re.fullmatch(r"[ACGTRYSWKMBDHVN]+", p):
+        return re.compile(iupac_to_regex(p))
+    return re.compile(p)
+
+
+def dinucleotide_shuffle(seq: str, rng: np.random.Generator) -> str:
+    """Shuffle ``seq`` preserving its dinucleotide counts exactly (Altschul-Erickson).
+
+    Draws a random Eulerian path on the graph of dinucleotides: a random last
+    edge out of every letter is fixed first so the walk cannot strand itself.
+    """
+    n = len(seq)
+    if n <= 2:
+        return seq
+    letters = sorted(set(seq))
+    if len(letters) == 1:
+        return seq
+    first, last = seq[0], seq[-1]
+    edges: dict[str, list[str]] = {c: [] for c in letters}
+    for a, b in zip(seq[:-1], seq[1:]):
+        edges[a].append(b)
+    while True:
+        # Random arborescence towards `last` via random last-exit edges (Wilson-like rejection).
+        last_edge: dict[str, str] = {}
+        ok = True
+        for c in letters:
+            if c == last:
+                continue
+            if not edges[c]:
+                ok = False
+                break
+            last_edge[c] = edges[c][rng.integers(len(edges[c]))]
+        if not ok:
+            return seq
+        if _reaches(last_edge, letters, last):
+            break
+    walk_edges: dict[str, list[str]] = {}
+    for c in letters:
+        lst = list(edges[c])
+        if c in last_edge:
+            lst.remove(last_edge[c])
+        order = rng.permutation(len(lst))
+        lst = [lst[i] for i in order]
+        if c in last_edge:
+            lst.append(last_edge[c])
+        walk_edges[c] = lst
+    out = [first]
+    pos = {c: 0 for c in letters}
+    cur = first
+    for _ in range(n - 1):
+        nxt = walk_edges[cur][pos[cur]]
+        pos[cur] += 1
+        out.append(nxt)
+        cur = nxt
+    return "".join(out)
+
+
+def _reaches(last_edge: dict[str, str], letters: list[str], root: str) -> bool:
+    for c in letters:
+        seen = set()
+        cur = c
+        while cur != root:
+            if cur in seen:
+                return False
+            seen.add(cur)
+            cur = last_edge[cur]
+    return True
