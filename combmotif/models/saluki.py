@@ -80,12 +80,20 @@ class SalukiModel(nn.Module):
             ("bn2", nn.BatchNorm1d(dense_units)), ("relu2", nn.ReLU()),
             ("dense2", nn.Linear(dense_units, num_targets)),
         ]))
-        with torch.no_grad():
-            length = torch.zeros(1, in_channels, seq_len)
-            trunk = self.body.eval()(length).shape[-1]
-        if trunk < 1:
-            raise InputError(f"seq_len {seq_len} is too short for {num_layers} valid-padded blocks")
-        self.body.train()
+        if self.trunk_length() < 1:
+            raise InputError(f"seq_len {seq_len} is too short for {num_layers} "
+                             f"{padding}-padded blocks")
+
+    def trunk_length(self) -> int:
+        """Positions left after the conv trunk (what the GRU reads)."""
+        a = self.arch
+        shrink = 0 if a["padding"] == "same" else a["kernel_size"] - 1
+        length = a["seq_len"] - shrink
+        for _ in range(a["num_layers"]):
+            length = (length - shrink) // 2
+            if length < 1:
+                return 0
+        return length
 
     @property
     def num_targets(self) -> int:

@@ -1,0 +1,307 @@
+"""Import legacy Keras (1.x and 2.x) Sequential HDF5 models as torch modules.
+
+Only the HDF5 file is read (no TensorFlow): the architecture from the
+``model_config`` attribute, the weights from ``model_weights/<layer>`` using
+each layer group's ``weight_names`` attribute, which lists the datasets in the
+order Keras created them in both naming schemes (Keras 1 ``<layer>_W:0`` with
+(k, 1, in, out) conv kernels; Keras 2 ``kernel:0`` with (k, in, out)).
+
+The result, :class:`KerasSequential`, exposes the same ``body`` (a flat
+``nn.Sequential``) that :mod:`combmotif.models.anatomy` walks for our own
+models, takes channels-first one-hot input in ACGT order (the model's own
+alphabet order is folded into the first layer) and returns the model output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import InputError
+
+ACTIVATIONS = {
+    "linear": None, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+    "softplus": nn.Softplus, "exponential": None, "exp": None, "softmax": None,
+}
+
+
+class Exp(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(x)
+
+
+class KerasFlatten(nn.Module):
+    """Flatten (N, C, L) the way Keras flattens (N, L, C): position-major."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(1, 2).flatten(1) if x.ndim == 3 else x.flatten(1)
+
+
+class ChannelSoftmax(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(x, dim=1)
+
+
+class KerasSequential(nn.Module):
+    """A Keras Sequential model rebuilt in torch; input (N, 4, input_length) in ACGT order."""
+
+    def __init__(self, body: nn.Sequential, arch: dict):
+        super().__init__()
+        self.body = body
+        self.arch = arch
+
+    @property
+    def num_targets(self) -> int:
+        return self.arch["num_targets"]
+
+    def check_input(self, x: torch.Tensor) -> None:
+        want = (self.arch["in_channels"], self.arch["seq_len"])
+        if x.ndim != 3 or tuple(x.shape[1:]) != want:
+            raise InputError(f"model expects input of shape (N, {want[0]}, {want[1]}); "
+                             f"got {tuple(x.shape)}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
+        out = self.body(x)
+        return out.squeeze(-1) if out.ndim == 2 and out.shape[-1] == 1 else out
+
+
+def load_keras_hdf5(path: str | Path, alphabet: str = "ACGT") -> KerasSequential:
+    """Rebuild the Keras Sequential model stored in ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        An HDF5 file written by ``model.save`` in Keras 1.x or 2.x.
+    alphabet : str
+        The model's one-hot channel order (``ACGT`` for Optimus 5-prime, ``AGCT``
+        for DeepSEA-style models). The returned module always takes ACGT.
+
+    Raises
+    ------
+    InputError
+        For a missing file, a non-Sequential model, or a layer we cannot
+        translate (the message names the layer and its class).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: Keras model file not found")
+    if sorted(alphabet.upper()) != sorted("ACGT"):
+        raise InputError(f"alphabet {alphabet!r} must be a permutation of ACGT")
+    try:
+        fh = h5py.File(path, "r")
+    except OSError:
+        raise InputError(f"{path}: not an HDF5 file") from None
+    with fh:
+        if "model_config" not in fh.attrs:
+            raise InputError(f"{path}: no 'model_config' attribute (weights-only file?)")
+        raw = fh.attrs["model_config"]
+        config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        layers = _sequential_layers(config, path)
+        weights_root = fh["model_weights"] if "model_weights" in fh else fh
+        weights = {name: _layer_weights(weights_root, name) for name in _layer_names(weights_root)}
+        version = fh.attrs.get("keras_version", b"")
+    keras_version = version.decode() if isinstance(version, bytes) else str(version)
+    input_shape = _input_shape(layers, path)
+    seq_len, in_channels = input_shape
+    modules: list[tuple[str, nn.Module]] = []
+    shape: tuple = (in_channels, seq_len)  # channels-first shape as it flows
+    for layer in layers:
+        cls, cfg = layer["class_name"], layer.get("config", {})
+        name = cfg.get("name", cls.lower())
+        new, shape = _translate(cls, cfg, name, weights.get(name, []), shape, path)
+        modules.extend(new)
+    body = nn.Sequential(OrderedDict(modules))
+    _fold_alphabet(body, alphabet.upper(), path)
+    out_dim = shape[0] if len(shape) == 1 else int(np.prod(shape))
+    arch = {"kind": "keras_hdf5", "path": str(path), "alphabet": alphabet.upper(),
+            "in_channels": in_channels, "seq_len": seq_len, "num_targets": out_dim,
+            "keras_version": keras_version}
+    return KerasSequential(body, arch).eval()
+
+
+def _sequential_layers(config: Any, path: Path) -> list[dict]:
+    # Keras 1 may store a bare list; Keras 2.0/2.1 {"class_name": "Sequential", "config": [...]};
+    # Keras 2.2+ {"class_name": "Sequential", "config": {"name": ..., "layers": [...]}}.
+    if isinstance(config, list):
+        return config
+    if config.get("class_name") != "Sequential":
+        raise InputError(f"{path}: only Sequential models are supported "
+                         f"(found {config.get('class_name')})")
+    inner = config.get("config")
+    layers = inner.get("layers") if isinstance(inner, dict) else inner
+    if not isinstance(layers, list):
+        raise InputError(f"{path}: model_config has no layer list")
+    return [layer for layer in layers if layer.get("class_name") != "InputLayer"]
+
+
+def _input_shape(layers: list[dict], path: Path) -> tuple[int, int]:
+    for layer in layers:
+        cfg = layer.get("config", {})
+        shape = cfg.get("batch_input_shape")
+        if shape is None and cfg.get("input_shape") is not None:
+            shape = [None, *cfg["input_shape"]]
+        if shape is None and cfg.get("input_length") and cfg.get("input_dim"):
+            shape = [None, cfg["input_length"], cfg["input_dim"]]
+        if shape is not None:
+            if len(shape) != 3 or shape[1] is None:
+                raise InputError(f"{path}: input shape {shape[1:]} is not (length, channels)")
+            return int(shape[1]), int(shape[2])
+    raise InputError(f"{path}: the first layer does not declare an input shape")
+
+
+def _layer_names(root: h5py.Group) -> list[str]:
+    names = root.attrs.get("layer_names")
+    if names is None:
+        return list(root.keys())
+    return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+
+
+def _layer_weights(root: h5py.Group, name: str) -> list[tuple[str, np.ndarray]]:
+    if name not in root:
+        return []
+    group = root[name]
+    names = group.attrs.get("weight_names")
+    if names is None or len(names) == 0:
+        return []
+    out = []
+    for n in names:
+        n = n.decode() if isinstance(n, bytes) else str(n)
+        out.append((n, np.asarray(group[n], dtype=np.float32)))
+    return out
+
+
+def _pick(weights: list[tuple[str, np.ndarray]], *suffixes: str) -> np.ndarray | None:
+    for n, w in weights:
+        base = n.split("/")[-1].split(":")[0]
+        if any(base == s or base.endswith("_" + s) for s in suffixes):
+            return w
+    return None
+
+
+def _activation(name: str, act: str | None, path: Path) -> list[tuple[str, nn.Module]]:
+    if act in (None, "linear"):
+        return []
+    if act in ("exponential", "exp"):
+        return [(f"{name}_act", Exp())]
+    if act == "softmax":
+        return [(f"{name}_act", ChannelSoftmax())]
+    if act not in ACTIVATIONS:
+        raise InputError(f"{path}: layer '{name}' uses activation '{act}', which is not supported")
+    return [(f"{name}_act", ACTIVATIONS[act]())]
+
+
+def _first(cfg: dict, *keys: str, default: Any = None) -> Any:
+    for k in keys:
+        if k in cfg and cfg[k] is not None:
+            v = cfg[k]
+            return v[0] if isinstance(v, (list, tuple)) else v
+    return default
+
+
+def _translate(cls: str, cfg: dict, name: str, weights: list, shape: tuple,
+               path: Path) -> tuple[list[tuple[str, nn.Module]], tuple]:
+    """One Keras layer -> torch modules, and the channels-first output shape."""
+    if cls in ("Conv1D", "Convolution1D"):
+        if len(shape) != 2:
+            raise InputError(f"{path}: layer '{name}' (Conv1D) needs a 3-D input")
+        kernel = _pick(weights, "kernel", "W")
+        bias = _pick(weights, "bias", "b")
+        if kernel is None:
+            raise InputError(f"{path}: layer '{name}' has no kernel weights")
+        if kernel.ndim == 4:  # Keras 1: (k, 1, in, out)
+            kernel = kernel[:, 0]
+        k, cin, cout = kernel.shape
+        stride = int(_first(cfg, "strides", "subsample_length", default=1))
+        dilation = int(_first(cfg, "dilation_rate", "atrous_rate", default=1))
+        padding = _first(cfg, "padding", "border_mode", default="valid")
+        if padding not in ("valid", "same"):
+            raise InputError(f"{path}: layer '{name}' has padding '{padding}', not supported")
+        mods: list[tuple[str, nn.Module]] = []
+        length = shape[1]
+        if padding == "same":
+            # TF pads the extra column on the right for even kernels.
+            total = max((int(np.ceil(length / stride)) - 1) * stride + dilation * (k - 1) + 1
+                        - length, 0)
+            mods.append((f"{name}_pad", nn.ConstantPad1d((total // 2, total - total // 2), 0.0)))
+            length = length + total
+        conv = nn.Conv1d(cin, cout, k, stride=stride, dilation=dilation, bias=bias is not None)
+        with torch.no_grad():
+            conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.transpose(2, 1, 0))))
+            if bias is not None:
+                conv.bias.copy_(torch.from_numpy(bias))
+        mods.append((name, conv))
+        out_len = (length - dilation * (k - 1) - 1) // stride + 1
+        mods += _activation(name, cfg.get("activation"), path)
+        return mods, (cout, out_len)
+    if cls in ("MaxPooling1D", "AveragePooling1D"):
+        size = int(_first(cfg, "pool_size", "pool_length", default=2))
+        stride = int(_first(cfg, "strides", "stride", default=size) or size)
+        padding = _first(cfg, "padding", "border_mode", default="valid")
+        if padding != "valid":
+            raise InputError(f"{path}: layer '{name}' ({cls}) with padding '{padding}' "
+                             "is not supported")
+        pool = (nn.MaxPool1d if cls == "MaxPooling1D" else nn.AvgPool1d)(size, stride=stride)
+        return [(name, pool)], (shape[0], (shape[1] - size) // stride + 1)
+    if cls == "Flatten":
+        return [(name, KerasFlatten())], (int(np.prod(shape)),)
+    if cls == "Dense":
+        if len(shape) != 1:
+            raise InputError(f"{path}: layer '{name}' (Dense) on a 3-D input is not supported; "
+                             "add a Flatten")
+        kernel = _pick(weights, "kernel", "W")
+        bias = _pick(weights, "bias", "b")
+        if kernel is None:
+            raise InputError(f"{path}: layer '{name}' has no kernel weights")
+        lin = nn.Linear(kernel.shape[0], kernel.shape[1], bias=bias is not None)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.T)))
+            if bias is not None:
+                lin.bias.copy_(torch.from_numpy(bias))
+        return [(name, lin), *_activation(name, cfg.get("activation"), path)], (kernel.shape[1],)
+    if cls == "Dropout":
+        return [(name, nn.Dropout(float(_first(cfg, "rate", "p", default=0.0))))], shape
+    if cls == "Activation":
+        mods = _activation(name, cfg.get("activation"), path)
+        return [(name, mods[0][1])] if mods else [(name, nn.Identity())], shape
+    if cls == "BatchNormalization":
+        channels = shape[0]
+        gamma = _pick(weights, "gamma")
+        beta = _pick(weights, "beta")
+        mean = _pick(weights, "moving_mean", "running_mean")
+        var = _pick(weights, "moving_variance", "running_std")  # Keras 1 stores the variance here
+        if mean is None or var is None:
+            raise InputError(f"{path}: layer '{name}' (BatchNormalization) lacks moving statistics")
+        axis = cfg.get("axis", -1)
+        if axis not in (-1, 2 if len(shape) == 2 else 1):
+            raise InputError(f"{path}: layer '{name}' normalises axis {axis}; only the channel "
+                             "axis is supported")
+        bn = (nn.BatchNorm1d(channels, eps=float(cfg.get("epsilon", 1e-3))))
+        with torch.no_grad():
+            bn.weight.copy_(torch.from_numpy(gamma) if gamma is not None else torch.ones(channels))
+            bn.bias.copy_(torch.from_numpy(beta) if beta is not None else torch.zeros(channels))
+            bn.running_mean.copy_(torch.from_numpy(mean))
+            bn.running_var.copy_(torch.from_numpy(var))
+        return [(name, bn)], shape
+    raise InputError(f"{path}: layer '{name}' of class {cls} is not supported "
+                     "(supported: Conv1D, MaxPooling1D, AveragePooling1D, Dense, Flatten, Dropout, "
+                     "Activation, BatchNormalization)")
+
+
+def _fold_alphabet(body: nn.Sequential, alphabet: str, path: Path) -> None:
+    """Make the module take ACGT input whatever order the model was trained on."""
+    if alphabet == "ACGT":
+        return
+    order = [alphabet.index(c) for c in "ACGT"]  # model channel of each ACGT letter
+    first = next(m for m in body if not isinstance(m, nn.ConstantPad1d))
+    if not isinstance(first, nn.Conv1d):
+        raise InputError(f"{path}: alphabet reordering needs a Conv1D first layer")
+    with torch.no_grad():
+        first.weight.copy_(first.weight[:, order, :])
