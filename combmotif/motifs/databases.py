@@ -1,0 +1,139 @@
+"""Resolve the config value ``motif_db`` into a list of target motifs.
+
+Accepted forms, combinable with ``+`` (the parts are merged in order):
+
+``curated``
+    Our table of well-known mRNA elements (:mod:`combmotif.motifs.curated`);
+    the default for mRNA models.
+``planted``
+    ``planted.meme`` of a synthetic data set; the caller passes the set's folder.
+``jaspar:<year>[:<collection>[:<tax_group>]]``
+    A JASPAR release read offline from the SQLite file pyjaspar ships, e.g.
+    ``jaspar:2024:CORE:vertebrates``.
+anything else
+    A motif file (MEME, TRANSFAC, JASPAR), relative to ``base_dir`` when not absolute.
+
+Example: ``planted+curated`` or ``curated+../shared/motif_db/ATtRACT_2017_12.tf``.
+Names are made unique across the merged parts (``X``, ``X.2`` ...), and each
+motif's ``source`` says which part it came from.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from .curated import curated_motifs
+from .formats import ALPHABET, Motif, normalize_counts, read_motifs, unique_names
+
+DEFAULT_MRNA_DB = "curated"
+
+
+def resolve_motif_db(spec: str, data_dir: str | os.PathLike | None = None,
+                     base_dir: str | os.PathLike | None = None) -> list[Motif]:
+    """Turn a ``motif_db`` value into target motifs.
+
+    Parameters
+    ----------
+    spec : str
+        See the module docstring; parts joined with ``+``.
+    data_dir : path-like, optional
+        Folder of the synthetic data set, holding ``planted.meme`` (needed by ``planted``).
+    base_dir : path-like, optional
+        Folder that relative file paths are resolved against (the config's folder).
+
+    Raises
+    ------
+    ConfigError
+        An unknown JASPAR release or ``planted`` without a data set.
+    InputError
+        A motif file is missing or malformed.
+    """
+    parts = [p.strip() for p in str(spec).split("+") if p.strip()]
+    if not parts:
+        raise ConfigError("motif_db is empty")
+    motifs: list[Motif] = []
+    for part in parts:
+        motifs.extend(_resolve_part(part, data_dir, base_dir))
+    return unique_names(motifs)
+
+
+def _resolve_part(part: str, data_dir, base_dir) -> list[Motif]:
+    if part == "curated":
+        return curated_motifs()
+    if part == "planted":
+        if data_dir is None:
+            raise ConfigError("motif_db 'planted' needs the synthetic data set's folder "
+                              "(none given: is this model trained on a synthetic set?)")
+        path = Path(data_dir) / "planted.meme"
+        if not path.is_file():
+            raise ConfigError(f"motif_db 'planted': {path} not found")
+        return _tag(read_motifs(path, "meme"), "planted")
+    if part.lower().startswith("jaspar:"):
+        return jaspar_motifs(part)
+    path = Path(part)
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    return _tag(read_motifs(path), path.name)
+
+
+def _tag(motifs: list[Motif], source: str) -> list[Motif]:
+    for m in motifs:
+        m.source = source
+    return motifs
+
+
+def jaspar_motifs(spec: str) -> list[Motif]:
+    """``jaspar:2024:CORE:vertebrates`` -> motifs from pyjaspar's bundled SQLite (no network).
+
+    Motif names are the matrix IDs (``MA0004.1``) and alt names the TF names, as in
+    JASPAR's own MEME files. Only the latest version of each matrix is returned.
+    """
+    fields = spec.split(":")
+    if len(fields) < 2 or not fields[1].strip():
+        raise ConfigError(f"motif_db {spec!r}: expected jaspar:<year>[:<collection>[:<tax_group>]]")
+    year = fields[1].strip().upper().removeprefix("JASPAR")
+    collection = fields[2].strip() if len(fields) > 2 and fields[2].strip() else "CORE"
+    tax = fields[3].strip() if len(fields) > 3 and fields[3].strip() else None
+    try:
+        from pyjaspar import jaspardb
+    except ImportError:  # pragma: no cover - pyjaspar is in requirements.txt
+        raise ConfigError(f"motif_db {spec!r}: pyjaspar is not installed") from None
+    release = f"JASPAR{year}"
+    # jaspardb() prints (does not raise) on an unknown release, so check first.
+    known = _jaspar_releases()
+    if release not in known:
+        raise ConfigError(f"motif_db {spec!r}: unknown JASPAR release {release} "
+                          f"(available offline: {', '.join(sorted(known))})")
+    db = jaspardb(release=release)
+    kwargs = {"collection": collection}
+    if tax:
+        kwargs["tax_group"] = [tax.lower()]
+    found = db.fetch_motifs(**kwargs)
+    if not found:
+        raise ConfigError(f"motif_db {spec!r}: no matrices in {release} for collection "
+                          f"{collection!r}" + (f" and tax group {tax!r}" if tax else ""))
+    out = []
+    for m in found:
+        counts = np.array([m.counts[b] for b in ALPHABET], dtype=np.float64).T
+        out.append(Motif(m.matrix_id, normalize_counts(counts, f"{release} {m.matrix_id}"),
+                         altname=(m.name or "").replace(" ", "_"), source=release.lower(),
+                         meta={"description": m.name or ""}))
+    return out
+
+
+def _jaspar_releases() -> list[str]:
+    from pyjaspar import jaspar_releases
+
+    return list(jaspar_releases)
+
+
+def describe(motifs: list[Motif]) -> str:
+    """One line: how many motifs from which sources (for logs)."""
+    counts: dict[str, int] = {}
+    for m in motifs:
+        counts[m.source or "?"] = counts.get(m.source or "?", 0) + 1
+    return ", ".join(f"{n} {src}" for src, n in counts.items())

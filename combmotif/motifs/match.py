@@ -1,0 +1,263 @@
+"""Match a layer's NeuronMotif segments to a motif database.
+
+Layout read (written by the NeuronMotif engine), for each neuron::
+
+    <layer_dir>/neuron<k>/clusters.json   list of clusters (one dict each)
+    <layer_dir>/neuron<k>/ppms.meme       one PPM per cluster, same order
+    <layer_dir>/neuron<k>/segments.meme   motif segments cut from those PPMs
+
+Layout written::
+
+    <layer_dir>/neuron<k>/tomtom.tsv      MEME's tomtom.tsv layout, this neuron's rows
+    <layer_dir>/matches.csv               best matches per segment, whole layer
+
+All segments of the layer go to Tomtom in one call, so the Benjamini-Hochberg
+q-values (memelite backend) correct over every comparison of the layer.
+
+A segment is tied to its cluster by name (the segment's name starts with the
+cluster PPM's name followed by a separator, or its MEME alt name is the
+cluster's name) or, failing that, by content: the cluster PPM whose rows
+contain the segment's rows. Its start position is found the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..io import atomic_path
+from .formats import Motif, read_motifs
+from .tomtom import (DEFAULT_MIN_QUERY_IC, DEFAULT_MIN_QUERY_MEAN_IC, DEFAULT_THRESH, tomtom,
+                     write_tomtom_tsv)
+
+MATCH_COLUMNS = ["neuron", "cluster", "segment", "rank", "target", "target_source", "q", "p",
+                 "E", "offset", "overlap", "orientation", "segment_consensus", "target_consensus"]
+_NEURON_DIR = re.compile(r"^neuron(\d+)$")
+
+
+@dataclasses.dataclass
+class MatchConfig:
+    """Motif-matching settings (embed in a stage config as a nested section)."""
+
+    tomtom_backend: Literal["auto", "meme", "memelite"] = "auto"
+    norc: bool = True                     # mRNA: compare the given strand only
+    dist: str = "ed"                      # Euclidean; the only one memelite has
+    min_query_ic: float = DEFAULT_MIN_QUERY_IC  # bits in total; flatter segments are not compared
+    min_query_mean_ic: float = DEFAULT_MIN_QUERY_MEAN_IC  # ... nor those below this per position
+    thresh: float = DEFAULT_THRESH        # q-value cut for tomtom.tsv rows (MEME's default)
+    top_k: int = 3                        # matches kept per segment in matches.csv and pages
+    significance: float = 0.05            # q below which a match counts as found
+    n_jobs: int = -1                      # numba threads for memelite (-1: all)
+
+    def validate(self) -> None:
+        if self.top_k < 1:
+            raise ValueError("'top_k' must be at least 1")
+        if not 0 < self.significance <= 1 or not 0 < self.thresh <= 1:
+            raise ValueError("'significance' and 'thresh' must be in (0, 1]")
+
+
+@dataclasses.dataclass
+class Segment:
+    """A motif segment of one cluster: ``motif.ppm`` equals ``ppm[start:start+len]`` of it."""
+
+    name: str
+    motif: Motif
+    cluster: int | None
+    start: int | None
+
+
+@dataclasses.dataclass
+class NeuronResult:
+    """What the engine wrote for one neuron, tied together."""
+
+    neuron: int
+    path: Path
+    clusters: list[dict]
+    ppms: list[Motif]
+    segments: list[Segment]
+
+
+# --------------------------------------------------------------------------- reading
+
+def neuron_dirs(layer_dir: str | Path) -> list[tuple[int, Path]]:
+    """``(k, path)`` of every finished ``neuron<k>`` folder, by k (partial folders skipped)."""
+    layer_dir = Path(layer_dir)
+    if not layer_dir.is_dir():
+        raise InputError(f"{layer_dir}: layer folder not found")
+    out = []
+    for p in layer_dir.iterdir():
+        m = _NEURON_DIR.match(p.name)
+        if m and p.is_dir():
+            out.append((int(m.group(1)), p))
+    return sorted(out)
+
+
+def load_neuron(neuron_dir: str | Path) -> NeuronResult:
+    """Read clusters.json, ppms.meme and segments.meme of one neuron folder.
+
+    Missing files read as empty (a neuron with no cluster has nothing to show).
+    """
+    neuron_dir = Path(neuron_dir)
+    m = _NEURON_DIR.match(neuron_dir.name)
+    if not m:
+        raise InputError(f"{neuron_dir}: not a neuron<k> folder")
+    clusters = _read_clusters(neuron_dir / "clusters.json")
+    ppms = _read_meme_if_any(neuron_dir / "ppms.meme")
+    seg_motifs = _read_meme_if_any(neuron_dir / "segments.meme")
+    if clusters and ppms and len(clusters) != len(ppms):
+        raise InputError(f"{neuron_dir}: clusters.json has {len(clusters)} clusters but "
+                         f"ppms.meme has {len(ppms)} PPMs")
+    if not clusters:
+        clusters = [{} for _ in ppms]
+    segments = [_place_segment(s, ppms, clusters) for s in seg_motifs]
+    return NeuronResult(int(m.group(1)), neuron_dir, clusters, ppms, segments)
+
+
+def _read_clusters(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc})") from None
+    if isinstance(data, dict):
+        data = data.get("clusters", [])
+    if not isinstance(data, list) or not all(isinstance(c, dict) for c in data):
+        raise InputError(f"{path}: expected a list of cluster objects")
+    return data
+
+
+def _read_meme_if_any(path: Path) -> list[Motif]:
+    if not path.is_file():
+        return []
+    text = path.read_text()
+    if "MOTIF" not in text:  # a valid file of a neuron without clusters
+        return []
+    return read_motifs(path, "meme")
+
+
+def cluster_name(cluster: dict, ppm: Motif | None, index: int) -> str:
+    """A cluster's display name: its ``name``/``id``/``motif_id`` key, else its PPM's name."""
+    for key in ("name", "id", "motif_id"):
+        if key in cluster:
+            return str(cluster[key])
+    return ppm.name if ppm is not None else str(index)
+
+
+def _place_segment(seg: Motif, ppms: list[Motif], clusters: list[dict]) -> Segment:
+    """Find the cluster a segment was cut from, and where."""
+    names = [cluster_name(c, p, i) for i, (c, p) in enumerate(zip(clusters, ppms))]
+    cluster = None
+    # 1) by name: "<cluster>_s1", "<cluster>.seg2", "<cluster>-1", ... (longest prefix wins)
+    for i, n in sorted(enumerate(names), key=lambda t: -len(t[1])):
+        for cand in {n, ppms[i].name}:
+            if seg.name.startswith(cand) and (len(seg.name) == len(cand)
+                                               or seg.name[len(cand)] in "_-.:/|"):
+                cluster = i
+                break
+        if cluster is not None:
+            break
+    # 2) by MEME alt name
+    if cluster is None and seg.altname:
+        for i, n in enumerate(names):
+            if seg.altname in (n, ppms[i].name):
+                cluster = i
+                break
+    # 3) by content (and the start position in any case)
+    order = [cluster] if cluster is not None else range(len(ppms))
+    for i in order:
+        start = _find_rows(ppms[i].ppm, seg.ppm)
+        if start is not None:
+            return Segment(seg.name, seg, i, start)
+    return Segment(seg.name, seg, cluster, None)
+
+
+def _find_rows(ppm: np.ndarray, seg: np.ndarray, atol: float = 2e-3) -> int | None:
+    """First start s with ppm[s:s+w] == seg (to the precision MEME text keeps)."""
+    w = len(seg)
+    if w > len(ppm):
+        return None
+    windows = np.lib.stride_tricks.sliding_window_view(ppm, (w, 4))[:, 0]
+    hits = np.flatnonzero(np.abs(windows - seg[None]).max(axis=(1, 2)) <= atol)
+    return int(hits[0]) if len(hits) else None
+
+
+# --------------------------------------------------------------------------- matching
+
+def match_layer(layer_dir: str | Path, targets: Sequence[Motif],
+                cfg: MatchConfig | dict | None = None) -> pd.DataFrame:
+    """Tomtom every segment of a layer against ``targets`` in one call; write the tables.
+
+    Writes ``neuron<k>/tomtom.tsv`` for every neuron folder (header and comment
+    lines only when nothing matched) and ``<layer_dir>/matches.csv``; returns
+    the matches table (:data:`MATCH_COLUMNS`, ``top_k`` rows per segment at most).
+    """
+    cfg = _config(cfg)
+    layer_dir = Path(layer_dir)
+    neurons = [load_neuron(p) for _, p in neuron_dirs(layer_dir)]
+    queries, owner = [], {}
+    for nr in neurons:
+        for seg in nr.segments:
+            qid = f"neuron{nr.neuron}/{seg.name}"
+            queries.append(dataclasses.replace(seg.motif, name=qid))
+            owner[qid] = (nr, seg)
+    src = {t.name: t.source for t in targets}
+    df = tomtom(queries, targets, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
+                min_query_ic=cfg.min_query_ic, min_query_mean_ic=cfg.min_query_mean_ic,
+                thresh=cfg.thresh, n_jobs=cfg.n_jobs)
+    comments = df.attrs.get("comments", [])
+    prefix = df["Query_ID"].str.split("/", n=1).str[0] if len(df) else pd.Series([], dtype=object)
+    for nr in neurons:
+        part = df[prefix == f"neuron{nr.neuron}"].copy()
+        part["Query_ID"] = part["Query_ID"].str.split("/", n=1).str[1]
+        write_tomtom_tsv(nr.path / "tomtom.tsv", part, comments=comments)
+
+    rows = []
+    for qid, hits in df.groupby("Query_ID", sort=False):
+        nr, seg = owner[qid]
+        for rank, h in enumerate(hits.head(cfg.top_k).itertuples(index=False), start=1):
+            rows.append({
+                "neuron": nr.neuron,
+                "cluster": seg.cluster if seg.cluster is not None else -1,
+                "segment": seg.name, "rank": rank, "target": h[1],
+                "target_source": src.get(h[1], ""),
+                "q": h[5], "p": h[3], "E": h[4], "offset": h[2], "overlap": h[6],
+                "orientation": h[9], "segment_consensus": h[7], "target_consensus": h[8]})
+    matches = pd.DataFrame(rows, columns=MATCH_COLUMNS)
+    if len(matches):
+        matches = matches.sort_values(["neuron", "cluster", "segment", "rank"],
+                                      kind="stable").reset_index(drop=True)
+    write_csv(layer_dir / "matches.csv", matches)
+    matches.attrs.update(df.attrs)
+    return matches
+
+
+def read_matches(layer_dir: str | Path) -> pd.DataFrame:
+    """The layer's matches.csv (empty table when absent)."""
+    path = Path(layer_dir) / "matches.csv"
+    if not path.is_file():
+        return pd.DataFrame(columns=MATCH_COLUMNS)
+    return pd.read_csv(path, dtype={"segment": str, "target": str, "target_source": str,
+                                    "orientation": str}, keep_default_na=False)
+
+
+def write_csv(path: str | Path, df: pd.DataFrame) -> None:
+    """Write a table atomically (CSV, no index)."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
+
+
+def _config(cfg) -> MatchConfig:
+    if cfg is None:
+        return MatchConfig()
+    if isinstance(cfg, dict):
+        cfg = MatchConfig(**cfg)
+    cfg.validate()
+    return cfg

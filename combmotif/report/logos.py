@@ -1,0 +1,91 @@
+"""Sequence logos: JSON specs for the canvas logos of utils/logo.js, and logomaker PNGs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..io import atomic_path
+from ..motifs.formats import information_content
+
+# logomaker's "classic" colours; utils/logo.js uses the same.
+COLORS = {"A": (0, 0.5, 0), "C": (0, 0, 1), "G": (1, 0.65, 0), "T": (1, 0, 0), "U": (1, 0, 0)}
+
+
+def logo_spec(ppm: np.ndarray, rna: bool = True, highlight: Sequence[tuple[int, int]] = (),
+              shift: int = 0, width: int | None = None, label: str = "",
+              axis: bool = True) -> dict:
+    """The JSON object utils/logo.js draws one canvas from.
+
+    ``highlight``: half-open [start, end) column ranges shaded grey (segments);
+    ``shift``: empty columns before the motif, ``width``: columns laid out (for aligning logos).
+    """
+    ppm = np.asarray(ppm, dtype=float)
+    spec = {"ppm": np.round(ppm, 4).tolist(), "rna": bool(rna)}
+    if highlight:
+        spec["highlight"] = [[int(a), int(b)] for a, b in highlight]
+    if shift:
+        spec["shift"] = int(shift)
+    if width:
+        spec["width"] = int(width)
+    if label:
+        spec["label"] = label
+    if not axis:
+        spec["axis"] = False
+    return spec
+
+
+def canvas_tag(key: str, n_columns: int, height: int = 110, col_width: int = 20,
+               axis: bool = True, title: str = "") -> str:
+    """The ``<canvas>`` element for a logo spec stored under ``key``."""
+    width = n_columns * col_width + (34 if axis else 6)
+    t = f' aria-label="{title}"' if title else ""
+    return (f'<canvas class="logo" data-key="{key}" width="{width}" height="{height}"{t}>'
+            f"</canvas>")
+
+
+def alignment_specs(query: np.ndarray, target: np.ndarray, offset: int, rna: bool,
+                    query_label: str, target_label: str) -> tuple[dict, dict, int]:
+    """Two specs that draw ``query`` above ``target`` aligned as Tomtom aligned them.
+
+    Tomtom's offset o puts query column j on target column j + o (MEME's
+    Optimal_offset). Returns (query spec, target spec, number of columns).
+    """
+    shift_t = max(0, -offset)
+    shift_q = offset + shift_t
+    width = max(shift_q + len(query), shift_t + len(target))
+    return (logo_spec(query, rna, shift=shift_q, width=width, label=query_label),
+            logo_spec(target, rna, shift=shift_t, width=width, label=target_label), width)
+
+
+def write_logo_png(path: str | os.PathLike, ppm: np.ndarray, rna: bool = True,
+                   highlight: Sequence[tuple[int, int]] = (), title: str = "") -> Path:
+    """An information-content logo drawn by logomaker, written atomically as PNG."""
+    # A bare Figure (no pyplot): no GUI backend, no global figure state.
+    import logomaker
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    ppm = np.asarray(ppm, dtype=float)
+    letters = list("ACGU" if rna else "ACGT")
+    heights = pd.DataFrame(ppm * information_content(ppm)[:, None], columns=letters)
+    heights.index = np.arange(1, len(ppm) + 1)
+    fig = Figure(figsize=(0.32 * len(ppm) + 0.9, 1.7), dpi=100)
+    ax = fig.subplots()
+    logomaker.Logo(heights, ax=ax, color_scheme={k: COLORS[k] for k in letters})
+    for a, b in highlight:
+        ax.axvspan(a + 0.5, b + 0.5, color="0.9", zorder=-1)
+    ax.set_ylim(0, 2)
+    ax.set_ylabel("bits")
+    ax.set_xticks(heights.index if len(ppm) <= 30 else heights.index[::5])
+    if title:
+        ax.set_title(title, fontsize=9, loc="left")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", bbox_inches="tight", metadata={"Software": None})
+    return path

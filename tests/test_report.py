@@ -1,0 +1,235 @@
+"""Pages: neuron page, layer index and model front page on a hand-made layer folder."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from combmotif.motifs.collect import collect_model
+from combmotif.motifs.curated import curated_motifs
+from combmotif.motifs.formats import Motif, write_meme
+from combmotif.motifs.match import MatchConfig, load_neuron, match_layer, read_matches
+from combmotif.report.html import script_json
+from combmotif.report.pages import write_layer_report, write_model_index
+
+# neuron -> clusters, each (curated motif planted in the cluster PPM or None, position)
+PLAN = {0: [("PRE_Pumilio", 3), ("Kozak", 2)], 1: [("GRE", 1)], 2: [(None, 4)], 3: []}
+PPM_LEN = 16
+
+
+def make_layer(root: Path, seed: int = 0) -> Path:
+    """A discovery/conv2 folder laid out as the NeuronMotif engine writes it, from hand-made PPMs.
+
+    Each cluster PPM is flat noise (< 0.2 bits per position) with a curated motif
+    (softened to 85 %) planted at a known position; its segment is the planted part.
+    The cluster of neuron 2 has no motif: its segment is flat and must not be compared.
+    Neuron 3 has no cluster at all (and a bare-list clusters.json, the other accepted form).
+    Names follow the engine: PPM ``conv2-n<k>-c<i>``, segment ``conv2-n<k>-c<i>-s0``.
+    """
+    rng = np.random.default_rng(seed)
+    curated = {m.name: m for m in curated_motifs()}
+    layer = root / "results" / "fakemodel" / "discovery" / "conv2"
+    summary = []
+    for k, plan in PLAN.items():
+        nd = layer / f"neuron{k}"
+        nd.mkdir(parents=True)
+        clusters, ppms, segs = [], [], []
+        for i, (motif, pos) in enumerate(plan):
+            ppm = rng.dirichlet(np.full(4, 60.0), size=PPM_LEN)
+            width = 5
+            if motif is not None:
+                planted = 0.85 * curated[motif].ppm + 0.15 * 0.25
+                width = len(planted)
+                ppm[pos:pos + width] = planted
+            mid = f"conv2-n{k}-c{i}"
+            ppms.append(Motif(mid, ppm, altname=f"n={100 + 10 * i}"))
+            segs.append(Motif(f"{mid}-s0", ppm[pos:pos + width], altname=f"pos={pos}-{pos + width}"))
+            clusters.append({"id": i, "motif_id": mid, "path": [i], "size": 100 + 10 * i,
+                             "max_activation": 3.0 - i, "consensus_activation": 2.5 - i,
+                             "ratio": round(0.9 - 0.1 * i, 2), "consensus": ppms[-1].consensus,
+                             "segments": [{"motif_id": f"{mid}-s0", "start": pos,
+                                           "end": pos + width}]})
+        n = sum(c["size"] for c in clusters)
+        info = {"layer": 2, "neuron": k, "n_samples": n, "max_activation": 3.0,
+                "indicator": max((c["ratio"] for c in clusters), default=None),
+                "best_cluster": 0 if clusters else None, "clusters": clusters}
+        (nd / "clusters.json").write_text(json.dumps(info if clusters else []))
+        write_meme(nd / "ppms.meme", ppms)
+        write_meme(nd / "segments.meme", segs)
+        np.savez(nd / "samples.npz", codes=np.zeros((n, PPM_LEN), np.int8))
+        summary.append({"layer": 2, "neuron": k, "n_samples": n, "max_activation": 3.0,
+                        "indicator": info["indicator"]})
+    pd.DataFrame(summary).to_csv(layer / "summary.csv", index=False)
+    return layer
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """The fake layer matched against the curated table, with all pages written."""
+    root = tmp_path_factory.mktemp("report")
+    layer = make_layer(root)
+    targets = curated_motifs()
+    cfg = MatchConfig(tomtom_backend="memelite", n_jobs=1)
+    matches = match_layer(layer, targets, cfg)
+    index = write_layer_report(layer, matches, targets, cfg)
+    model_dir = layer.parent.parent
+    collect_model(model_dir, targets, cfg)
+    front = write_model_index(model_dir)
+    return {"layer": layer, "matches": matches, "index": index, "front": front,
+            "targets": targets, "cfg": cfg}
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("href", "src"):
+            if a.get(key):
+                self.links.append(a[key])
+        if a.get("id"):
+            self.ids.add(a["id"])
+
+
+def local_links(page: Path) -> list[tuple[str, Path, str]]:
+    """(link, file it points to, #fragment) for every local href/src of a page."""
+    parser = _Links()
+    parser.feed(page.read_text())
+    out = []
+    for link in parser.links:
+        if re.match(r"^[a-z]+:", link):
+            continue
+        path, _, frag = link.partition("#")
+        out.append((link, (page.parent / path).resolve() if path else page, frag))
+    return out
+
+
+def assert_links_resolve(page: Path) -> None:
+    for link, target, frag in local_links(page):
+        assert target.is_file(), f"{page}: link {link} -> missing {target}"
+        if frag:
+            parser = _Links()
+            parser.feed(target.read_text())
+            assert frag in parser.ids, f"{page}: anchor #{frag} not in {target}"
+
+
+def test_planted_motifs_are_matched_and_tables_written(report):
+    m = report["matches"]
+    best = m[m["rank"] == 1].set_index(["neuron", "segment"])["target"].to_dict()
+    assert best[(0, "conv2-n0-c0-s0")] == "PRE_Pumilio"
+    assert best[(0, "conv2-n0-c1-s0")] == "Kozak"
+    assert best[(1, "conv2-n1-c0-s0")] == "GRE"
+    top = m[m["rank"] == 1]
+    assert (top["q"] < 0.05).all() and (top["offset"] == 0).all()
+    assert set(m["cluster"]) <= {0, 1}
+    # the flat segment of neuron 2 is below the information cut: never compared
+    assert (2, "conv2-n2-c0-s0") not in best
+    assert list(read_matches(report["layer"]).columns) == list(m.columns)
+    for k in PLAN:
+        tsv = (report["layer"] / f"neuron{k}" / "tomtom.tsv").read_text()
+        assert tsv.startswith("Query_ID\tTarget_ID\tOptimal_offset")
+        assert "# Tomtom (Motif Comparison Tool): Version memelite" in tsv
+
+
+def test_segments_are_placed_in_their_cluster(report):
+    nr = load_neuron(report["layer"] / "neuron0")
+    assert [(s.name, s.cluster, s.start) for s in nr.segments] == [
+        ("conv2-n0-c0-s0", 0, 3), ("conv2-n0-c1-s0", 1, 2)]
+    assert [c["motif_id"] for c in nr.clusters] == ["conv2-n0-c0", "conv2-n0-c1"]
+
+
+def test_segment_placed_by_content_when_names_say_nothing(tmp_path):
+    rng = np.random.default_rng(1)
+    nd = tmp_path / "neuron5"
+    nd.mkdir()
+    a, b = rng.dirichlet(np.ones(4), 12), rng.dirichlet(np.ones(4), 10)
+    write_meme(nd / "ppms.meme", [Motif("first", a), Motif("second", b)])
+    write_meme(nd / "segments.meme", [Motif("segA", b[4:9]), Motif("segB", a[0:6])])
+    nr = load_neuron(nd)
+    assert [(s.cluster, s.start) for s in nr.segments] == [(1, 4), (0, 0)]
+    assert nr.neuron == 5 and nr.clusters == [{}, {}]
+
+
+def test_segment_placed_by_name_before_content(tmp_path):
+    # Two clusters with the same PPM: only the name can tell c10's segment from c1's.
+    ppm = np.random.default_rng(2).dirichlet(np.ones(4), 10)
+    nd = tmp_path / "neuron0"
+    nd.mkdir()
+    write_meme(nd / "ppms.meme", [Motif("conv1-n0-c1", ppm), Motif("conv1-n0-c10", ppm)])
+    write_meme(nd / "segments.meme", [Motif("conv1-n0-c10-s0", ppm[3:8]),
+                                      Motif("conv1-n0-c1-s2", ppm[1:6])])
+    nr = load_neuron(nd)
+    assert [(s.cluster, s.start) for s in nr.segments] == [(1, 3), (0, 1)]
+
+
+def test_neuron_page_content(report):
+    page = (report["layer"] / "neuron0" / "page.html").read_text()
+    data = json.loads(re.search(r'<script type="application/json" id="logo-data">(.*?)</script>',
+                                page, re.S).group(1))
+    # one cluster logo per cluster with its segment shaded, and an aligned pair per matched segment
+    assert data["c0"]["highlight"] == [[3, 11]] and data["c1"]["highlight"] == [[2, 12]]
+    assert {"c0s0q", "c0s0t", "c1s0q", "c1s0t"} <= set(data)
+    assert len(data["c0"]["ppm"]) == PPM_LEN
+    for key in ("c0", "c1", "c0s0q", "c0s0t"):
+        assert f'data-key="{key}"' in page
+    assert "PRE_Pumilio" in page and "Gerber AP" in page  # target and its citation
+    assert "max activation" in page and "indicator" in page and "tree path" in page
+    assert (report["layer"] / "neuron0" / "logos" / "cluster1.png").stat().st_size > 1000
+    flat = (report["layer"] / "neuron2" / "page.html").read_text()
+    assert "not compared" in flat
+
+
+def test_layer_index_rows_and_links(report):
+    index = report["index"]
+    text = index.read_text()
+    rows = re.findall(r'<a href="neuron(\d+)/page.html">', text)
+    assert rows == [str(k) for k in PLAN]
+    assert 'class="sortable"' in text and "Contribution" in text
+    assert "Kozak" in text and "GRE" in text  # the best match of neurons 0 and 1
+    assert_links_resolve(index)
+    for k in PLAN:
+        assert_links_resolve(report["layer"] / f"neuron{k}" / "page.html")
+    for asset in ("logo.js", "table.js", "style.css"):
+        assert (report["layer"] / "assets" / asset).is_file()
+
+
+def test_contribution_column_filled_when_table_exists(report, tmp_path):
+    csv = tmp_path / "neuron_contribution.csv"
+    pd.DataFrame({"layer": ["conv2", "conv2", "conv3"], "neuron": [0, 1, 0],
+                  "sign": [1.5, -0.2, 9.0]}).to_csv(csv, index=False)
+    index = write_layer_report(report["layer"], report["matches"], report["targets"],
+                               report["cfg"], png=False, contribution_csv=csv)
+    body = index.read_text().split("<tbody>")[1].split("</tbody>")[0]
+    last_cells = [re.findall(r"<td[^>]*>(.*?)</td>", row)[-1]
+                  for row in re.findall(r"<tr>(.*?)</tr>", body)]
+    assert last_cells[:2] == ["+", "−"]  # conv3's row is not this layer's
+    assert "ndash" in last_cells[2]
+
+
+def test_model_front_page_links_layers_and_collected_motifs(report):
+    front = report["front"].read_text()
+    assert 'href="discovery/conv2/index.html"' in front
+    collected = pd.read_csv(report["layer"].parent / "collected_motifs.csv")
+    assert {"PRE_Pumilio", "Kozak", "GRE"} <= set(collected["representative"])
+    assert "Distinct database motifs found" in front
+    assert_links_resolve(report["front"])
+
+
+def test_pages_are_deterministic(report):
+    before = (report["layer"] / "neuron1" / "page.html").read_bytes()
+    write_layer_report(report["layer"], report["matches"], report["targets"], report["cfg"],
+                       png=False)
+    assert (report["layer"] / "neuron1" / "page.html").read_bytes() == before
+
+
+def test_inlined_json_cannot_close_the_script():
+    text = script_json({"label": "</script><b>"})
+    assert "</script>" not in text and json.loads(text) == {"label": "</script><b>"}
