@@ -1,0 +1,246 @@
+"""Evaluate a trained predictor: metrics per split, noise ceiling, scatter plot.
+
+Metrics (per split, on the label scale):
+
+``pearson_r``, ``r2`` (squared Pearson r, the figure the MRL literature quotes),
+``r2_score`` (coefficient of determination, 1 - SS_res / SS_tot, which also
+penalises bias and scale errors), ``spearman``, ``mse``, ``n``.
+
+For a synthetic data set (``truth.json`` beside the data file) the test split
+also gets its noise ceiling: how well the noiseless planted function itself
+correlates with the noisy labels. A model cannot beat it on average, so the
+ratio test/ceiling (``r2`` for MRL, ``r`` for half-life) says how much of the
+learnable signal the model found.
+
+``mrl/evaluate.py`` and ``half-life/evaluate.py`` are thin wrappers around
+:func:`main`, which writes ``results/<name>/evaluation/{metrics.json,
+scatter_test.png}`` as one atomic unit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from .checkpoint import load_checkpoint, resolve_device
+from .errors import InputError
+from .io import atomic_path
+
+# Which figure of merit the ceiling ratio uses, per task.
+CEILING_TARGET = {"mrl": "r2", "halflife": "r"}
+_SYNTHETIC_MODULE = {"mrl": "combmotif.data.synthetic_mrl", "halflife": "combmotif.data.synthetic_halflife"}
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Pearson r, r2 = r^2, r2_score (coefficient of determination), Spearman rho, MSE, n."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    n = len(y_true)
+    mse = float(np.mean((y_true - y_pred) ** 2)) if n else float("nan")
+    # A constant prediction (an untrained or collapsed model) has no correlation.
+    if n < 2 or np.ptp(y_pred) == 0 or np.ptp(y_true) == 0:
+        r = rho = float("nan")
+    else:
+        r = float(stats.pearsonr(y_true, y_pred)[0])
+        rho = float(stats.spearmanr(y_true, y_pred)[0])
+    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2)) if n else 0.0
+    r2_score = 1.0 - float(np.sum((y_true - y_pred) ** 2)) / ss_tot if ss_tot > 0 else float("nan")
+    return {"pearson_r": r, "r2": r * r, "r2_score": r2_score, "spearman": rho, "mse": mse, "n": n}
+
+
+def load_truth_if_any(truth_path: str | Path) -> dict | None:
+    """The planted ground truth of a synthetic set (schema-checked), or None for a real set."""
+    from .data.truth import load_truth
+
+    truth_path = Path(truth_path)
+    return load_truth(truth_path) if truth_path.is_file() else None
+
+
+def noise_ceiling(task: str, X: np.ndarray, y: np.ndarray, truth: dict) -> dict:
+    """Ceiling r / r2 of ``(X, y)``: the noiseless planted function vs the noisy labels.
+
+    Computed on exactly the given sequences (the test split) with the data
+    generator's own ``noiseless``; falls back to the whole-set ceiling stored in
+    ``truth.json`` only if that generator module is not importable.
+    """
+    from .data.truth import noise_ceiling as ceiling_of
+
+    try:
+        synth = importlib.import_module(_SYNTHETIC_MODULE[task])
+    except ModuleNotFoundError:
+        stored = truth.get("ceiling")
+        if not stored:
+            return {}
+        return {"r": float(stored["r"]), "r2": float(stored["r2"]), "n": None,
+                "source": "truth.json (stored; generator module not importable)"}
+    clean = np.asarray(synth.noiseless(X, truth), dtype=np.float64)
+    if clean.shape != (len(y),):
+        raise InputError(f"noiseless() gave shape {clean.shape} for {len(y)} test sequences")
+    got = ceiling_of(clean, np.asarray(y, dtype=np.float64))
+    return {"r": float(got["r"]), "r2": float(got["r2"]), "n": int(len(y)),
+            "source": "noiseless() on the test split"}
+
+
+def with_ratio(ceiling: dict, test: dict, task: str) -> dict:
+    """Add test/ceiling ratios; ``ratio`` is the task's target figure (r2 MRL, r half-life)."""
+    if not ceiling:
+        return ceiling
+    out = dict(ceiling)
+    out["ratio_r2"] = test["r2"] / ceiling["r2"] if ceiling["r2"] > 0 else float("nan")
+    out["ratio_r"] = test["pearson_r"] / ceiling["r"] if ceiling["r"] > 0 else float("nan")
+    out["target"] = CEILING_TARGET[task]
+    out["ratio"] = out["ratio_r2"] if out["target"] == "r2" else out["ratio_r"]
+    return out
+
+
+def evaluate_splits(model, data, scaler: dict, batch_size: int = 1024,
+                    return_predictions: bool = False):
+    """Metrics for every split of ``data`` (a :class:`~combmotif.train.TaskData`).
+
+    Adds ``metrics["ceiling"]`` for a synthetic set. With
+    ``return_predictions`` also returns ``{split: (observed, predicted)}``.
+    """
+    from .train import SPLITS, predict
+
+    metrics: dict = {}
+    preds = {}
+    for name in SPLITS:
+        X, y = data.splits[name]
+        yhat = predict(model, X, scaler, batch_size=max(batch_size, 512))
+        preds[name] = (y.numpy(), yhat)
+        metrics[name] = regression_metrics(y.numpy(), yhat)
+    truth = load_truth_if_any(data.truth_path)
+    if truth is not None:
+        X, y = data.splits["test"]
+        metrics["ceiling"] = with_ratio(noise_ceiling(data.task, X.numpy(), y.numpy(), truth),
+                                        metrics["test"], data.task)
+    return (metrics, preds) if return_predictions else metrics
+
+
+def scatter_plot(path: str | Path, observed: np.ndarray, predicted: np.ndarray, title: str,
+                 label: str = "label") -> None:
+    """Predicted vs observed (hexbin density for large sets), written atomically as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = regression_metrics(observed, predicted)
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=120)
+    if len(observed) > 5000:
+        ax.hexbin(observed, predicted, gridsize=60, bins="log", cmap="viridis", mincnt=1)
+    else:
+        ax.scatter(observed, predicted, s=4, alpha=0.4, linewidths=0)
+    lo = float(min(np.min(observed), np.min(predicted)))
+    hi = float(max(np.max(observed), np.max(predicted)))
+    ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, ls="--")
+    ax.set_xlabel(f"observed {label}")
+    ax.set_ylabel(f"predicted {label}")
+    ax.set_title(f"{title}\nr = {m['pearson_r']:.3f}, r² = {m['r2']:.3f}, n = {m['n']}", fontsize=9)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str | Path | None = None,
+                        command: str | None = None) -> dict:
+    """Evaluate ``checkpoint`` (default: the config's) on the config's data.
+
+    Writes ``out_dir`` (default ``results/<name>/evaluation``) as one unit:
+    ``metrics.json`` and ``scatter_test.png``. Everything is read and checked
+    before anything is written.
+    """
+    from .train import load_task_data
+
+    ckpt_path = Path(checkpoint) if checkpoint else cfg.checkpoint_path
+    if not ckpt_path.is_file():  # before the (slower) data loading
+        raise InputError(f"{ckpt_path}: checkpoint not found (train it first, or pass --checkpoint)")
+    data = load_task_data(cfg)
+    model, ckpt = load_checkpoint(ckpt_path, resolve_device(cfg.device),
+                                  expect={"in_channels": data.in_channels, "seq_len": data.seq_len})
+    scaler = ckpt["data"].get("scaler") if isinstance(ckpt["data"], dict) else None
+    if not scaler or not {"mean", "sd"} <= set(scaler):
+        raise InputError(f"{ckpt_path}: checkpoint has no target scaler (data.scaler)")
+    metrics, preds = evaluate_splits(model, data, scaler, batch_size=cfg.train.batch_size,
+                                     return_predictions=True)
+    record = {"name": cfg.name, "checkpoint": str(ckpt_path),
+              "command": command if command is not None else shlex.join([sys.executable, *sys.argv]),
+              "data": dict(data.info, scaler=scaler), "metrics": metrics,
+              # A checkpoint may be evaluated on another set than it was trained on
+              # (e.g. synthetic-trained on measured UTRs): keep what it was trained on.
+              "trained_on": {k: v for k, v in ckpt["data"].items() if k != "scaler"}}
+    out_dir = Path(out_dir) if out_dir else cfg.results_dir / "evaluation"
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        (tmp / "metrics.json").write_text(json.dumps(json_safe(record), indent=2, allow_nan=False) + "\n")
+        observed, predicted = preds["test"]
+        scatter_plot(tmp / "scatter_test.png", observed, predicted,
+                     f"{cfg.name}: test split", label=data.info["label"])
+    record["out_dir"] = str(out_dir)
+    return record
+
+
+def json_safe(obj):
+    """``obj`` with NaN/inf floats as None (strict JSON has no NaN; a collapsed model
+    gives an undefined correlation) and numpy scalars as Python numbers."""
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def format_metrics(metrics: dict) -> str:
+    lines = [f"{'split':<6} {'n':>7} {'r':>7} {'r2':>7} {'R2':>7} {'rho':>7} {'mse':>9}"]
+    for name in ("train", "valid", "test"):
+        m = metrics[name]
+        lines.append(f"{name:<6} {m['n']:>7d} {m['pearson_r']:>7.3f} {m['r2']:>7.3f} "
+                     f"{m['r2_score']:>7.3f} {m['spearman']:>7.3f} {m['mse']:>9.4f}")
+    c = metrics.get("ceiling")
+    if c:
+        lines.append(f"noise ceiling (test): r={c['r']:.3f} r2={c['r2']:.3f}  "
+                     f"test/ceiling {c['target']} = {c['ratio']:.3f}")
+    return "\n".join(lines)
+
+
+def build_parser(default_config: str | Path | None = None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Evaluate a trained predictor on its config's data.")
+    p.add_argument("--config", default=str(default_config) if default_config else None,
+                   required=default_config is None, help="training config (YAML)")
+    p.add_argument("--checkpoint", help="checkpoint to evaluate (default: the config's output)")
+    p.add_argument("--out", help="output folder (default: results/<name>/evaluation)")
+    p.add_argument("--device", help="override device (auto, cpu, cuda)")
+    return p
+
+
+def _main(args: argparse.Namespace) -> int:
+    from .train import load_train_config
+
+    cfg = load_train_config(args.config, args)
+    record = evaluate_checkpoint(cfg, args.checkpoint, args.out)
+    print(format_metrics(record["metrics"]))
+    print(f"wrote {record['out_dir']}")
+    return 0
+
+
+def main(argv: list[str] | None = None, default_config: str | Path | None = None) -> None:
+    """Command-line entry point shared by ``mrl/evaluate.py`` and ``half-life/evaluate.py``."""
+    from .cli import run_cli
+
+    run_cli(_main, build_parser(default_config), argv)
+
+
+if __name__ == "__main__":
+    main()
