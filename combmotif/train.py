@@ -455,6 +455,10 @@ def fit(model: SalukiModel, splits: dict[str, tuple[torch.Tensor, torch.Tensor]]
         if sched is not None:
             sched.step(valid)
         epochs.set_postfix(train=f"{total / max(seen, 1):.4f}", valid=f"{valid:.4f}")
+        if epochs.disable:  # no bar off a terminal (CI, nohup): one line per epoch instead
+            print(f"epoch {epoch}/{opt_cfg.epochs}: train loss {total / max(seen, 1):.4f}, "
+                  f"valid loss {valid:.4f} ({history[-1]['seconds']:.0f} s)", file=sys.stderr,
+                  flush=True)
         if valid < best[0]:
             best = (valid, epoch, _state_copy(model))
             bad_epochs = 0

@@ -20,3 +20,7 @@ fi
 export PATH="$VENV/bin:$PATH"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export MPLBACKEND=Agg
+# Idle OpenMP threads sleep instead of spinning: on a small shared CPU, spinning
+# threads of one torch process steal most of the time of another (an MRL epoch
+# went from ~20 s to ~500 s beside three other jobs).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
