@@ -1,0 +1,58 @@
+"""Planted motifs of a synthetic set -> the layer, neuron and cluster that found them.
+
+    python bench/recovery_table.py [--config configs/interpreting/mrl_predictor.yaml]
+                                   [--truth data/synthetic_mrl/truth.json] [--layers 1-5] [--per-layer]
+
+Reads the discovery outputs (run ``motif_discovery/main.sh`` first). A planted
+motif is found when some cluster PPM consensus contains it (IUPAC-aware) or a
+motif segment has >= 80 % identity to it; see combmotif/neuronmotif/recovery.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from combmotif.cli import run_cli  # noqa: E402
+from combmotif.config import parse_range  # noqa: E402
+from combmotif.errors import InputError  # noqa: E402
+from combmotif.neuronmotif.discover import load_discovery_config  # noqa: E402
+from combmotif.neuronmotif.recovery import recovery_hits, recovery_table  # noqa: E402
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg = load_discovery_config(args.config)
+    ddir = Path(args.results) if args.results else cfg.discovery_dir()
+    layers = sorted(int(p.name[4:]) for p in ddir.glob("conv*") if p.name[4:].isdigit())
+    if args.layers:
+        layers = [L for L in layers if L in set(parse_range(args.layers))]
+    if not layers:
+        raise InputError(f"{ddir}: no discovery outputs (run motif_discovery/main.sh first)")
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_columns", 20)
+    pd.set_option("display.max_colwidth", 40)
+    print(f"discovery: {ddir} (layers {', '.join(f'conv{L}' for L in layers)})")
+    table = recovery_table(ddir, args.truth, layers, args.min_identity)
+    print(table.drop(columns=["planted"]).to_string(index=False))
+    print(f"found {int(table['found'].sum())} of {len(table)} planted motifs")
+    if args.per_layer:
+        hits = recovery_hits(ddir, args.truth, layers, args.min_identity)
+        print(hits.pivot(index="motif", columns="layer", values="match").fillna("").to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default=str(ROOT / "configs/interpreting/mrl_predictor.yaml"))
+    ap.add_argument("--truth", default=str(ROOT / "data/synthetic_mrl/truth.json"))
+    ap.add_argument("--results", help="a discovery folder (default: the config's)")
+    ap.add_argument("--layers", help="layers to consider, e.g. 1-5 (half-open) or 1,2,3")
+    ap.add_argument("--min-identity", type=float, default=0.8)
+    ap.add_argument("--per-layer", action="store_true", help="also print the best match per layer")
+    run_cli(main, ap)

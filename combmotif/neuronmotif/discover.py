@@ -1,0 +1,366 @@
+"""NeuronMotif driver: config, one layer at a time, outputs per neuron.
+
+``discover_layer`` samples every selected neuron of conv layer L as one
+batched population (:mod:`.sample`), demixes each neuron's samples
+(:mod:`.demix`) with the layer's adaptive number of pattern groups, builds
+cluster PPMs and segments (:mod:`.ppm`), and writes
+
+``<output_dir>/<model>/discovery/``
+    ``anatomy.csv``                      conv layers: RF, jump, offset, pools
+    ``conv<L>/layer.json``               anatomy row, neurons, pattern groups and its test
+    ``conv<L>/summary.csv``              one row per finished neuron
+    ``conv<L>/neuron<k>/samples.npz``    ``codes`` (A, RF) int8, ``act`` (A,) float32,
+                                         ``cluster`` (A,) int16 (leaf id, -1 none)
+    ``conv<L>/neuron<k>/clusters.json``  per-cluster tree path, size, activations, indicator, segments
+    ``conv<L>/neuron<k>/ppms.meme``      one PPM per cluster (id ``conv<L>-n<k>-c<i>``)
+    ``conv<L>/neuron<k>/segments.meme``  motif segments (id ``conv<L>-n<k>-c<i>-s<j>``)
+
+Each neuron folder is written under a temporary name and renamed when
+complete, so a rerun skips finished neurons (``force`` redoes them) and a
+killed run resumes. No timings go into files: the same seed gives
+byte-identical outputs on the same machine.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ..config import load_config, parse_range, path_field, to_dict
+from ..errors import ConfigError, InputError
+from ..io import atomic_path, save_npz, write_json, write_text
+from ..models.anatomy import Anatomy, ConvCut
+from .demix import DemixConfig, Leaf, accept_pattern_groups, demix, pool_features
+from .ppm import (PPMConfig, consensus, consensus_codes, find_segments, format_meme, information_content,
+                  laplace, read_meme, weighted_ppm)
+from .sample import NeuronSamples, SamplingConfig, _forward, sample_layer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass
+class LayersConfig:
+    """Which neurons to interpret: ``ind`` for every layer, ``per_layer`` overrides."""
+
+    ind: str | list[int] = "all"
+    per_layer: dict[str, str | list[int]] = field(default_factory=dict)
+
+    def neurons(self, layer: int, n: int) -> list[int]:
+        spec = self.ind
+        for key, value in self.per_layer.items():
+            if str(key).removeprefix("conv") == str(layer):
+                spec = value
+        try:
+            return parse_range(spec, n)
+        except ValueError:
+            raise ConfigError(f"layers: cannot read neuron selection {spec!r}") from None
+
+
+@dataclass
+class DiscoveryConfig:
+    """A discovery config file (``configs/interpreting/*.yaml``)."""
+
+    model: str = path_field()
+    name: str | None = None
+    output_dir: str | None = path_field(None)
+    seed: int = 0
+    device: str = "auto"
+    batch_size: int = 2048
+    layers: LayersConfig = field(default_factory=LayersConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    demix: DemixConfig = field(default_factory=DemixConfig)
+    ppm: PPMConfig = field(default_factory=PPMConfig)
+
+    def validate(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+
+    @property
+    def model_name(self) -> str:
+        return self.name or Path(self.model).stem.removesuffix("-best")
+
+    def discovery_dir(self) -> Path:
+        root = Path(self.output_dir) if self.output_dir else REPO_ROOT / "results"
+        return root / self.model_name / "discovery"
+
+
+def load_discovery_config(path: str | Path, overrides: dict | None = None) -> DiscoveryConfig:
+    return load_config(path, DiscoveryConfig, overrides)
+
+
+# --------------------------------------------------------------------------- per-neuron analysis
+
+
+@dataclass
+class NeuronResult:
+    samples: NeuronSamples
+    leaves: list[Leaf]
+    clusters: list[dict]
+    ppms: list[np.ndarray]
+    indicator: float
+
+
+def _motif_id(layer: int, neuron: int, cluster: int, seg: int | None = None) -> str:
+    base = f"conv{layer}-n{neuron}-c{cluster}"
+    return base if seg is None else f"{base}-s{seg}"
+
+
+def analyse_neuron(cut: ConvCut, s: NeuronSamples, pattern_groups: int, cfg: DiscoveryConfig,
+                   layer: int) -> NeuronResult:
+    """Demix one neuron's samples and describe every leaf cluster (PPM, IC, segments)."""
+    if len(s.act) == 0:
+        return NeuronResult(s, [], [], [], float("nan"))
+    feats = pool_features(cut, s.codes, cfg.batch_size) if cut.pool_sizes else []
+    leaves = demix(feats, s.act, cut.pool_sizes, pattern_groups, cfg.demix, cfg.seed, s.neuron)
+    ppms, raw_sizes = [], []
+    for leaf in leaves:
+        raw = weighted_ppm(s.codes[leaf.index], s.act[leaf.index], cfg.ppm.bins)
+        ppms.append(laplace(raw, len(leaf.index), cfg.ppm.pseudocount))
+        raw_sizes.append(len(leaf.index))
+    device = next(iter(cut.buffers())).device
+    cons = torch.as_tensor(np.stack([consensus_codes(p) for p in ppms]), device=device)
+    cons_act = _forward(cut, cons, cfg.batch_size)[:, s.neuron].cpu().numpy().astype(np.float64)
+    neuron_max = float(s.act.max())
+    clusters = []
+    for i, (leaf, ppm) in enumerate(zip(leaves, ppms)):
+        a = s.act[leaf.index]
+        cmax = float(a.max())
+        ratio = float(cons_act[i] / cmax) if cmax > 0 else float("nan")
+        coverage = cmax / neuron_max
+        ic = information_content(ppm)
+        segs = find_segments(ic, cfg.ppm)
+        seg_dicts = []
+        for j, seg in enumerate(segs):
+            # Quality: sharp (IC contrast) x faithful (consensus reaches the cluster's max)
+            # x important (the cluster reaches the neuron's max).
+            seg.quality = max(seg.contrast, 0.0) * min(max(ratio, 0.0), 1.0) * coverage
+            d = seg.as_dict()
+            d.update(motif_id=_motif_id(layer, s.neuron, i, j), consensus=consensus(ppm[seg.start:seg.end]))
+            seg_dicts.append(d)
+        clusters.append({
+            "id": i, "motif_id": _motif_id(layer, s.neuron, i), "path": list(leaf.path),
+            "size": int(len(leaf.index)), "max_activation": round(cmax, 6),
+            "mean_activation": round(float(a.mean()), 6), "consensus": consensus(ppm),
+            "consensus_activation": round(float(cons_act[i]), 6), "ratio": round(ratio, 6),
+            "coverage": round(coverage, 6), "ic_mean": round(float(ic.mean()), 4),
+            "segments": sorted(seg_dicts, key=lambda d: -d["quality"]),
+        })
+    finite = [c["ratio"] for c in clusters if np.isfinite(c["ratio"])]
+    indicator = float(max(finite)) if finite else float("nan")
+    return NeuronResult(s, leaves, clusters, ppms, indicator)
+
+
+def _write_neuron(dirpath: Path, res: NeuronResult, layer: int, rf: int, pattern_groups: int,
+                  pool_sizes: Sequence[int]) -> None:
+    s = res.samples
+    cluster_of = np.full(len(s.act), -1, dtype=np.int16)
+    for i, leaf in enumerate(res.leaves):
+        cluster_of[leaf.index] = i
+    best = int(np.nanargmax([c["ratio"] for c in res.clusters])) if res.clusters and np.isfinite(res.indicator) \
+        else None
+    with atomic_path(dirpath) as tmp:
+        tmp.mkdir()
+        save_npz(tmp / "samples.npz", codes=s.codes.astype(np.int8), act=s.act.astype(np.float32),
+                 cluster=cluster_of)
+        write_json(tmp / "clusters.json", {
+            "layer": layer, "neuron": s.neuron, "rf": rf, "method": s.method,
+            "generations": s.generations, "evaluations": s.evaluations, "n_samples": int(len(s.act)),
+            "max_activation": round(s.max_activation, 6), "pattern_groups": pattern_groups,
+            "pool_sizes": list(pool_sizes),
+            "indicator": round(res.indicator, 6) if np.isfinite(res.indicator) else None,
+            "best_cluster": best, "clusters": res.clusters,
+        })
+        motifs, segs = [], []
+        for c, ppm in zip(res.clusters, res.ppms):
+            motifs.append((c["motif_id"], f"n={c['size']},max={c['max_activation']:.4g},"
+                                          f"cons={c['consensus_activation']:.4g}", ppm, c["size"]))
+            for d in c["segments"]:
+                segs.append((d["motif_id"], f"pos={d['start']}-{d['end']},ic={d['ic_mean']:.3g},"
+                                            f"q={d['quality']:.3g}", ppm[d["start"]:d["end"]], c["size"]))
+        write_text(tmp / "ppms.meme", format_meme(motifs))
+        write_text(tmp / "segments.meme", format_meme(segs))
+
+
+SUMMARY_COLUMNS = ["layer", "neuron", "rf", "method", "generations", "evaluations", "n_samples",
+                   "max_activation", "pattern_groups", "n_clusters", "indicator", "best_cluster",
+                   "best_consensus", "best_segment", "best_segment_consensus", "best_segment_quality"]
+
+
+def _summary_row(info: dict) -> dict:
+    segs = [d for c in info["clusters"] for d in c["segments"]]
+    top = max(segs, key=lambda d: d["quality"]) if segs else None
+    best = info["best_cluster"]
+    return {
+        "layer": info["layer"], "neuron": info["neuron"], "rf": info["rf"], "method": info["method"],
+        "generations": info["generations"], "evaluations": info["evaluations"],
+        "n_samples": info["n_samples"], "max_activation": info["max_activation"],
+        "pattern_groups": info["pattern_groups"], "n_clusters": len(info["clusters"]),
+        "indicator": info["indicator"], "best_cluster": best,
+        "best_consensus": info["clusters"][best]["consensus"] if best is not None else "",
+        "best_segment": top["motif_id"] if top else "", "best_segment_consensus": top["consensus"] if top else "",
+        "best_segment_quality": top["quality"] if top else None,
+    }
+
+
+def write_summary(layer_dir: Path) -> pd.DataFrame:
+    """Rebuild ``summary.csv`` from every finished neuron folder of the layer."""
+    rows = []
+    for d in layer_dir.glob("neuron*/clusters.json"):
+        rows.append(_summary_row(json.loads(d.read_text())))
+    df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS).sort_values("neuron", kind="stable").reset_index(drop=True)
+    df["best_cluster"] = df["best_cluster"].astype("Int64")   # empty, not NaN, for a dead neuron
+    write_text(layer_dir / "summary.csv", df.to_csv(index=False))
+    return df
+
+
+def previous_layer_ppms(discovery_dir: Path, layer: int) -> list[np.ndarray]:
+    """Cluster PPMs of every finished neuron of layer ``layer - 1`` (for GA seeding)."""
+    prev = discovery_dir / f"conv{layer - 1}"
+    files = sorted(prev.glob("neuron*/ppms.meme"), key=lambda p: int(p.parent.name[len("neuron"):]))
+    return [ppm for f in files for _, _, ppm in read_meme(f)]
+
+
+# --------------------------------------------------------------------------- the layer
+
+
+def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery_dir: Path | None = None,
+                   force: bool = False, progress: bool = True,
+                   log: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Interpret the selected neurons of conv ``layer`` of ``model``; returns the layer summary.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A model whose conv trunk :class:`~combmotif.models.anatomy.Anatomy` can walk.
+    discovery_dir : Path, optional
+        ``results/<model>/discovery`` (default: from ``cfg``).
+    force : bool
+        Redo finished neurons and re-decide the layer's pattern groups.
+    """
+    from tqdm import tqdm
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    ddir = Path(discovery_dir) if discovery_dir else cfg.discovery_dir()
+    device = next(model.parameters()).device
+    anatomy = Anatomy(model)
+    info = anatomy.layer(layer)
+    ddir.mkdir(parents=True, exist_ok=True)
+    write_text(ddir / "anatomy.csv", pd.DataFrame(anatomy.table()).to_csv(index=False))
+    neurons = cfg.layers.neurons(layer, info.out_channels)
+    layer_dir = ddir / f"conv{layer}"
+    finished = {k for k in neurons if (layer_dir / f"neuron{k}" / "clusters.json").is_file()}
+    pending = list(neurons) if force else [k for k in neurons if k not in finished]
+    if not pending:
+        log(f"conv{layer}: all {len(neurons)} selected neurons already done (use --force to redo)")
+        return write_summary(layer_dir)
+
+    # A layer already started keeps its pattern groups (resume); warn when the settings changed.
+    meta_path = layer_dir / "layer.json"
+    fixed = None
+    if not force and meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        fixed = meta.get("pattern_groups")
+        if meta.get("config") != _config_record(cfg):
+            log(f"conv{layer}: warning: the config differs from the one the finished neurons were made "
+                f"with; use --force to redo the whole layer consistently")
+
+    cut = anatomy.cut(layer, cfg.sampling.after_activation, cfg.sampling.extra_tracks).to(device)
+    seed_ppms = None
+    if cfg.sampling.seed_from_previous and layer > 1 and info.rf > cfg.sampling.enumerate_max_rf:
+        seed_ppms = previous_layer_ppms(ddir, layer) or None
+    bar = tqdm(total=len(pending), desc=f"conv{layer}", unit="neuron", disable=None, file=sys.stderr,
+               leave=True, dynamic_ncols=True)
+
+    def on_progress(p: dict) -> None:
+        if p["stage"] in ("ga", "screened"):
+            bar.n = p["finished"]
+            bar.set_postfix_str(f"generation {p['generation']}, {p['active']} evolving", refresh=True)
+        else:
+            bar.set_postfix_str(f"enumerating {100 * p['done'] // p['total']}%", refresh=True)
+
+    t0 = time.perf_counter()
+    samples = sample_layer(cut, pending, cfg.sampling, cfg.seed, layer, cfg.batch_size, seed_ppms,
+                           on_progress if progress else None)
+    t_sample = time.perf_counter() - t0
+    bar.n = 0
+    method = samples[0].method
+    log(f"conv{layer}: RF {info.rf}, sampled {len(pending)} neurons by "
+        f"{'enumeration' if method == 'enumerate' else 'GA'} "
+        f"({sum(s.evaluations for s in samples):,} evaluations"
+        + (f", up to {max(s.generations for s in samples)} generations" if method == "ga" else "")
+        + f") in {t_sample:.1f} s" + (" seeded from conv%d PPMs" % (layer - 1) if seed_ppms else ""))
+
+    # Pattern groups: reuse a decision already taken for this layer (resume), else adapt.
+    t1 = time.perf_counter()
+    groups = fixed or cfg.demix.pattern_groups
+    adapt = fixed is None and cfg.demix.adaptive and bool(cut.pool_sizes)
+    tests = []
+    while True:
+        bar.set_postfix_str(f"demixing, {groups} pattern group(s)", refresh=True)
+        results = [analyse_neuron(cut, s, groups, cfg, layer) for s in samples]
+        ok, test = accept_pattern_groups([r.indicator for r in results], cfg.demix)
+        test["pattern_groups"] = groups
+        tests.append(test)
+        if not adapt or ok or groups >= cfg.demix.max_pattern_groups:
+            break
+        groups += 1
+    log(f"conv{layer}: demixed with {groups} pattern group(s) (mean indicator {tests[-1]['mean']:.3f}"
+        + (f", t-test p={tests[-1]['p']:.3g}" if tests[-1]["p"] is not None else "")
+        + f") in {time.perf_counter() - t1:.1f} s")
+
+    if fixed is None:
+        write_json(meta_path, {
+            "layer": layer, "anatomy": info.row(), "neurons": neurons, "pattern_groups": groups,
+            "pattern_group_tests": tests, "config": _config_record(cfg),
+        })
+    for r in results:
+        _write_neuron(layer_dir / f"neuron{r.samples.neuron}", r, layer, info.rf, groups, cut.pool_sizes)
+        bar.update(1)
+    bar.close()
+    return write_summary(layer_dir)
+
+
+def _config_record(cfg: DiscoveryConfig) -> dict:
+    """Settings that shape a neuron's outputs (not paths, device, batch size or the neuron selection)."""
+    d = json.loads(json.dumps(to_dict(cfg)))
+    for key in ("output_dir", "name", "device", "batch_size", "layers"):
+        d.pop(key, None)
+    d["model"] = Path(cfg.model).name
+    return d
+
+
+def load_model(cfg: DiscoveryConfig) -> nn.Module:
+    """Our checkpoint (``.pth``) or, by its extension, a Keras HDF5 model (``.h5``/``.hdf5``, ACGT order)."""
+    from ..checkpoint import load_checkpoint, resolve_device
+
+    device = resolve_device(cfg.device)
+    if Path(cfg.model).suffix.lower() in (".h5", ".hdf5"):
+        from ..models.keras import load_keras_hdf5
+
+        return load_keras_hdf5(cfg.model).to(device).eval()
+    model, _ = load_checkpoint(cfg.model, device)
+    return model
+
+
+def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = False,
+                  progress: bool = True) -> dict[int, pd.DataFrame]:
+    """Load the checkpoint once and interpret ``layers`` in order (shallow first)."""
+    torch.manual_seed(cfg.seed)
+    model = load_model(cfg)
+    n = len(Anatomy(model))
+    for layer in layers:
+        if not 1 <= layer <= n:
+            raise InputError(f"layer {layer} does not exist: {Path(cfg.model).name} has conv1..conv{n}")
+    return {layer: discover_layer(model, layer, cfg, force=force, progress=progress) for layer in layers}
