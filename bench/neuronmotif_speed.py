@@ -51,13 +51,13 @@ def main() -> None:
     args = ap.parse_args()
 
     cfg = load_discovery_config(args.config, {"device": "cpu"})
-    if Path(cfg.model).is_file():
-        model, _ = load_checkpoint(cfg.model, "cpu")
-        print(f"model: {Path(cfg.model).relative_to(ROOT) if ROOT in Path(cfg.model).parents else cfg.model}")
+    if cfg.model_file.is_file():
+        model, _ = load_checkpoint(cfg.model_file, "cpu")
+        print(f"model: {cfg.model_file.relative_to(ROOT) if ROOT in cfg.model_file.parents else cfg.model_file}")
     else:
         torch.manual_seed(cfg.seed)
         model = SalukiModel(in_channels=4, seq_len=50, num_layers=3).eval()
-        print(f"model: {cfg.model} not found -> a RANDOMLY INITIALISED SalukiModel(4, 50, num_layers=3)")
+        print(f"model: {cfg.model_file} not found -> a RANDOMLY INITIALISED SalukiModel(4, 50, num_layers=3)")
     anatomy = Anatomy(model)
     n_layers = len(anatomy)
     print(f"torch threads: {torch.get_num_threads()}, CPU cores: {os.cpu_count()}, "

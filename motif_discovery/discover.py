@@ -5,6 +5,7 @@
 
 import argparse
 import os
+from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads; see README.md
 
@@ -15,7 +16,7 @@ from combmotif.neuronmotif.discover import load_discovery_config, run_discovery
 def main(args: argparse.Namespace) -> int:
     overrides = {"device": args.device} if args.device else None
     cfg = load_discovery_config(args.config, overrides)
-    run_discovery(cfg, [args.layer], force=args.force)
+    run_discovery(cfg, [args.layer], force=args.force, config_dir=Path(args.config).resolve().parent)
     print(f"wrote {cfg.discovery_dir() / f'conv{args.layer}'}")
     return 0
 

@@ -78,7 +78,7 @@ def trained():
 def _cfg(**sampling) -> DiscoveryConfig:
     s = dict(population=32, max_generations=25, patience=5, screen=4096, bin_cap=40)
     s.update(sampling)
-    return from_dict({"model": "unused.pth", "name": "tiny", "sampling": s,
+    return from_dict({"model": {"checkpoint": "unused.pth"}, "name": "tiny", "sampling": s,
                       "demix": {"min_cluster_size": 30, "max_pattern_groups": 2}}, DiscoveryConfig)
 
 
@@ -149,9 +149,9 @@ def test_screening_pool_carries_seed_ppms():
 
 def test_sampling_config_validation():
     with pytest.raises(ConfigError, match="sum to 1"):
-        from_dict({"model": "m.pth", "sampling": {"elite": 0.5}}, DiscoveryConfig)
+        from_dict({"model": {"checkpoint": "m.pth"}, "sampling": {"elite": 0.5}}, DiscoveryConfig)
     with pytest.raises(ConfigError, match="unknown key 'sampling.pop'"):
-        from_dict({"model": "m.pth", "sampling": {"pop": 5}}, DiscoveryConfig)
+        from_dict({"model": {"checkpoint": "m.pth"}, "sampling": {"pop": 5}}, DiscoveryConfig)
 
 
 # --------------------------------------------------------------------------- demixing
@@ -304,7 +304,8 @@ def test_recovery_matching_rules():
 def test_shipped_configs_load():
     for name in ("mrl_predictor", "hl_predictor", "hl_predictor_quick_start"):
         cfg = load_discovery_config(ROOT / "configs" / "interpreting" / f"{name}.yaml")
-        assert cfg.model.endswith(f"{name.removesuffix('_quick_start')}-best.pth")
+        assert cfg.model.checkpoint.endswith(f"{name.removesuffix('_quick_start')}-best.pth")
+        assert cfg.motif_db == "planted+curated" and Path(cfg.data_dir).name.startswith("synthetic_")
         assert cfg.discovery_dir() == ROOT / "results" / cfg.model_name / "discovery"
     quick = load_discovery_config(ROOT / "configs" / "interpreting" / "hl_predictor_quick_start.yaml")
     assert quick.layers.neurons(2, 64) == [0, 1, 2, 3] and quick.sampling.extra_tracks == [0.0, 0.0]
@@ -314,13 +315,18 @@ def test_cli_runs_a_checkpoint_and_reports_user_errors(tmp_path, monkeypatch, ca
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "toy-best.pth", SalukiModel(4, 50, 1, filters=4), {}, {})
     cfg = tmp_path / "c.yaml"
-    cfg.write_text("model: toy-best.pth\noutput_dir: out\nsampling: {bin_cap: 5}\n")
+    cfg.write_text("model: {checkpoint: toy-best.pth}\noutput_dir: out\nsampling: {bin_cap: 5}\n"
+                   "report: {png: false}\n")
     script = ROOT / "motif_discovery" / "discover.py"
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OMP_WAIT_POLICY": "PASSIVE"}
     ok = subprocess.run([sys.executable, str(script), str(cfg), "--layer", "1"], capture_output=True, text=True,
                         env=env)
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "out" / "toy" / "discovery" / "conv1" / "neuron3" / "ppms.meme").is_file()
+    # matching and pages follow sampling: Tomtom table per neuron, layer index, model front page
+    assert (tmp_path / "out" / "toy" / "discovery" / "conv1" / "neuron3" / "tomtom.tsv").is_file()
+    assert (tmp_path / "out" / "toy" / "discovery" / "conv1" / "index.html").is_file()
+    assert (tmp_path / "out" / "toy" / "index.html").is_file()
 
     def cli(*argv):  # in-process: the same entry point without another interpreter start
         monkeypatch.setattr(sys, "argv", [str(script), *argv])
@@ -330,9 +336,9 @@ def test_cli_runs_a_checkpoint_and_reports_user_errors(tmp_path, monkeypatch, ca
 
     code, err = cli(str(cfg), "--layer", "5")
     assert code == 2 and err.strip().splitlines()[-1].startswith("error: layer 5 does not exist")
-    cfg.write_text("model: missing.pth\n")
+    cfg.write_text("model: {checkpoint: missing.pth}\n")
     code, err = cli(str(cfg), "--layer", "1")
     assert code == 2 and "checkpoint not found" in err
-    cfg.write_text("model: toy-best.pth\nsampling: {populaton: 3}\n")
+    cfg.write_text("model: {checkpoint: toy-best.pth}\nsampling: {populaton: 3}\n")
     code, err = cli(str(cfg), "--layer", "1")
     assert code == 2 and "unknown key 'sampling.populaton'" in err

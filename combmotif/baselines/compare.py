@@ -195,11 +195,11 @@ class Comparison:
             model_path = self.cfg.model.checkpoint or self.cfg.model.keras_hdf5
             if sec.config:
                 dcfg = load_discovery_config(sec.config)
-                if model_path and Path(dcfg.model).resolve() != Path(model_path).resolve():
-                    raise ConfigError(f"methods.neuronmotif.config {sec.config} interprets {dcfg.model}, "
+                if model_path and dcfg.model_file.resolve() != Path(model_path).resolve():
+                    raise ConfigError(f"methods.neuronmotif.config {sec.config} interprets {dcfg.model_file}, "
                                       f"not this comparison's model {model_path}")
             else:
-                dcfg = DiscoveryConfig(model=str(model_path), name=self.name,
+                dcfg = DiscoveryConfig(model=self.cfg.model, name=self.name,
                                        output_dir=str(self.model_dir.parent), seed=self.cfg.seed)
             dcfg.layers.ind = self.cfg.neurons
             dcfg.layers.per_layer = {}

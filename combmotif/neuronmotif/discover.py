@@ -39,6 +39,8 @@ from ..config import load_config, parse_range, path_field, to_dict
 from ..errors import ConfigError, InputError
 from ..io import atomic_path, save_npz, write_json, write_text
 from ..models.anatomy import Anatomy, ConvCut
+from ..models.loader import ModelSpec
+from ..motifs.match import MatchConfig
 from .demix import DemixConfig, Leaf, accept_pattern_groups, demix, pool_features
 from .ppm import (PPMConfig, consensus, consensus_codes, find_segments, format_meme, information_content,
                   laplace, read_meme, weighted_ppm)
@@ -69,12 +71,24 @@ class LayersConfig:
 
 
 @dataclass
+class ReportConfig:
+    """Pages written after matching."""
+
+    enabled: bool = True     # match every layer against motif_db and write the HTML pages
+    png: bool = True         # a logomaker PNG beside every interactive logo (about 0.3 s each)
+
+
+@dataclass
 class DiscoveryConfig:
     """A discovery config file (``configs/interpreting/*.yaml``)."""
 
-    model: str = path_field()
+    model: ModelSpec
     name: str | None = None
     output_dir: str | None = path_field(None)
+    motif_db: str = "curated"            # curated | planted | jaspar:2024:CORE:vertebrates | a file; join with +
+    data_dir: str | None = path_field(None)  # the synthetic set's folder (planted.meme) for motif_db 'planted'
+    matching: MatchConfig = field(default_factory=MatchConfig)
+    report: "ReportConfig" = field(default_factory=lambda: ReportConfig())
     seed: int = 0
     device: str = "auto"
     batch_size: int = 2048
@@ -88,8 +102,12 @@ class DiscoveryConfig:
             raise ValueError("batch_size must be >= 1")
 
     @property
+    def model_file(self) -> Path:
+        return Path(self.model.checkpoint or self.model.keras_hdf5)
+
+    @property
     def model_name(self) -> str:
-        return self.name or Path(self.model).stem.removesuffix("-best")
+        return self.name or self.model.name or self.model_file.stem.removesuffix("-best")
 
     def discovery_dir(self) -> Path:
         root = Path(self.output_dir) if self.output_dir else REPO_ROOT / "results"
@@ -337,30 +355,60 @@ def _config_record(cfg: DiscoveryConfig) -> dict:
     d = json.loads(json.dumps(to_dict(cfg)))
     for key in ("output_dir", "name", "device", "batch_size", "layers"):
         d.pop(key, None)
-    d["model"] = Path(cfg.model).name
+    for key in ("motif_db", "data_dir", "matching", "report"):
+        d.pop(key, None)  # matching and pages do not change the neuron folders
+    d["model"] = cfg.model_file.name
     return d
 
 
 def load_model(cfg: DiscoveryConfig) -> nn.Module:
-    """Our checkpoint (``.pth``) or, by its extension, a Keras HDF5 model (``.h5``/``.hdf5``, ACGT order)."""
-    from ..checkpoint import load_checkpoint, resolve_device
+    """The module named by the config's ``model:`` section (our checkpoint or a Keras HDF5 file)."""
+    from ..models.loader import load_model as load_spec
 
-    device = resolve_device(cfg.device)
-    if Path(cfg.model).suffix.lower() in (".h5", ".hdf5"):
-        from ..models.keras import load_keras_hdf5
+    return load_spec(cfg.model, cfg.device).module.eval()
 
-        return load_keras_hdf5(cfg.model).to(device).eval()
-    model, _ = load_checkpoint(cfg.model, device)
-    return model
+
+def match_and_report(cfg: DiscoveryConfig, layers: Sequence[int], config_dir: Path | None = None,
+                     log: Callable[[str], None] | None = None) -> Path:
+    """Tomtom every segment of ``layers`` against ``cfg.motif_db`` in one call per layer, write
+    ``tomtom.tsv``/``matches.csv``, the neuron pages, the layer indexes, the collected table
+    and the model's front page; return the front page's path."""
+    from ..motifs.collect import collect_model
+    from ..motifs.databases import resolve_motif_db
+    from ..motifs.match import match_layer
+    from ..report.pages import write_layer_report, write_model_index
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    ddir = cfg.discovery_dir()
+    model_dir = ddir.parent
+    targets = resolve_motif_db(cfg.motif_db, data_dir=cfg.data_dir, base_dir=config_dir)
+    for layer in layers:
+        layer_dir = ddir / f"conv{layer}"
+        t0 = time.perf_counter()
+        matches = match_layer(layer_dir, targets, cfg.matching)
+        contribution = model_dir / "contribution" / f"conv{layer}" / "neuron_contribution.csv"
+        write_layer_report(layer_dir, matches, targets, cfg.matching, model=cfg.model_name,
+                           png=cfg.report.png,
+                           contribution_csv=contribution if contribution.is_file() else None)
+        n_sig = int(matches.loc[matches["q"] < cfg.matching.significance, "neuron"].nunique()) \
+            if len(matches) else 0
+        log(f"conv{layer}: matched against {cfg.motif_db} ({len(targets)} motifs): {n_sig} neurons "
+            f"with a match at q < {cfg.matching.significance}; pages in {time.perf_counter() - t0:.1f} s")
+    collect_model(model_dir, targets, cfg.matching)
+    return write_model_index(model_dir, significance=cfg.matching.significance)
 
 
 def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = False,
-                  progress: bool = True) -> dict[int, pd.DataFrame]:
-    """Load the checkpoint once and interpret ``layers`` in order (shallow first)."""
+                  progress: bool = True, config_dir: Path | None = None) -> dict[int, pd.DataFrame]:
+    """Load the model once, interpret ``layers`` in order (shallow first), then match and report."""
     torch.manual_seed(cfg.seed)
     model = load_model(cfg)
     n = len(Anatomy(model))
     for layer in layers:
         if not 1 <= layer <= n:
-            raise InputError(f"layer {layer} does not exist: {Path(cfg.model).name} has conv1..conv{n}")
-    return {layer: discover_layer(model, layer, cfg, force=force, progress=progress) for layer in layers}
+            raise InputError(f"layer {layer} does not exist: {cfg.model_file.name} has conv1..conv{n}")
+    out = {layer: discover_layer(model, layer, cfg, force=force, progress=progress) for layer in layers}
+    if cfg.report.enabled:
+        index = match_and_report(cfg, layers, config_dir)
+        print(f"pages: {index}", file=sys.stderr)
+    return out
