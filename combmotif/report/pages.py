@@ -31,7 +31,7 @@ from ..motifs.tomtom import informative_enough
 from ..motifs.match import (MatchConfig, NeuronResult, _config, cluster_name, load_neuron,
                             neuron_dirs, read_matches)
 from .html import copy_assets, esc, fmt_num, fmt_q, render_page, table, td
-from .logos import alignment_specs, canvas_tag, logo_spec, write_logo_png
+from .logos import alignment_specs, canvas_tag, logo_spec, write_logo_png, write_logo_pngs
 
 # Cluster fields shown first, in this order, under these labels; other scalar
 # fields of clusters.json follow with their key as label.
@@ -94,10 +94,12 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
 
     rows, logos, provenance = [], {}, ""
     n_sig = 0
+    png_jobs: list[tuple] = []
     for k, path in neuron_dirs(layer_dir):
         nr = load_neuron(path)
         mine = matches[matches["neuron"] == k] if len(matches) else matches
-        write_neuron_page(nr, mine, by_name, cfg, model=model, layer=layer, rna=rna, png=png)
+        write_neuron_page(nr, mine, by_name, cfg, model=model, layer=layer, rna=rna, png=png,
+                          png_jobs=png_jobs)
         if not provenance and (path / "tomtom.tsv").is_file():
             provenance = _tomtom_provenance(path / "tomtom.tsv")
         row, spec = _index_row(nr, mine, summary.get(k, {}), contrib.get(k), cfg, rna)
@@ -106,6 +108,7 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
         if len(mine) and float(mine["q"].min()) < cfg.significance:
             n_sig += 1
         rows.append(row)
+    write_logo_pngs(png_jobs)
 
     headers = ["Neuron", ("Clusters", "num"), ("Samples", "num"), ("Indicator", "num"),
                ("Max activation", "num"), "Top match", ("q", "num"), "Logo of the top cluster",
@@ -187,14 +190,20 @@ def _index_row(nr: NeuronResult, matches: pd.DataFrame, summary: dict, sign: Any
 
 def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str, Motif],
                       cfg: MatchConfig, *, model: str, layer: str, rna: bool = True,
-                      png: bool = True) -> Path:
-    """Write ``neuron<k>/page.html`` (and its PNG logos); the layer's ``assets/`` must exist."""
+                      png: bool = True, png_jobs: list | None = None) -> Path:
+    """Write ``neuron<k>/page.html`` (and its PNG logos); the layer's ``assets/`` must exist.
+
+    With ``png_jobs`` the PNGs that need drawing are appended to it (to be drawn in
+    parallel by the caller) instead of being drawn here.
+    """
+    own_jobs = png_jobs is None
+    png_jobs = [] if own_jobs else png_jobs
     k = nr.neuron
     logos: dict[str, dict] = {}
     sections = []
     for i, (cluster, ppm) in enumerate(zip(nr.clusters, nr.ppms)):
         sections.append(_cluster_section(nr, i, cluster, ppm, matches, targets, cfg, rna, png,
-                                         logos))
+                                         logos, png_jobs))
     loose = [s for s in nr.segments if s.cluster is None]
     if loose:
         sections.append("<h2>Segments not placed in a cluster</h2>")
@@ -220,12 +229,14 @@ def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str
                        heading=f"{layer} · neuron {k}", logos=logos)
     page = nr.path / "page.html"
     write_text(page, html)
+    if own_jobs:
+        write_logo_pngs(png_jobs, workers=1)
     return page
 
 
 def _cluster_section(nr: NeuronResult, i: int, cluster: dict, ppm: Motif, matches: pd.DataFrame,
                      targets: dict[str, Motif], cfg: MatchConfig, rna: bool, png: bool,
-                     logos: dict) -> str:
+                     logos: dict, png_jobs: list) -> str:
     name = cluster_name(cluster, ppm, i)
     sub = f' <span class="muted small">{esc(ppm.name)}</span>' if ppm.name != name else ""
     key = f"c{i}"
@@ -241,7 +252,7 @@ def _cluster_section(nr: NeuronResult, i: int, cluster: dict, ppm: Motif, matche
         meme = nr.path / "ppms.meme"
         if not png_path.is_file() or (meme.is_file()
                                       and png_path.stat().st_mtime < meme.stat().st_mtime):
-            write_logo_png(png_path, ppm.ppm, rna=rna, highlight=ranges)
+            png_jobs.append((png_path, ppm.ppm, rna, ranges))
         png_html = (f'<details><summary>static logo (PNG, logomaker)</summary>'
                     f'<img class="png-logo" src="logos/cluster{i}.png" alt="logo of cluster '
                     f'{esc(name)}"></details>')
