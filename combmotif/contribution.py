@@ -1,0 +1,332 @@
+"""Which way does each neuron's motif push the prediction?
+
+For conv layer ``L`` and neuron ``k`` a sequence is *activated* when the
+neuron's maximum over all its windows reaches ``threshold`` x the neuron's
+maximum over the whole set (default 0.7, as the seeds). The model's
+predictions (default; the observed labels on request) of activated and
+non-activated sequences are compared:
+
+- effect: difference of means (activated - not activated), on the label scale;
+- Cohen's d with the pooled standard deviation;
+- Welch's t-test (primary p) and the Mann-Whitney U test (rank-based check);
+- Benjamini-Hochberg q-values over all neurons of the layer that were tested.
+
+A neuron is ``positive``/``negative`` when q < alpha and both groups hold at
+least ``min_n`` sequences, ``neutral`` otherwise; the ``reason`` column says
+why a neuron was not tested. The unit of replication is one sequence.
+
+Outputs (``results/<model>/contribution/conv<L>/``): ``neuron_contribution.csv``
+and ``neuron_contribution.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import stats
+from .config import load_config, parse_range, path_field
+from .errors import ConfigError, InputError
+from .io import atomic_path
+from .maxact import DataSpec, MaxAct, Stage, build_parser, layer_range
+from .models.loader import ModelSpec
+
+CLASS_COLOURS = {"positive": "#c0392b", "negative": "#2471a3", "neutral": "#9e9e9e"}
+CSV_COLUMNS = ["task", "layer", "neuron", "target", "contribution", "effect", "d", "t", "p", "q",
+               "mw_p", "mw_q", "n_active", "n_inactive", "mean_active", "mean_inactive",
+               "threshold", "values", "reason"]
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def activated(seq_max: np.ndarray, neuron_max: np.ndarray, threshold: float = 0.7) -> np.ndarray:
+    """(N, C) bool: sequence i activates neuron k (its max >= threshold x the neuron's max).
+
+    A neuron whose maximum is not positive activates nothing.
+    """
+    neuron_max = np.asarray(neuron_max, dtype=np.float64)
+    return (np.asarray(seq_max) >= threshold * neuron_max[None, :]) & (neuron_max[None, :] > 0)
+
+
+def contribution_table(values: np.ndarray, active: np.ndarray, layer: int,
+                       neurons: Sequence[int] | None = None, min_n: int = 10, alpha: float = 0.05,
+                       threshold: float = 0.7, value_kind: str = "prediction",
+                       target: int = 0, min_abs_d: float = 0.0) -> pd.DataFrame:
+    """Per-neuron contribution statistics; BH over the neurons that were tested.
+
+    A neuron is ``positive``/``negative`` when q < ``alpha`` and |d| >=
+    ``min_abs_d`` (with tens of thousands of sequences a negligible difference
+    is already significant; ``min_abs_d`` keeps such neurons ``neutral``).
+
+    Parameters
+    ----------
+    values : (N,) predictions or labels of the sequences.
+    active : (N, C) bool from :func:`activated`.
+    neurons : which columns to report (default all); the q-values are computed
+        over these only.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    active = np.asarray(active, dtype=bool)
+    if values.ndim != 1 or len(values) != len(active):
+        raise InputError(f"contribution: {len(values)} values for {len(active)} sequences")
+    cols = list(range(active.shape[1])) if neurons is None else [int(k) for k in neurons]
+    rows = []
+    for k in cols:
+        on = values[active[:, k]]
+        off = values[~active[:, k]]
+        row = {"task": f"conv{layer}_neuron{k}", "layer": layer, "neuron": k, "target": target,
+               "n_active": len(on), "n_inactive": len(off), "threshold": threshold,
+               "values": value_kind, "effect": np.nan, "d": np.nan, "t": np.nan, "p": np.nan,
+               "mw_p": np.nan, "mean_active": on.mean() if len(on) else np.nan,
+               "mean_inactive": off.mean() if len(off) else np.nan, "reason": ""}
+        if min(len(on), len(off)) < max(min_n, 2):
+            row["reason"] = (f"too few activated sequences ({len(on)} < {min_n})" if len(on) < min_n
+                             else f"too few non-activated sequences ({len(off)} < {min_n})")
+        else:
+            row["effect"] = on.mean() - off.mean()
+            row["d"] = stats.cohens_d(on, off)
+            row["t"], row["p"] = stats.welch_p(on, off)
+            row["mw_p"] = stats.mannwhitney_p(on, off)
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return pd.DataFrame(columns=CSV_COLUMNS)
+    df["q"] = stats.bh_qvalues(df["p"].to_numpy())
+    df["mw_q"] = stats.bh_qvalues(df["mw_p"].to_numpy())
+    sig = (df["q"] < alpha).to_numpy()
+    small = sig & (df["d"].abs() < min_abs_d).to_numpy()
+    call = sig & ~small
+    df["contribution"] = np.where(call & (df["effect"] > 0), "positive",
+                                  np.where(call & (df["effect"] < 0), "negative", "neutral"))
+    df.loc[(df["reason"] == "") & ~sig, "reason"] = f"q >= {alpha:g}"
+    df.loc[small, "reason"] = f"|d| < {min_abs_d:g} (negligible)"
+    return df[CSV_COLUMNS]
+
+
+def plot_contribution(df: pd.DataFrame, path: str | Path, title: str = "") -> None:
+    """Effect (difference of means) per neuron, coloured by contribution class."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.12 * len(df) + 2), 3.2))
+    effect = df["effect"].fillna(0.0).to_numpy()
+    colours = [CLASS_COLOURS[c] for c in df["contribution"]]
+    ax.bar(np.arange(len(df)), effect, color=colours, width=0.8)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xlabel("neuron")
+    ax.set_ylabel("mean(activated) - mean(not)")
+    step = max(1, len(df) // 16)
+    ax.set_xticks(np.arange(len(df))[::step])
+    ax.set_xticklabels(df["neuron"].to_numpy()[::step])
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in CLASS_COLOURS.values()]
+    counts = df["contribution"].value_counts()
+    ax.legend(handles, [f"{k} ({counts.get(k, 0)})" for k in CLASS_COLOURS], fontsize=7, frameon=False)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+def motif_matches(codes: np.ndarray, res: MaxAct, active: np.ndarray, motifs: dict[str, str],
+                  min_fraction: float = 0.5, min_enrichment: float = 2.0,
+                  max_sequences: int = 20000) -> pd.DataFrame:
+    """Which planted motif a neuron detects, from the windows that activate it.
+
+    For every neuron, the best window of each activated sequence (where its
+    maximum is reached) is scanned for every motif consensus, letting a match
+    stick out of the window by up to half its length (a neuron with a receptive
+    field about as long as the motif often sees only most of it). ``fraction``
+    is the share of those windows holding the motif, ``background`` the share
+    among the best windows of non-activated sequences. A neuron *matches* a
+    motif when fraction >= ``min_fraction`` and >= ``min_enrichment`` x
+    background while every other motif's fraction stays below
+    ``min_fraction`` (a neuron whose windows mostly hold several motifs matches
+    none). Motifs with the same consensus are one entry named ``a/b``. Only the first ``max_sequences``
+    sequences are scanned (memory: N x C windows).
+    """
+    from .data.truth import scan
+    from .maxact import Fragments, fragment_codes
+
+    active = active[:max_sequences]
+    n, c = active.shape
+    pos = res.seq_pos[:n].reshape(-1).astype(np.int64)
+    raw = res.offset + pos * res.stride
+    merged: dict[str, list[str]] = {}
+    for name, cons in motifs.items():
+        merged.setdefault(cons.upper().replace("U", "T"), []).append(name)
+    motifs = {"/".join(names): cons for cons, names in merged.items()}
+    fractions = {}
+    for name, cons in motifs.items():
+        ext = len(cons) // 2
+        fr = Fragments(layer=res.layer, threshold=0.0, rf=res.rf + 2 * ext, neuron=np.tile(np.arange(c), n),
+                       seq=np.repeat(np.arange(n), c), pos=pos, raw_start=raw - ext, start=raw, end=raw,
+                       activation=res.seq_max[:n].reshape(-1))
+        hit = scan(fragment_codes(codes[:n], fr), cons).any(1).reshape(n, c)
+        on = (hit & active).sum(0) / np.maximum(active.sum(0), 1)
+        off = (hit & ~active).sum(0) / np.maximum((~active).sum(0), 1)
+        fractions[name] = (on, off)
+    names = list(motifs)
+    rows = []
+    for k in range(c):
+        ranked = sorted(names, key=lambda m: -fractions[m][0][k])
+        best = ranked[0] if ranked else None
+        on, off = (fractions[best][0][k], fractions[best][1][k]) if best else (np.nan, np.nan)
+        second = fractions[ranked[1]][0][k] if len(ranked) > 1 else 0.0
+        ok = (best is not None and active[:, k].any() and on >= min_fraction
+              and on >= min_enrichment * off and second < min_fraction)
+        rows.append({"neuron": k, "motif": best if ok else "", "fraction": on, "background": off,
+                     "best": best or "", "second": second, "n_active": int(active[:, k].sum())})
+    return pd.DataFrame(rows)
+
+
+def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict) -> pd.DataFrame:
+    """Per planted motif with a sign: the neurons matching it and their contribution calls."""
+    t = table.merge(matches[["neuron", "motif", "fraction", "background"]], on="neuron")
+    out = []
+    for m in truth["motifs"]:
+        sign = m.get("sign") or ("positive" if m["effect"] > 0 else "negative")
+        mine = t[[m["name"] in str(name).split("/") for name in t["motif"]]]
+        calls = mine["contribution"].value_counts()
+        out.append({"motif": m["name"], "consensus": m["consensus"], "planted": sign,
+                    "effect": m["effect"], "neurons": len(mine),
+                    "agree": int(calls.get(sign, 0)), "neutral": int(calls.get("neutral", 0)),
+                    "opposite": int(len(mine) - calls.get(sign, 0) - calls.get("neutral", 0)),
+                    "neuron_ids": " ".join(str(k) for k in mine["neuron"])})
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- config and stage runs
+
+
+@dataclass
+class ContributionConfig:
+    """``configs/contribution/<model>.yaml``."""
+
+    model: ModelSpec
+    data: DataSpec = field(default_factory=DataSpec)
+    results_dir: str | None = path_field(None)
+    neurons: str | int | list = "all"
+    threshold: float = 0.7
+    values: Literal["prediction", "label"] = "prediction"
+    target_index: int = 0
+    min_n: int = 10
+    alpha: float = 0.05
+    min_abs_d: float = 0.0
+    activation_tracks: Literal["zero", "keep"] = "zero"
+    batch_size: int = 1024
+    device: str = "auto"
+    seed: int = 2024
+
+    def validate(self) -> None:
+        if self.min_abs_d < 0:
+            raise ValueError(f"'min_abs_d' must be >= 0; got {self.min_abs_d}")
+        if not 0 < self.threshold <= 1:
+            raise ValueError(f"'threshold' must be in (0, 1]; got {self.threshold}")
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"'alpha' must be in (0, 1); got {self.alpha}")
+        if self.min_n < 2 or self.batch_size < 1:
+            raise ValueError("'min_n' must be >= 2 and 'batch_size' >= 1")
+
+
+def select_target(values: np.ndarray, index: int) -> np.ndarray:
+    values = np.asarray(values)
+    if values.ndim == 1:
+        if index != 0:
+            raise ConfigError(f"'target_index' is {index} but the model has one target")
+        return values
+    if not 0 <= index < values.shape[1]:
+        raise ConfigError(f"'target_index' {index} out of range (model has {values.shape[1]} targets)")
+    return values[:, index]
+
+
+def run_contribution(stage: Stage, layer: int) -> pd.DataFrame:
+    """Write ``conv<L>/neuron_contribution.csv`` and ``.png`` for one layer."""
+    cfg: ContributionConfig = stage.cfg
+    res = MaxAct.load(stage.maxact_path(layer))
+    X, y, _ = stage.data
+    if len(res.seq_max) != len(X):
+        raise InputError(f"{stage.maxact_path(layer)}: searched {len(res.seq_max)} sequences but the "
+                         f"data set now has {len(X)}; rerun run_search_maxact.sh")
+    values = stage.predictions() if cfg.values == "prediction" else y
+    values = select_target(values, cfg.target_index)
+    neurons = parse_range(cfg.neurons, n=res.seq_max.shape[1])
+    active = activated(res.seq_max, res.neuron_max, cfg.threshold)
+    df = contribution_table(values, active, layer, neurons, cfg.min_n, cfg.alpha, cfg.threshold,
+                            cfg.values, cfg.target_index, cfg.min_abs_d)
+    out = stage.layer_dir(layer)
+    with atomic_path(out / "neuron_contribution.csv") as tmp:
+        df.to_csv(tmp, index=False, float_format="%.6g")
+    plot_contribution(df, out / "neuron_contribution.png",
+                      f"{stage.name} conv{layer}: {cfg.values}s of activated vs other sequences "
+                      f"(threshold {cfg.threshold:g}, BH q < {cfg.alpha:g})")
+    return df
+
+
+def summary_line(df: pd.DataFrame, layer: int) -> str:
+    c = df["contribution"].value_counts()
+    return (f"conv{layer}: {len(df)} neurons: {c.get('positive', 0)} positive, "
+            f"{c.get('negative', 0)} negative, {c.get('neutral', 0)} neutral")
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def main_contribution(argv: list[str] | None = None) -> None:
+    """``run_contribution.sh <first> <last> <config>``."""
+    from .cli import run_cli
+
+    def _main(args: argparse.Namespace) -> int:
+        cfg = load_config(args.config, ContributionConfig)
+        stage = Stage(cfg, args.config, "contribution")
+        layers = layer_range(args.first, args.last)
+        stage.search(layers, force=args.force)
+        for L in layers:
+            df = run_contribution(stage, L)
+            print(summary_line(df, L) + f" -> {stage.layer_dir(L) / 'neuron_contribution.csv'}")
+        return 0
+
+    run_cli(_main, build_parser("Contribution sign of every neuron of conv layers first..last"), argv)
+
+
+def main_check_truth(argv: list[str] | None = None) -> None:
+    """Compare contribution calls with a synthetic set's planted motif signs."""
+    from .cli import run_cli
+    from .data.truth import load_truth
+
+    def _main(args: argparse.Namespace) -> int:
+        cfg = load_config(args.config, ContributionConfig)
+        stage = Stage(cfg, args.config, "contribution")
+        X, _, meta = stage.data
+        truth = load_truth(args.truth or Path(meta["path"]).parent / "truth.json")
+        motifs = {m["name"]: m["consensus"] for m in truth["motifs"]}
+        from .maxact import sequence_codes
+
+        codes = sequence_codes(X)
+        ok_all = True
+        for L in layer_range(args.first, args.last):
+            path = stage.layer_dir(L) / "neuron_contribution.csv"
+            if not path.is_file():
+                raise InputError(f"{path}: not found; run run_contribution.sh first")
+            table = pd.read_csv(path)
+            res = MaxAct.load(stage.maxact_path(L))
+            matches = motif_matches(codes, res, activated(res.seq_max, res.neuron_max, cfg.threshold), motifs)
+            cmp = compare_with_truth(table, matches, truth)
+            print(f"conv{L}: planted motif -> neurons whose activating windows hold it "
+                  f"(>= 50 % and >= 2x background; every other planted motif < 50 %)")
+            print(cmp.to_string(index=False))
+            ok_all &= bool((cmp["opposite"] == 0).all())
+        print("no neuron has the opposite sign of its planted motif" if ok_all
+              else "some neurons have the opposite sign of their planted motif")
+        return 0
+
+    p = build_parser("Check contribution signs against a synthetic set's truth.json")
+    p.add_argument("--truth", help="truth.json (default: next to the data file)")
+    run_cli(_main, p, argv)

@@ -1,0 +1,12 @@
+"""Max-activation search over the training set for conv layers first..last.
+
+    python search_maxact.py <first> <last> <config>
+
+All logic lives in :mod:`combmotif.maxact`.
+"""
+
+from combmotif.contribution import ContributionConfig
+from combmotif.maxact import main_search
+
+if __name__ == "__main__":
+    main_search(config_cls=ContributionConfig, stage_name="contribution")

@@ -1,0 +1,11 @@
+"""Locate the windows (fragments) that drive each neuron of a conv layer.
+
+    python fragment_location.py <layer> <config>
+
+All logic lives in :mod:`combmotif.interaction`.
+"""
+
+from combmotif.interaction import main_fragment_location
+
+if __name__ == "__main__":
+    main_fragment_location()

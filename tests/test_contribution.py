@@ -1,0 +1,169 @@
+"""Max-activation search, window mapping and neuron contribution (combmotif.maxact,
+combmotif.contribution)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from combmotif import contribution as C
+from combmotif import maxact as MA
+from combmotif.checkpoint import save_checkpoint
+from combmotif.models.saluki import SalukiModel
+from tiny_cnn import NEG, PARTNER, POS, predictor, trained_default
+
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # Tiny models run thousands of small ops; two OpenMP threads on a shared
+    # 2-core machine spend more time synchronising than computing.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+def _random_onehot(n, length, channels=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, length))].transpose(0, 2, 1)
+    if channels > 4:
+        x = np.concatenate([x, rng.integers(0, 2, (n, channels - 4, length)).astype(np.float32)], 1)
+    return np.ascontiguousarray(x)
+
+
+@pytest.mark.parametrize("padding,length,channels", [("same", 50, 4), ("valid", 120, 6)])
+def test_window_map_and_batched_search_match_a_per_window_loop(padding, length, channels):
+    torch.manual_seed(0)
+    model = SalukiModel(in_channels=channels, seq_len=length, num_layers=3, filters=6, padding=padding).eval()
+    X = _random_onehot(3, length, channels)
+    assert MA.window_map(model, 4) == MA.WindowMap(36, 4, -16 if padding == "same" else 0)
+    for layer in (1, 2, 3, 4):
+        found = MA.search_maxact(model, X, [layer], batch_size=2)[layer]
+        full = next(MA.layer_outputs(model, X, [layer], batch_size=100))[1][layer].numpy()
+        # Each full-length output position equals the prefix run on its window alone.
+        naive, pos, starts = MA.naive_window_scan(model, X, layer)
+        np.testing.assert_allclose(full[:, :, pos], naive, atol=1e-5)
+        np.testing.assert_allclose(found.seq_max, full.max(2), atol=1e-6)
+        assert (found.neuron_max == found.seq_max.max(0)).all()
+        s, e = found.wmap.windows(found.best_pos, length)
+        assert (found.best_start == s).all() and (found.best_end == e).all()
+        assert ((e - s) <= found.rf).all() and (s >= 0).all() and (e <= length).all()
+
+
+def test_extra_tracks_are_zeroed_for_activations_only_when_asked():
+    torch.manual_seed(0)
+    model = SalukiModel(in_channels=6, seq_len=60, num_layers=1, filters=4, padding="valid").eval()
+    X = _random_onehot(5, 60, 6)
+    zeroed = MA.search_maxact(model, X, [1], zero_extra_tracks=True)[1].seq_max
+    no_tracks = X.copy()
+    no_tracks[:, 4:] = 0
+    np.testing.assert_allclose(zeroed, MA.search_maxact(model, no_tracks, [1], zero_extra_tracks=False)[1].seq_max)
+    assert not np.allclose(zeroed, MA.search_maxact(model, X, [1], zero_extra_tracks=False)[1].seq_max)
+
+
+def test_activated_rule():
+    seq_max = np.array([[1.0, -0.5, 0.0], [0.69, -1.0, 0.0], [0.7, -0.2, 0.0]])
+    act = C.activated(seq_max, np.array([1.0, -0.2, 0.0]), 0.7)
+    assert act[:, 0].tolist() == [True, False, True]
+    # A neuron whose maximum is not positive activates nothing.
+    assert not act[:, 1].any() and not act[:, 2].any()
+
+
+def test_contribution_table_classes_and_reasons():
+    rng = np.random.default_rng(0)
+    n = 400
+    active = rng.random((n, 4)) < 0.3
+    active[:, 3] = False
+    active[:5, 3] = True  # too few activated sequences to test
+    values = rng.normal(0, 1, n) + 1.0 * active[:, 0] - 1.0 * active[:, 1]
+    df = C.contribution_table(values, active, layer=2, min_n=10)
+    assert list(df.columns) == C.CSV_COLUMNS
+    assert df["contribution"].tolist() == ["positive", "negative", "neutral", "neutral"]
+    assert df.loc[0, "effect"] == pytest.approx(values[active[:, 0]].mean() - values[~active[:, 0]].mean())
+    assert df.loc[0, "task"] == "conv2_neuron0"
+    assert "too few activated" in df.loc[3, "reason"] and np.isnan(df.loc[3, "q"])
+    assert df.loc[2, "reason"].startswith("q >=")
+    # BH over the three tested neurons only.
+    np.testing.assert_allclose(df["q"][:3], C.stats.bh_qvalues(df["p"][:3].to_numpy()))
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return trained_default()
+
+
+def test_neurons_matching_planted_motifs_get_their_sign(trained):
+    X, y, codes, model, scaler = trained
+    res = MA.search_maxact(model, X, [1])[1]
+    act = C.activated(res.seq_max, res.neuron_max, 0.7)
+    table = C.contribution_table(predictor(model, scaler)(X), act, 1)
+    matches = C.motif_matches(codes, res, act, {"POS": POS, "NEG": NEG, "PARTNER": PARTNER})
+    truth = {"motifs": [{"name": "POS", "consensus": POS, "effect": 1.0, "sign": "positive"},
+                        {"name": "NEG", "consensus": NEG, "effect": -1.0, "sign": "negative"},
+                        {"name": "PARTNER", "consensus": PARTNER, "effect": 0.8, "sign": "positive"}]}
+    cmp = C.compare_with_truth(table, matches, truth).set_index("motif")
+    for name in ("POS", "NEG", "PARTNER"):
+        assert cmp.loc[name, "neurons"] >= 1, f"no neuron learned {name}"
+        assert cmp.loc[name, "agree"] == cmp.loc[name, "neurons"], cmp
+    # Observed labels tell the same story as the predictions for the POS neurons.
+    pos_neurons = [int(k) for k in cmp.loc["POS", "neuron_ids"].split()]
+    by_label = C.contribution_table(y, act, 1, neurons=pos_neurons, value_kind="label")
+    assert (by_label["contribution"] == "positive").all()
+
+
+def _write_stage(tmp_path: Path, n: int = 400) -> Path:
+    rng = np.random.default_rng(0)
+    utrs = ["".join(rng.choice(list("ACGT"), 50)) for _ in range(n)]
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"utr": utrs, "rl": rng.normal(5, 1, n), "total_reads": rng.integers(100, 1000, n)}).to_csv(data, index=False)
+    torch.manual_seed(0)
+    model = SalukiModel(in_channels=4, seq_len=50, num_layers=2, filters=8, gru_units=8, dense_units=8)
+    info = {"set": "toy", "format": "mrl_csv", "path": str(data), "label": "rl",
+            "split": {"kind": "random", "fractions": [0.8, 0.1, 0.1], "seed": 0},
+            "scaler": {"mean": 5.0, "sd": 1.0}}
+    save_checkpoint(tmp_path / "toy-best.pth", model.eval(), info, {})
+    cfg = tmp_path / "contribution.yaml"
+    cfg.write_text(textwrap.dedent("""
+        model: {checkpoint: toy-best.pth}
+        results_dir: results
+        min_n: 5
+        device: cpu
+        seed: 1
+    """))
+    return cfg
+
+
+def test_stage_cli_writes_deterministic_outputs(tmp_path, capsys):
+    cfg = _write_stage(tmp_path)
+    for _ in range(2):
+        with pytest.raises(SystemExit) as ex:
+            C.main_contribution(["1", "3", str(cfg), "--force"])
+        assert ex.value.code == 0
+        first = {p.name: p.read_bytes() for p in sorted((tmp_path / "results/toy/contribution/conv2").iterdir())}
+        if _ == 0:
+            kept = first
+    assert kept == first  # same seed, same files
+    out = tmp_path / "results/toy/contribution"
+    df = pd.read_csv(out / "conv3/neuron_contribution.csv")
+    assert len(df) == 8 and set(df["contribution"]) <= {"positive", "negative", "neutral"}
+    assert {"task", "contribution", "effect", "d", "p", "q", "n_active", "n_inactive"} <= set(df.columns)
+    res = MA.MaxAct.load(out / "conv3/maxact.npz")
+    assert res.seq_max.shape == (320, 8)  # the training split: 80 % of 400
+    assert (out / "conv1/neuron_contribution.png").stat().st_size > 1000
+    assert "conv3: 8 neurons" in capsys.readouterr().out
+
+
+def test_bad_config_is_one_error_line(tmp_path, capsys):
+    cfg = _write_stage(tmp_path)
+    cfg.write_text(cfg.read_text() + "treshold: 0.5\n")
+    with pytest.raises(SystemExit) as ex:
+        C.main_contribution(["1", "1", str(cfg)])
+    assert ex.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "treshold" in err[0]
+    assert not (tmp_path / "results").exists()
