@@ -8,15 +8,22 @@ ROOT="$PWD"
 t0=$SECONDS
 step() { printf '\n== %s (%ds)\n' "$1" "$((SECONDS - t0))"; }
 
-step "1/3 generate the default synthetic data sets (data/)"
+step "1/5 generate the default synthetic data sets (data/)"
 bash generate_dataset/make_default.sh
 
-step "2/3 evaluate the shipped predictors on their test splits"
+step "2/5 evaluate the shipped predictors on their test splits"
 python mrl/evaluate.py --config configs/training/mrl_predictor.yaml
 python half-life/evaluate.py --config configs/training/hl_predictor.yaml
 
-step "3/3 NeuronMotif on conv1-conv4 of the shipped MRL predictor"
+step "3/5 contribution: which way does each conv neuron push the predicted MRL?"
+(cd motif_contribution && bash run_contribution.sh 1 4 ../configs/contribution/mrl_predictor.yaml)
+
+step "4/5 NeuronMotif on conv1-conv4 of the shipped MRL predictor, Tomtom matching, pages"
 (cd motif_discovery && bash main.sh 1 4 ../configs/interpreting/mrl_predictor.yaml)
 
+step "5/5 interaction: epistasis of the motif pairs that conv4 neurons combine"
+(cd motif_interaction && bash run_fragment_location.sh 4 ../configs/interaction/mrl_predictor.yaml \
+  && bash run_scr.sh 4 0 64 ../configs/interaction/mrl_predictor.yaml)
+
 step "done"
-echo "results: $ROOT/results/"
+echo "open $ROOT/results/mrl_predictor/index.html"
