@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
+from .saluki import SequenceModel
 
 ACTIVATIONS = {
     "linear": None, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
@@ -49,23 +50,13 @@ class ChannelSoftmax(nn.Module):
         return torch.softmax(x, dim=1)
 
 
-class KerasSequential(nn.Module):
+class KerasSequential(SequenceModel):
     """A Keras Sequential model rebuilt in torch; input (N, 4, input_length) in ACGT order."""
 
     def __init__(self, body: nn.Sequential, arch: dict):
         super().__init__()
         self.body = body
         self.arch = arch
-
-    @property
-    def num_targets(self) -> int:
-        return self.arch["num_targets"]
-
-    def check_input(self, x: torch.Tensor) -> None:
-        want = (self.arch["in_channels"], self.arch["seq_len"])
-        if x.ndim != 3 or tuple(x.shape[1:]) != want:
-            raise InputError(f"model expects input of shape (N, {want[0]}, {want[1]}); "
-                             f"got {tuple(x.shape)}")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)

@@ -33,7 +33,24 @@ class ChannelLayerNorm(nn.Module):
         return self.norm(x.transpose(1, 2)).transpose(1, 2)
 
 
-class SalukiModel(nn.Module):
+class SequenceModel(nn.Module):
+    """What every model CombMotif interprets has: ``arch`` (with ``in_channels``,
+    ``seq_len``, ``num_targets``), a flat ``body`` and an up-front input check."""
+
+    arch: dict
+
+    @property
+    def num_targets(self) -> int:
+        return self.arch["num_targets"]
+
+    def check_input(self, x: torch.Tensor) -> None:
+        want = (self.arch["in_channels"], self.arch["seq_len"])
+        if x.ndim != 3 or tuple(x.shape[1:]) != want:
+            raise InputError(f"model expects input of shape (N, {want[0]}, {want[1]}); "
+                             f"got {tuple(x.shape)}")
+
+
+class SalukiModel(SequenceModel):
     """CNN+GRU regressor over one-hot sequence tracks.
 
     Parameters
@@ -94,16 +111,6 @@ class SalukiModel(nn.Module):
             if length < 1:
                 return 0
         return length
-
-    @property
-    def num_targets(self) -> int:
-        return self.arch["num_targets"]
-
-    def check_input(self, x: torch.Tensor) -> None:
-        want = (self.arch["in_channels"], self.arch["seq_len"])
-        if x.ndim != 3 or tuple(x.shape[1:]) != want:
-            raise InputError(f"model expects input of shape (N, {want[0]}, {want[1]}); "
-                             f"got {tuple(x.shape)}")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
