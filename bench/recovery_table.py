@@ -23,7 +23,7 @@ from combmotif.cli import run_cli  # noqa: E402
 from combmotif.config import parse_range  # noqa: E402
 from combmotif.errors import InputError  # noqa: E402
 from combmotif.neuronmotif.discover import load_discovery_config  # noqa: E402
-from combmotif.neuronmotif.recovery import recovery_hits, recovery_table  # noqa: E402
+from combmotif.neuronmotif.recovery import recovery_hits, recovery_table, tomtom_table  # noqa: E402
 
 
 def main(args: argparse.Namespace) -> int:
@@ -44,6 +44,11 @@ def main(args: argparse.Namespace) -> int:
     if args.per_layer:
         hits = recovery_hits(ddir, args.truth, layers, args.min_identity)
         print(hits.pivot(index="motif", columns="layer", values="match").fillna("").to_string())
+    if args.tomtom:
+        tt = tomtom_table(ddir, args.truth, layers)
+        print("\nTomtom: planted motif -> best neuron segment (q, Benjamini-Hochberg over each layer's run)")
+        print(tt.to_string(index=False))
+        print(f"matched at q < 0.05: {int(tt['matched'].sum())} of {len(tt)} planted motifs")
     return 0
 
 
@@ -55,4 +60,6 @@ if __name__ == "__main__":
     ap.add_argument("--layers", help="layers to consider, e.g. 1-5 (half-open) or 1,2,3")
     ap.add_argument("--min-identity", type=float, default=0.8)
     ap.add_argument("--per-layer", action="store_true", help="also print the best match per layer")
+    ap.add_argument("--tomtom", action="store_true",
+                    help="also print planted motif -> best Tomtom match (q) from matches.csv")
     run_cli(main, ap)

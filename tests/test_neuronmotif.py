@@ -8,6 +8,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -342,3 +343,19 @@ def test_cli_runs_a_checkpoint_and_reports_user_errors(tmp_path, monkeypatch, ca
     cfg.write_text("model: {checkpoint: toy-best.pth}\nsampling: {populaton: 3}\n")
     code, err = cli(str(cfg), "--layer", "1")
     assert code == 2 and "unknown key 'sampling.populaton'" in err
+
+
+def test_tomtom_table_picks_best_q_per_planted_motif(tmp_path):
+    from combmotif.neuronmotif.recovery import tomtom_table
+
+    cols = ["neuron", "cluster", "segment", "rank", "target", "q", "segment_consensus"]
+    for layer, rows in {2: [(1, 0, "conv2-n1-c0-s0", 1, "enhA", 0.2, "ACTTCC")],
+                        3: [(7, 0, "conv3-n7-c0-s0", 1, "enhA", 0.004, "TACTTCCGG"),
+                            (9, 1, "conv3-n9-c1-s0", 1, "uORF", 0.001, "ATGA")]}.items():
+        (tmp_path / f"conv{layer}").mkdir()
+        pd.DataFrame(rows, columns=cols).to_csv(tmp_path / f"conv{layer}" / "matches.csv", index=False)
+    truth = {"motifs": [{"name": "enhA", "consensus": "ACTTCCG"}, {"name": "repC", "consensus": "CGGTCGA"}]}
+    t = tomtom_table(tmp_path, truth).set_index("motif")
+    assert (t.loc["enhA", "layer"], t.loc["enhA", "neuron"], t.loc["enhA", "q"]) == (3, 7, 0.004)
+    assert t.loc["enhA", "matched"] and not t.loc["repC", "matched"] and np.isnan(t.loc["repC", "q"])
+    assert len(tomtom_table(tmp_path, truth, layers=[2])) == 2

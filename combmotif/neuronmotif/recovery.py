@@ -154,3 +154,39 @@ def recovery_table(discovery_dir: str | Path, truth: str | Path | dict,
     best = hits.groupby("motif", sort=False).head(1).drop(columns="_rank")
     best = best.assign(_o=best["motif"].map(order)).sort_values("_o").drop(columns="_o")
     return best.reset_index(drop=True)
+
+
+def tomtom_table(discovery_dir: str | Path, truth: str | Path | dict,
+                 layers: Iterable[int] | None = None, significance: float = 0.05) -> pd.DataFrame:
+    """Planted motif -> the neuron segment whose Tomtom match to it has the smallest q.
+
+    Reads ``conv<L>/matches.csv`` (written when the layer was matched against a
+    database holding the planted motifs, e.g. ``motif_db: planted+curated``); a
+    planted motif with no row at all was never among any segment's matches.
+    """
+    ddir = Path(discovery_dir)
+    frames = []
+    for path in sorted(ddir.glob("conv*/matches.csv")):
+        layer = int(path.parent.name[4:])
+        if layers is not None and layer not in set(layers):
+            continue
+        m = pd.read_csv(path)
+        if len(m):
+            frames.append(m.assign(layer=layer))
+    if not frames:
+        raise InputError(f"{ddir}: no matches.csv (match the layers against a database first)")
+    matches = pd.concat(frames, ignore_index=True)
+    rows = []
+    for motif in load_truth(truth):
+        sub = matches[matches["target"] == motif["name"]]
+        if len(sub):
+            best = sub.loc[sub["q"].idxmin()]
+            rows.append({"motif": motif["name"], "consensus": motif["consensus"],
+                         "layer": int(best["layer"]), "neuron": int(best["neuron"]),
+                         "segment": best["segment"], "segment_consensus": best["segment_consensus"],
+                         "q": float(best["q"]), "matched": bool(best["q"] < significance)})
+        else:
+            rows.append({"motif": motif["name"], "consensus": motif["consensus"], "layer": None,
+                         "neuron": None, "segment": "", "segment_consensus": "", "q": np.nan,
+                         "matched": False})
+    return pd.DataFrame(rows)
