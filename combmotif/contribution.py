@@ -291,6 +291,7 @@ def main_contribution(argv: list[str] | None = None) -> None:
         for L in layers:
             df = run_contribution(stage, L)
             print(summary_line(df, L) + f" -> {stage.layer_dir(L) / 'neuron_contribution.csv'}")
+        stage.refresh_front_page()
         return 0
 
     run_cli(_main, build_parser("Contribution sign of every neuron of conv layers first..last"), argv)

@@ -948,6 +948,7 @@ def main_scr(argv: list[str] | None = None) -> None:
             raise ConfigError(f"neuron range {args.first}-{args.last} is empty (it is half-open)")
         df = run_scr(stage, args.layer, neurons, force=args.force)
         print(summary_line(df, args.layer) + f" -> {stage.layer_dir(args.layer) / 'motif_pair_stats.csv'}")
+        stage.refresh_front_page()
         return 0
 
     p = argparse.ArgumentParser(description="Motif-pair mutagenesis and epistasis for neurons of a layer")

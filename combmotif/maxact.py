@@ -521,6 +521,12 @@ class Stage:
         self._fingerprint: str | None = None
         self.config_dir = Path(config_path).resolve().parent
 
+    def refresh_front_page(self) -> None:
+        """Rewrite ``results/<model>/index.html`` so it links this stage's new outputs."""
+        from .report.pages import write_model_index
+
+        write_model_index(self.out.parent)
+
     @property
     def fingerprint(self) -> str:
         """Hash of the weights file, the scanned data and the activation convention:

@@ -365,9 +365,20 @@ def write_model_index(model_dir: str | Path, title: str | None = None,
         if page.is_file():
             body.append(f'<p><a href="{stage}/index.html">{label} results</a></p>')
         elif (model_dir / stage).is_dir():
-            files = _file_links(model_dir / stage, sorted(
+            # Per-layer tables and plots first (what a reader opens), then the stage's own files.
+            items = []
+            for sub in sorted((p for p in (model_dir / stage).iterdir() if p.is_dir()),
+                              key=lambda p: (len(p.name), p.name)):
+                names = sorted(p.name for p in sub.iterdir()
+                               if p.is_file() and p.suffix in (".csv", ".png", ".yaml", ".html"))
+                links = _file_links(sub, names, prefix=f"{stage}/{sub.name}/")
+                if links:
+                    items.append(f"<li>{esc(sub.name)}: {links}</li>")
+            top = _file_links(model_dir / stage, sorted(
                 p.name for p in (model_dir / stage).iterdir() if p.is_file()), prefix=f"{stage}/")
-            body.append(f"<p>Files: {files}</p>" if files else '<p class="muted">Not run yet.</p>')
+            if top:
+                items.append(f"<li>{top}</li>")
+            body.append(f"<ul>{''.join(items)}</ul>" if items else '<p class="muted">Not run yet.</p>')
         else:
             body.append('<p class="muted">Not run yet.</p>')
     html = render_page(f"{name}: CombMotif results", "\n".join(b for b in body if b), "assets",
