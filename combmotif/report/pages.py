@@ -381,6 +381,10 @@ def write_model_index(model_dir: str | Path, title: str | None = None,
             body.append(f"<ul>{''.join(items)}</ul>" if items else '<p class="muted">Not run yet.</p>')
         else:
             body.append('<p class="muted">Not run yet.</p>')
+    if (model_dir / "compare" / "index.html").is_file():
+        body.append("<h2>Method comparison</h2>")
+        body.append('<p><a href="compare/index.html">NeuronMotif against max-activation seqlets, '
+                    "TF-MoDISco and class optimization</a></p>")
     html = render_page(f"{name}: CombMotif results", "\n".join(b for b in body if b), "assets",
                        crumbs=[(name, None)], heading=f"{name}: CombMotif results")
     index = model_dir / "index.html"
