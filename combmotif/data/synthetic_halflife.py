@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import InputError
 from .halflife import N_TRACKS, encode_codes, write_h5
 from .truth import (MOTIF_KEYS, PAIR_KEYS, additive_label, code_bits, load_truth, motif_hits, noise_ceiling,
-                    onehot_to_codes, order_keys, pair_class, plant, random_layout, write_set)
+                    choose_planted, onehot_to_codes, order_keys, pair_class, plant, random_layout, write_set)
 
 _BASES = "ACGT"
 CODONS = [a + b + c for a in _BASES for b in _BASES for c in _BASES]   # index = 16a + 4b + c
@@ -230,12 +230,7 @@ def make_halflife(n: int = 12_000, length: int = 1024, seed: int = 0, noise_sd: 
         codes[r, l5[r] + 3 * c + j] = codon_codes[cidx[r, c], j]
 
     # 3'UTR elements at random non-overlapping places.
-    names = [m["name"] for m in motifs]
-    chosen = rng.random((n, len(motifs))) < np.array([m["planted_frequency"] for m in motifs])
-    for p in pairs:
-        both = rng.random(n) < p["planted_co_frequency"]
-        chosen[:, names.index(p["motifA"])] |= both
-        chosen[:, names.index(p["motifB"])] |= both
+    chosen = choose_planted(rng, n, motifs, pairs)
     starts, kept = random_layout(rng, chosen, [len(m["consensus"]) for m in motifs], l3)
     for j, m in enumerate(motifs):
         rows = np.flatnonzero(kept[:, j])

@@ -39,7 +39,7 @@ import pandas as pd
 
 from .mrl import UTR_LENGTH, write_mrl_csv
 from .truth import (MOTIF_KEYS, PAIR_KEYS, additive_label, load_truth, motif_hits, noise_ceiling, order_keys,
-                    pair_class, plant, random_layout, to_codes, write_set)
+                    choose_planted, pair_class, plant, random_layout, to_codes, write_set)
 
 CDS_START = UTR_LENGTH          # the CDS AUG begins right after the 50-nt UTR
 FREE_SPAN = 44                  # position-free motifs go in 0..43, clear of the Kozak window
@@ -137,12 +137,7 @@ def make_mrl(n: int = 100_000, seed: int = 0, noise_sd: float | None = None, tar
     codes = rng.integers(0, 4, size=(n, UTR_LENGTH), dtype=np.int8)
 
     free = [m for m in motifs if m["planted_frequency"] > 0 and m["name"] != "kozak"]
-    names = [m["name"] for m in free]
-    chosen = rng.random((n, len(free))) < np.array([m["planted_frequency"] for m in free])
-    for p in pairs:
-        both = rng.random(n) < p["planted_co_frequency"]
-        chosen[:, names.index(p["motifA"])] |= both
-        chosen[:, names.index(p["motifB"])] |= both
+    chosen = choose_planted(rng, n, free, pairs)
     starts, kept = random_layout(rng, chosen, [len(m["consensus"]) for m in free], FREE_SPAN)
     for j, m in enumerate(free):
         rows = np.flatnonzero(kept[:, j])

@@ -279,6 +279,23 @@ def onehot_to_codes(oh: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- planting
 
+def choose_planted(rng: np.random.Generator, n: int, motifs: Sequence[dict],
+                   pairs: Sequence[dict]) -> np.ndarray:
+    """(n, len(motifs)) bool: which sequences receive which motif.
+
+    Each motif is drawn at its ``planted_frequency``; each pair is then forced
+    into a further ``planted_co_frequency`` of sequences (both members at once)
+    so that pair effects can be estimated.
+    """
+    names = [m["name"] for m in motifs]
+    chosen = rng.random((n, len(motifs))) < np.array([m["planted_frequency"] for m in motifs])
+    for p in pairs:
+        both = rng.random(n) < p["planted_co_frequency"]
+        chosen[:, names.index(p["motifA"])] |= both
+        chosen[:, names.index(p["motifB"])] |= both
+    return chosen
+
+
 def random_layout(rng: np.random.Generator, chosen: np.ndarray, lengths: Sequence[int],
                   span: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
     """Non-overlapping random start positions for the chosen motifs of every sequence.

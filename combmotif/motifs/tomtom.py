@@ -39,10 +39,10 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import false_discovery_control
 
 from ..errors import ConfigError, InputError
 from ..io import write_text
+from ..stats import bh_qvalues as benjamini_hochberg  # one BH for the whole project
 from .formats import Motif, consensus, format_meme
 
 COLUMNS = ["Query_ID", "Target_ID", "Optimal_offset", "p-value", "E-value", "q-value",
@@ -189,19 +189,6 @@ def _run_meme(queries: list[Motif], targets: Sequence[Motif], norc: bool,
 
 
 # --------------------------------------------------------------------------- statistics
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values), in the order of ``p``.
-
-    q_(i) = min over j >= i of p_(j) * n / j for p sorted ascending, capped at 1
-    (scipy's ``false_discovery_control``; the same as ``combmotif.stats.bh_qvalues``
-    on finite p).
-    """
-    p = np.asarray(p, dtype=np.float64)
-    if p.size == 0:
-        return p.copy()
-    return false_discovery_control(np.clip(p, 0.0, 1.0), method="bh")
-
 
 # --------------------------------------------------------------------------- tsv
 
