@@ -359,3 +359,13 @@ def test_tomtom_table_picks_best_q_per_planted_motif(tmp_path):
     assert (t.loc["enhA", "layer"], t.loc["enhA", "neuron"], t.loc["enhA", "q"]) == (3, 7, 0.004)
     assert t.loc["enhA", "matched"] and not t.loc["repC", "matched"] and np.isnan(t.loc["repC", "q"])
     assert len(tomtom_table(tmp_path, truth, layers=[2])) == 2
+    # with the database: the planted PPM's own q as a query, the best any segment can reach
+    from combmotif.motifs.formats import Motif
+
+    sharp = lambda name, codes: Motif(name, np.eye(4)[codes] * 0.996 + 0.001)  # noqa: E731
+    rng = np.random.default_rng(1)
+    targets = [sharp(f"t{i}", rng.integers(0, 4, 7)) for i in range(40)]
+    targets += [sharp("enhA", [0, 1, 3, 3, 1, 1, 2]), sharp("repC", [1, 2, 2, 3, 1, 2, 0])]
+    c = tomtom_table(tmp_path, truth, targets=targets).set_index("motif")["ceiling_q"]
+    assert (c < 0.01).all()
+    assert "ceiling_q" not in tomtom_table(tmp_path, truth).columns

@@ -339,27 +339,20 @@ def layer_segments(layer_dir: str | Path, neurons: Sequence[int] | None = None
 def match_segments(queries: Sequence[Motif], targets: Sequence[Motif], cfg: MatchConfig) -> pd.DataFrame:
     """One Tomtom call; the best ``cfg.top_k`` targets per segment with q <= ``cfg.thresh``.
 
-    q-values are Benjamini-Hochberg over each segment's comparisons with the
-    database (MEME tomtom's own definition, whichever backend runs), so a
-    segment's q depends on its match alone: not on how many segments its
-    method produced, nor on the other methods' segments.
+    With the default ``q_scope: query`` q-values are Benjamini-Hochberg over
+    each segment's comparisons with the database (MEME tomtom's own definition,
+    whichever backend runs), so a segment's q depends on its match alone: not on
+    how many segments its method produced, nor on the other methods' segments.
     """
-    from scipy.stats import false_discovery_control
-
     cols = [c for c in MATCH_COLUMNS[2:] if c != "cluster"]
     if not queries:
         return pd.DataFrame(columns=cols)
     kw = {"min_query_mean_ic": cfg.min_query_mean_ic} if hasattr(cfg, "min_query_mean_ic") else {}
     df = tomtom(queries, targets, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
-                min_query_ic=cfg.min_query_ic, thresh=None, n_jobs=cfg.n_jobs, **kw)
+                min_query_ic=cfg.min_query_ic, thresh=None, q_scope=cfg.q_scope,
+                n_jobs=cfg.n_jobs, **kw)
     if not len(df):
         return pd.DataFrame(columns=cols)
-    df = df.copy()
-    p = np.clip(df["p-value"].to_numpy(float), 0.0, 1.0)
-    q = np.empty_like(p)
-    for idx in df.groupby("Query_ID", sort=False).indices.values():   # one small BH per segment
-        q[idx] = false_discovery_control(p[idx], method="bh")
-    df["q-value"] = q
     df = df[df["q-value"] <= cfg.thresh].sort_values(["Query_ID", "p-value", "Target_ID"], kind="stable")
     # Keep the segments' order of appearance.
     order = {name: i for i, name in enumerate(m.name for m in queries)}

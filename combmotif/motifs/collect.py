@@ -45,7 +45,8 @@ def database_groups(targets: Sequence[Motif], merge_q: float = 0.01, min_cover: 
     names = [t.name for t in targets]
     length = np.array([len(t) for t in targets])
     df = tomtom(targets, targets, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
-                min_query_ic=0.0, min_query_mean_ic=0.0, thresh=merge_q, n_jobs=cfg.n_jobs)
+                min_query_ic=0.0, min_query_mean_ic=0.0, thresh=merge_q, q_scope=cfg.q_scope,
+                n_jobs=cfg.n_jobs)
     index = {n: i for i, n in enumerate(names)}
     i = df["Query_ID"].map(index).to_numpy(dtype=np.int64)
     j = df["Target_ID"].map(index).to_numpy(dtype=np.int64)

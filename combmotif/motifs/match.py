@@ -52,6 +52,7 @@ class MatchConfig:
     min_query_ic: float = DEFAULT_MIN_QUERY_IC  # bits in total; flatter segments are not compared
     min_query_mean_ic: float = DEFAULT_MIN_QUERY_MEAN_IC  # ... nor those below this per position
     thresh: float = DEFAULT_THRESH        # q-value cut for tomtom.tsv rows (MEME's default)
+    q_scope: Literal["query", "run"] = "query"  # BH family: each segment's comparisons (as MEME) or the layer's
     top_k: int = 3                        # matches kept per segment in matches.csv and pages
     significance: float = 0.05            # q below which a match counts as found
     n_jobs: int = -1                      # numba threads for memelite (-1: all)
@@ -211,7 +212,7 @@ def match_layer(layer_dir: str | Path, targets: Sequence[Motif],
     src = {t.name: t.source for t in targets}
     df = tomtom(queries, targets, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
                 min_query_ic=cfg.min_query_ic, min_query_mean_ic=cfg.min_query_mean_ic,
-                thresh=cfg.thresh, n_jobs=cfg.n_jobs)
+                thresh=cfg.thresh, q_scope=cfg.q_scope, n_jobs=cfg.n_jobs)
     comments = df.attrs.get("comments", [])
     prefix = df["Query_ID"].str.split("/", n=1).str[0] if len(df) else pd.Series([], dtype=object)
     for nr in neurons:

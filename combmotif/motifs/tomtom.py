@@ -6,8 +6,14 @@ One function, two backends:
   p-, E- and q-values are kept (MEME computes q-values per query).
 * ``memelite``: Jacob Schreiber's numba re-implementation (``memelite.tomtom``),
   always available. It gives p-values only; E-value = p x number of targets, and
-  q-values are Benjamini-Hochberg over *all* query x target comparisons of the
-  call (so a whole layer's segments share one correction).
+  q-values are Benjamini-Hochberg, by default per query over its comparisons with
+  every target (``q_scope="query"``), which is the family MEME's tomtom corrects
+  over (its q-values are computed inside the loop over queries), so a segment gets
+  the same kind of q whichever backend is installed. ``q_scope="run"`` corrects
+  over *all* query x target comparisons of the call instead (a whole layer's
+  segments share one correction): stricter, and blind to short motifs, since a
+  perfect 3-mer against ~50 targets has p ~ 0.01 and cannot survive thousands
+  of comparisons. MEME's q-values are re-derived the same way under ``run``.
 
 Both use the Euclidean column distance (MEME's ``-dist ed``; memelite implements
 only that one) with complete scores, and by default compare only the given
@@ -52,13 +58,14 @@ DEFAULT_MIN_QUERY_MEAN_IC = 0.7   # bits per position
 DEFAULT_THRESH = 0.5   # MEME tomtom's default: keep matches with q <= 0.5
 FORMAT_URL = "https://meme-suite.org/meme/doc/tomtom-output-format.html"
 BACKENDS = ("auto", "meme", "memelite")
+Q_SCOPES = ("query", "run")
 
 
 def tomtom(queries: Sequence[Motif], targets: Sequence[Motif], backend: str = "auto",
            norc: bool = True, dist: str = "ed", min_query_ic: float = DEFAULT_MIN_QUERY_IC,
            min_query_mean_ic: float = DEFAULT_MIN_QUERY_MEAN_IC,
            thresh: float | None = DEFAULT_THRESH, evalue: bool = False,
-           n_jobs: int = -1) -> pd.DataFrame:
+           q_scope: str = "query", n_jobs: int = -1) -> pd.DataFrame:
     """Compare every query motif with every target motif.
 
     Parameters
@@ -76,6 +83,9 @@ def tomtom(queries: Sequence[Motif], targets: Sequence[Motif], backend: str = "a
         are not compared (see the module docstring).
     thresh : float or None
         Keep rows with q-value (or E-value when ``evalue``) <= ``thresh``; None keeps all.
+    q_scope : {"query", "run"}
+        The family of the Benjamini-Hochberg correction: each query's comparisons
+        (MEME's tomtom) or every comparison of this call (see the module docstring).
     n_jobs : int
         numba threads for memelite (-1: all).
 
@@ -89,6 +99,8 @@ def tomtom(queries: Sequence[Motif], targets: Sequence[Motif], backend: str = "a
     """
     if backend not in BACKENDS:
         raise ConfigError(f"tomtom_backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+    if q_scope not in Q_SCOPES:
+        raise ConfigError(f"q_scope must be one of {', '.join(Q_SCOPES)}; got {q_scope!r}")
     if not targets:
         raise InputError("tomtom: no target motifs")
     _unique(queries, "query")
@@ -111,12 +123,14 @@ def tomtom(queries: Sequence[Motif], targets: Sequence[Motif], backend: str = "a
         comments = _comments(use, dist, norc, thresh, evalue, min_query_ic, min_query_mean_ic,
                              0, len(targets))
     elif use == "memelite":
-        df, n = _run_memelite(informative, targets, norc, n_jobs)
+        df, n = _run_memelite(informative, targets, norc, q_scope, n_jobs)
         comments = _comments(use, dist, norc, thresh, evalue, min_query_ic, min_query_mean_ic,
-                             n, len(targets))
+                             n, len(targets), q_scope)
     else:
         df, comments = _run_meme(informative, targets, norc, dist)
         n = len(informative) * len(targets)
+        if q_scope == "run" and len(df):
+            df["q-value"] = benjamini_hochberg(df["p-value"].to_numpy())
     if thresh is not None and len(df):
         df = df[df["E-value" if evalue else "q-value"] <= thresh]
     df = _sort(df, [q.name for q in informative])
@@ -134,7 +148,7 @@ def informative_enough(motif: Motif, min_ic: float = DEFAULT_MIN_QUERY_IC,
 # --------------------------------------------------------------------------- backends
 
 def _run_memelite(queries: list[Motif], targets: Sequence[Motif], norc: bool,
-                  n_jobs: int) -> tuple[pd.DataFrame, int]:
+                  q_scope: str, n_jobs: int) -> tuple[pd.DataFrame, int]:
     from memelite import tomtom as memelite_tomtom
 
     qs = [np.ascontiguousarray(q.ppm.T) for q in queries]
@@ -143,7 +157,10 @@ def _run_memelite(queries: list[Motif], targets: Sequence[Motif], norc: bool,
         qs, ts, reverse_complement=not norc, n_jobs=n_jobs)
     nq, nt = p.shape
     p = np.clip(p, 0.0, 1.0)
-    q = benjamini_hochberg(p.ravel()).reshape(p.shape)
+    if q_scope == "run":
+        q = benjamini_hochberg(p.ravel()).reshape(p.shape)
+    else:
+        q = np.stack([benjamini_hochberg(row) for row in p]) if nq else p.copy()
     rc = strand.astype(bool)
     t_cons = np.array([t.consensus for t in targets], dtype=object)
     t_cons_rc = np.array([consensus(t.ppm[::-1, ::-1]) for t in targets], dtype=object)
@@ -279,7 +296,8 @@ def _unique(motifs: Sequence[Motif], what: str) -> None:
 
 
 def _comments(backend: str, dist: str, norc: bool, thresh, evalue: bool, min_ic: float,
-              min_mean_ic: float, n_comparisons: int, n_targets: int) -> list[str]:
+              min_mean_ic: float, n_comparisons: int, n_targets: int,
+              q_scope: str = "query") -> list[str]:
     """The three trailing lines MEME writes, stating what actually ran."""
     if backend == "memelite":
         import memelite
@@ -287,8 +305,10 @@ def _comments(backend: str, dist: str, norc: bool, thresh, evalue: bool, min_ic:
         version = f"memelite {getattr(memelite, '__version__', '?')}"
     else:
         version = "MEME tomtom (not run: no informative query)"
-    qnote = (f"q-values: Benjamini-Hochberg over all {n_comparisons} comparisons; "
-             f"E-value = p x {n_targets} targets")
+    family = (f"all {n_comparisons} comparisons" if q_scope == "run"
+              else f"each query's {n_targets} comparisons")
+    qnote = f"q-values: Benjamini-Hochberg over {family}; E-value = p x {n_targets} targets"
+
     cmd = (f"tomtom -no-ssc -min-overlap 1 -dist {dist}"
            + (f" -evalue" if evalue else "") + (f" -thresh {thresh:g}" if thresh is not None else "")
            + (" -norc" if norc else "") + f" queries.meme targets.meme"

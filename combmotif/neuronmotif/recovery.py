@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -157,12 +157,18 @@ def recovery_table(discovery_dir: str | Path, truth: str | Path | dict,
 
 
 def tomtom_table(discovery_dir: str | Path, truth: str | Path | dict,
-                 layers: Iterable[int] | None = None, significance: float = 0.05) -> pd.DataFrame:
+                 layers: Iterable[int] | None = None, significance: float = 0.05,
+                 targets: Sequence | None = None, match: "MatchConfig | None" = None) -> pd.DataFrame:
     """Planted motif -> the neuron segment whose Tomtom match to it has the smallest q.
 
     Reads ``conv<L>/matches.csv`` (written when the layer was matched against a
     database holding the planted motifs, e.g. ``motif_db: planted+curated``); a
     planted motif with no row at all was never among any segment's matches.
+
+    With ``targets`` (that database) the table also gets ``ceiling_q``: the q the
+    planted PPM itself reaches as a query against the same database with the same
+    settings (``match``). It is the best any segment can do: a 3-nt motif such as
+    ATG has p ~ 0.01 even against itself, so no segment can match it at q < 0.05.
     """
     ddir = Path(discovery_dir)
     frames = []
@@ -176,17 +182,41 @@ def tomtom_table(discovery_dir: str | Path, truth: str | Path | dict,
     if not frames:
         raise InputError(f"{ddir}: no matches.csv (match the layers against a database first)")
     matches = pd.concat(frames, ignore_index=True)
+    planted = load_truth(truth)
+    ceiling = _ceiling_q(planted, targets, match) if targets is not None else {}
     rows = []
-    for motif in load_truth(truth):
+    for motif in planted:
         sub = matches[matches["target"] == motif["name"]]
         if len(sub):
             best = sub.loc[sub["q"].idxmin()]
-            rows.append({"motif": motif["name"], "consensus": motif["consensus"],
-                         "layer": int(best["layer"]), "neuron": int(best["neuron"]),
-                         "segment": best["segment"], "segment_consensus": best["segment_consensus"],
-                         "q": float(best["q"]), "matched": bool(best["q"] < significance)})
+            row = {"motif": motif["name"], "consensus": motif["consensus"],
+                   "layer": int(best["layer"]), "neuron": int(best["neuron"]),
+                   "segment": best["segment"], "segment_consensus": best["segment_consensus"],
+                   "q": float(best["q"]), "matched": bool(best["q"] < significance)}
         else:
-            rows.append({"motif": motif["name"], "consensus": motif["consensus"], "layer": None,
-                         "neuron": None, "segment": "", "segment_consensus": "", "q": np.nan,
-                         "matched": False})
+            row = {"motif": motif["name"], "consensus": motif["consensus"], "layer": None,
+                   "neuron": None, "segment": "", "segment_consensus": "", "q": np.nan,
+                   "matched": False}
+        if targets is not None:
+            row["ceiling_q"] = ceiling.get(motif["name"], np.nan)
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _ceiling_q(planted: list[dict], targets: Sequence, match) -> dict[str, float]:
+    """q of each planted PPM queried against ``targets``, for its own entry there."""
+    from ..motifs.formats import Motif
+    from ..motifs.match import MatchConfig
+    from ..motifs.tomtom import tomtom
+
+    cfg = match or MatchConfig()
+    by_name = {t.name: t for t in targets}
+    queries = [Motif(name=m["name"], ppm=by_name[m["name"]].ppm) for m in planted
+               if m["name"] in by_name]
+    if not queries:
+        return {}
+    df = tomtom(queries, targets, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
+                min_query_ic=0.0, min_query_mean_ic=0.0, thresh=None, q_scope=cfg.q_scope,
+                n_jobs=cfg.n_jobs)
+    own = df[df["Query_ID"] == df["Target_ID"]]
+    return dict(zip(own["Query_ID"], own["q-value"].astype(float)))
