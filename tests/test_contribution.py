@@ -116,6 +116,61 @@ def test_neurons_matching_planted_motifs_get_their_sign(trained):
     assert (by_label["contribution"] == "positive").all()
 
 
+def test_knockout_gives_the_causal_sign_and_silences_the_neuron(trained):
+    X, y, codes, model, scaler = trained
+    res = MA.search_maxact(model, X, [1])[1]
+    act = C.activated(res.seq_max, res.neuron_max, 0.7)
+    matches = C.motif_matches(codes, res, act, {"POS": POS, "NEG": NEG, "PARTNER": PARTNER})
+
+    def neuron_max(x, k):
+        with torch.no_grad():
+            return model.body(torch.as_tensor(x))[:, k].amax(-1).numpy()
+
+    neurons = range(res.seq_max.shape[1])
+    ko = C.knockout_table(predictor(model, scaler), X, res, act, 1, neurons, sequences=60,
+                          replicates=2, seed=3, neuron_max=neuron_max)
+    again = C.knockout_table(predictor(model, scaler), X, res, act, 1, neurons, sequences=60,
+                             replicates=2, seed=3, neuron_max=neuron_max)
+    pd.testing.assert_frame_equal(ko, again)                         # seeded
+    assert list(ko.columns) == C.KNOCKOUT_COLUMNS
+    truth = {"motifs": [{"name": "POS", "consensus": POS, "effect": 1.0, "sign": "positive"},
+                        {"name": "NEG", "consensus": NEG, "effect": -1.0, "sign": "negative"},
+                        {"name": "PARTNER", "consensus": PARTNER, "effect": 0.8, "sign": "positive"}]}
+    cmp = C.compare_with_truth(ko, matches, truth).set_index("motif")
+    for name in ("POS", "NEG", "PARTNER"):
+        assert cmp.loc[name, "neurons"] >= 1 and cmp.loc[name, "agree"] == cmp.loc[name, "neurons"], cmp
+    tested = ko[ko["n"] > 0]
+    assert (tested["not_deactivated"] <= tested["n"]).all()
+    assert (tested["ci_low"] <= tested["effect"]).all() and (tested["effect"] <= tested["ci_high"]).all()
+    # the shuffles keep everything outside the window and every extra track
+    start, end = C.knockout_windows(res, np.array([0, 1]), 0, X.shape[-1])
+    rng = np.random.default_rng(0)
+    Xt = np.concatenate([X[:2], np.ones((2, 2, X.shape[-1]), np.float32)], axis=1)
+    out = C.shuffle_windows(Xt, np.array([0, 1]), start, end, 3, rng).reshape(3, 2, 6, -1)
+    for j in range(2):
+        outside = np.r_[0:start[j], end[j]:X.shape[-1]]
+        assert (out[:, j][:, :, outside] == Xt[j][None][:, :, outside]).all()
+        assert (out[:, j, 4:] == 1).all()
+        window = Xt[j, :4, start[j]:end[j]].argmax(0)
+        for r in range(3):   # same dinucleotides
+            shuffled = out[r, j, :4, start[j]:end[j]].argmax(0)
+            pairs = lambda c: sorted(zip(c[:-1].tolist(), c[1:].tolist()))  # noqa: E731
+            assert pairs(shuffled) == pairs(window)
+
+
+def test_mixed_neurons_are_counted_apart():
+    table = pd.DataFrame({"neuron": [0, 1, 2], "contribution": ["negative", "positive", "negative"]})
+    matches = pd.DataFrame({"neuron": [0, 1, 2], "motif": ["NEG", "NEG", "NEG"],
+                            "on:NEG": [0.9, 0.7, 0.8], "off:NEG": [0.1, 0.1, 0.1],
+                            "on:POS": [0.05, 0.5, 0.3], "off:POS": [0.1, 0.15, 0.2]})
+    truth = {"motifs": [{"name": "NEG", "consensus": "CATT", "effect": -1.0},
+                        {"name": "POS", "consensus": "GGGA", "effect": 1.0}]}
+    row = C.compare_with_truth(table, matches, truth).set_index("motif").loc["NEG"]
+    # neuron 1: POS in 50 % of its windows, 3.3x background -> mixed; neuron 2: 1.5x -> not
+    assert (row["neurons"], row["mixed"], row["agree"], row["opposite"]) == (3, 1, 2, 0)
+    assert row["mixed_ids"] == "1" and row["neuron_ids"] == "0 2"
+
+
 def _write_stage(tmp_path: Path, n: int = 400) -> Path:
     rng = np.random.default_rng(0)
     utrs = ["".join(rng.choice(list("ACGT"), 50)) for _ in range(n)]

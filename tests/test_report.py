@@ -208,10 +208,22 @@ def test_contribution_column_filled_when_table_exists(report, tmp_path):
     index = write_layer_report(report["layer"], report["matches"], report["targets"],
                                report["cfg"], png=False, contribution_csv=csv)
     body = index.read_text().split("<tbody>")[1].split("</tbody>")[0]
-    last_cells = [re.findall(r"<td[^>]*>(.*?)</td>", row)[-1]
-                  for row in re.findall(r"<tr>(.*?)</tr>", body)]
-    assert last_cells[:2] == ["+", "−"]  # conv3's row is not this layer's
-    assert "ndash" in last_cells[2]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)]
+    assert [c[-2] for c in cells[:2]] == ["+", "−"]  # conv3's row is not this layer's
+    assert "ndash" in cells[2][-2] and all("ndash" in c[-1] for c in cells)  # no knockout table
+    # a knockout table beside it fills the last column and the neuron pages
+    pd.DataFrame({"layer": [2, 2], "neuron": [0, 1],
+                  "contribution": ["negative", "neutral"]}).to_csv(
+        tmp_path / "neuron_knockout.csv", index=False)
+    index = write_layer_report(report["layer"], report["matches"], report["targets"],
+                               report["cfg"], png=False, contribution_csv=csv)
+    body = index.read_text().split("<tbody>")[1].split("</tbody>")[0]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)]
+    assert [c[-1] for c in cells[:2]] == ["negative", "neutral"]
+    page = (report["layer"] / "neuron0" / "page.html").read_text()
+    assert "Contribution to the output: <b>+</b>" in page and "knockout: <b>negative</b>" in page
+    # leave the shared pages as the other tests expect them (no contribution)
+    write_layer_report(report["layer"], report["matches"], report["targets"], report["cfg"], png=False)
 
 
 def test_model_front_page_links_layers_and_collected_motifs(report):

@@ -91,6 +91,7 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
         per_layer = stage / layer / "neuron_contribution.csv"
         contribution_csv = per_layer if per_layer.is_file() else stage / "neuron_contribution.csv"
     contrib = _read_contribution(contribution_csv, layer)
+    knockout = _read_contribution(Path(contribution_csv).with_name("neuron_knockout.csv"), layer)
 
     rows, logos, provenance = [], {}, ""
     n_sig = 0
@@ -99,10 +100,12 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
         nr = load_neuron(path)
         mine = matches[matches["neuron"] == k] if len(matches) else matches
         write_neuron_page(nr, mine, by_name, cfg, model=model, layer=layer, rna=rna, png=png,
-                          png_jobs=png_jobs)
+                          png_jobs=png_jobs, contribution=_contribution_text(contrib.get(k),
+                                                                             knockout.get(k)))
         if not provenance and (path / "tomtom.tsv").is_file():
             provenance = _tomtom_provenance(path / "tomtom.tsv")
-        row, spec = _index_row(nr, mine, summary.get(k, {}), contrib.get(k), cfg, rna)
+        row, spec = _index_row(nr, mine, summary.get(k, {}), contrib.get(k), cfg, rna,
+                               knockout.get(k))
         if spec is not None:
             logos[f"n{k}"] = spec
         if len(mine) and float(mine["q"].min()) < cfg.significance:
@@ -112,7 +115,7 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
 
     headers = ["Neuron", ("Clusters", "num"), ("Samples", "num"), ("Indicator", "num"),
                ("Max activation", "num"), "Top match", ("q", "num"), "Logo of the top cluster",
-               "Contribution"]
+               "Contribution", "Knockout"]
     files = _file_links(layer_dir, ["matches.csv", "summary.csv"])
     body = [
         f'<p class="lead">{len(rows)} neurons; <span class="sig">{n_sig}</span> with a database '
@@ -124,8 +127,11 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
         'data-filter="neurons">',
         table(headers, rows, cls="sortable", table_id="neurons"),
         '<p class="small muted">Top match: the database motif with the smallest Tomtom q-value '
-        "over all segments of the neuron. Contribution: sign of the neuron's effect on the model "
-        "output, filled in once the motif_contribution stage has run.</p>",
+        "over all segments of the neuron. Contribution: do sequences that activate the neuron get "
+        "higher (positive) or lower (negative) model outputs than the others (an association); "
+        "Knockout: does shuffling the window that drives it lower (positive) or raise "
+        "(negative) the output of those sequences (causal). Both are filled in once the "
+        "motif_contribution stage has run before the pages are written.</p>",
     ]
     html = render_page(f"{model} · {layer}", "\n".join(b for b in body if b), "assets",
                        crumbs=[(model, "../../index.html"), (layer, None)],
@@ -136,7 +142,7 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
 
 
 def _index_row(nr: NeuronResult, matches: pd.DataFrame, summary: dict, sign: Any,
-               cfg: MatchConfig, rna: bool) -> tuple[list[str], dict | None]:
+               cfg: MatchConfig, rna: bool, knockout: Any = None) -> tuple[list[str], dict | None]:
     k = nr.neuron
     samples = _first(summary, _SAMPLE_KEYS)
     if samples is None:
@@ -172,7 +178,7 @@ def _index_row(nr: NeuronResult, matches: pd.DataFrame, summary: dict, sign: Any
         ppm = nr.ppms[top_cluster].ppm
         spec = logo_spec(ppm, rna, highlight=_segment_ranges(nr, top_cluster), axis=False)
         logo = canvas_tag(f"n{k}", len(ppm), height=44, col_width=9, axis=False)
-    sign_txt = _sign_text(sign)
+    sign_txt, ko_txt = _sign_text(sign), _sign_text(knockout)
     row = [
         td(f'<a href="neuron{k}/page.html">neuron {k}</a>', sort=k),
         td(str(len(nr.ppms)), sort=len(nr.ppms), cls="num"),
@@ -182,6 +188,7 @@ def _index_row(nr: NeuronResult, matches: pd.DataFrame, summary: dict, sign: Any
         top_cell, q_cell,
         td(logo),
         td(esc(sign_txt) if sign_txt else '<span class="muted">&ndash;</span>', sort=sign_txt or "~"),
+        td(esc(ko_txt) if ko_txt else '<span class="muted">&ndash;</span>', sort=ko_txt or "~"),
     ]
     return row, spec
 
@@ -190,7 +197,8 @@ def _index_row(nr: NeuronResult, matches: pd.DataFrame, summary: dict, sign: Any
 
 def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str, Motif],
                       cfg: MatchConfig, *, model: str, layer: str, rna: bool = True,
-                      png: bool = True, png_jobs: list | None = None) -> Path:
+                      png: bool = True, png_jobs: list | None = None,
+                      contribution: str = "") -> Path:
     """Write ``neuron<k>/page.html`` (and its PNG logos); the layer's ``assets/`` must exist.
 
     With ``png_jobs`` the PNGs that need drawing are appended to it (to be drawn in
@@ -219,6 +227,7 @@ def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str
                                   "samples.npz"])
     body = [f'<p class="lead">{len(nr.ppms)} clusters, {len(nr.segments)} motif segments.'
             f"{best}</p>",
+            f'<p class="contribution">{contribution}</p>' if contribution else "",
             f'<p class="small">Files: {files}</p>' if files else "",
             _explain(cfg)] + sections
     if not nr.ppms:
@@ -507,6 +516,17 @@ def _read_contribution(path: str | Path, layer: str) -> dict[int, Any]:
     if col is None:
         return {}
     return {k: v for n, v in zip(df["neuron"], df[col]) if (k := _neuron_index(n)) is not None}
+
+
+def _contribution_text(sign: Any, knockout: Any) -> str:
+    """The neuron page's line on which way the neuron pushes the output (HTML)."""
+    parts = []
+    if (t := _sign_text(sign)):
+        parts.append(f"Contribution to the output: <b>{esc(t)}</b> (sequences that activate it "
+                     "vs the others)")
+    if (t := _sign_text(knockout)):
+        parts.append(f"knockout: <b>{esc(t)}</b> (shuffling the window that drives it)")
+    return "; ".join(parts) + "." if parts else ""
 
 
 def _sign_text(v: Any) -> str:
