@@ -62,6 +62,10 @@ def main(args: argparse.Namespace) -> int:
     else:
         print(f"(no {contrib_path}: contribution signs left out)")
         df["contribution"] = "n/a"
+    ko_path = contrib_path.with_name("neuron_knockout.csv")
+    if ko_path.is_file():
+        k = pd.read_csv(ko_path)[["neuron", "contribution"]].rename(columns={"contribution": "knockout"})
+        df = df.merge(k, on="neuron", how="left")
     n = len(df)
     length = int(df["best_consensus"].fillna("").str.len().max())
     print(f"{root.name} conv{args.layer}: {n} neurons, top-motif consensus {length} nt "
@@ -74,9 +78,12 @@ def main(args: argparse.Namespace) -> int:
         signs = df.loc[hit, "contribution"].value_counts().to_dict()
         print(f"  {label}: {int(hit.sum())} of {n} neurons (in the best segment: {int(in_seg.sum())}; "
               f"chance for random {length}-mers: {chance:.1f}); contribution signs: {signs}")
+        if "knockout" in df:
+            print(f"    knockout signs (shuffling the driving window): "
+                  f"{df.loc[hit, 'knockout'].value_counts().to_dict()}")
         if args.verbose or label == "ATG":
             cols = [k for k in ("neuron", "best_consensus", "best_segment_consensus",
-                                "max_activation", "contribution", "d", "q") if k in df]
+                                "max_activation", "contribution", "d", "q", "knockout") if k in df]
             print(df.loc[hit, cols].to_string(index=False))
     if "values" in df:
         print(f"  contribution compares model {df['values'].dropna().iloc[0]}s ({contrib_path})")
