@@ -117,6 +117,8 @@ class OptimConfig:
     ``lr_patience``: epochs without a new best validation loss before the
     learning rate is multiplied by ``lr_factor`` (``null``: constant rate).
     ``max_minutes``: stop after this much training time and keep the best epoch.
+    ``clip_norm``: clip the gradient's global L2 norm to this before each step
+    (``null``: no clipping); a GRU over 1 kb can take steps that undo an epoch.
     """
 
     epochs: int = 20
@@ -127,8 +129,11 @@ class OptimConfig:
     lr_patience: int | None = 2
     lr_factor: float = 0.5
     max_minutes: float | None = None
+    clip_norm: float | None = None
 
     def validate(self) -> None:
+        if self.clip_norm is not None and self.clip_norm <= 0:
+            raise ValueError(f"'train.clip_norm' must be > 0 or null; got {self.clip_norm}")
         if self.epochs < 1 or self.batch_size < 2 or self.patience < 1:
             raise ValueError("'train.epochs' and 'train.patience' must be >= 1, "
                              "'train.batch_size' >= 2 (the head has batch norm)")
@@ -443,6 +448,8 @@ def fit(model: SalukiModel, splits: dict[str, tuple[torch.Tensor, torch.Tensor]]
             optim.zero_grad(set_to_none=True)
             loss = loss_fn(model(xb), zb)
             loss.backward()
+            if opt_cfg.clip_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), opt_cfg.clip_norm)
             optim.step()
             total += float(loss.detach()) * len(idx)
             seen += len(idx)

@@ -192,6 +192,19 @@ def test_fit_restores_the_best_validation_epoch_and_stops_on_time(tiny_mrl):
     assert res.stopped == "max_minutes" and len(res.history) == 1
 
 
+def test_gradient_clipping_changes_the_steps_and_is_validated(tiny_mrl):
+    cfg = load_train_config(tiny_mrl[0])
+    cfg.train.epochs, cfg.train.lr = 1, 0.05
+    data = load_task_data(cfg)
+    free = fit(build_from_config(cfg, data), data.splits, cfg, device="cpu").model.state_dict()
+    cfg.train.clip_norm = 1e-3
+    tight = fit(build_from_config(cfg, data), data.splits, cfg, device="cpu").model.state_dict()
+    assert not all(torch.equal(free[k], tight[k]) for k in free)
+    cfg.train.clip_norm = 0.0
+    with pytest.raises(ValueError, match="clip_norm"):
+        cfg.train.validate()
+
+
 def test_predict_in_batches_equals_one_batch_and_restores_mode(tiny_mrl):
     cfg = load_train_config(tiny_mrl[0])
     data = load_task_data(cfg)
