@@ -52,6 +52,7 @@ f values, the unit files), and the merged ``motif_pair_stats.csv``,
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,7 @@ import yaml
 from . import stats
 from .config import load_config, parse_range, path_field
 from .errors import ConfigError, InputError
-from .io import atomic_path, save_npz, write_text
+from .io import atomic_path, save_npz, write_json, write_text
 from .maxact import (DataSpec, Fragments, MaxAct, Stage, fragment_codes, fragment_yaml,
                      locate_fragments, sequence_codes)
 from .models.loader import ModelSpec
@@ -778,6 +779,10 @@ def _target_predictor(stage: Stage):
     return predict
 
 
+UNIT_SETTINGS = ("fragment_threshold", "max_fragment_sequences", "replicates", "max_redraws",
+                 "max_pair_sequences", "min_n", "n_boot", "seed")
+
+
 def run_scr(stage: Stage, layer: int, neurons: Sequence[int], force: bool = False,
             log=print) -> pd.DataFrame:
     """Mutagenesis of the given neurons (unit files, skipped when done), then the layer merge."""
@@ -786,9 +791,13 @@ def run_scr(stage: Stage, layer: int, neurons: Sequence[int], force: bool = Fals
     texts = None
     for k in neurons:
         ndir = neuron_dir(stage, layer, k)
-        if (ndir / "pairs.csv").is_file() and not force:
-            continue
         combos, source = resolve_labels(stage, layer, k)
+        # A unit is reused only when made from the same weights, data, labels and settings.
+        stamp = {"fingerprint": stage.fingerprint, "labels": labels_yaml(combos, ""),
+                 "settings": {key: getattr(stage.cfg, key) for key in UNIT_SETTINGS}}
+        if (ndir / "pairs.csv").is_file() and not force and (ndir / "stamp.json").is_file() \
+                and json.loads((ndir / "stamp.json").read_text()) == json.loads(json.dumps(stamp)):
+            continue
         n_frag = int((frags.neuron == k).sum())
         if combos and n_frag:
             if texts is None:
@@ -801,6 +810,7 @@ def run_scr(stage: Stage, layer: int, neurons: Sequence[int], force: bool = Fals
         save_npz(ndir / "observations.npz", **arrays)
         with atomic_path(ndir / "pairs.csv") as tmp:
             df.to_csv(tmp, index=False, float_format="%.6g")
+        write_json(ndir / "stamp.json", stamp)
         tested = int(np.isfinite(pd.to_numeric(df["interaction-p"], errors="coerce")).sum()) if len(df) else 0
         log(f"conv{layer} neuron{k}: {n_frag} fragments, {len(combos)} combinations ({source}); "
             f"{tested} tested")

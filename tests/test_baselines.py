@@ -340,6 +340,19 @@ def test_compare_end_to_end(planted, tmp_path):
     before = (out / "recovery.csv").read_text(), (out / "counts.csv").read_text()
     compare(Comparison(cfg, log=lambda m: None, loaded=loaded, data=planted["X"]))
     assert ((out / "recovery.csv").read_text(), (out / "counts.csv").read_text()) == before
+    # A rerun with the same weights reuses every unit; other weights redo them.
+    again = Comparison(cfg, log=lambda m: None, loaded=loaded, data=planted["X"]).run()
+    assert all(r["computed"] == 0 for r in again), again
+    import copy
+    other = copy.deepcopy(planted["model"])
+    with torch.no_grad():
+        next(other.parameters()).mul_(1.1)
+    msgs = []
+    redone = Comparison(cfg, log=msgs.append, loaded=LoadedModel(other, "tiny", 4, LENGTH),
+                        data=planted["X"]).run()
+    assert {r["method"] for r in redone if r["computed"]} == {"neuronmotif", "max_seqlet",
+                                                              "class_optimization"}
+    assert any("redoing them" in m for m in msgs)
 
 
 def test_compare_config_errors(tmp_path):

@@ -281,6 +281,25 @@ def test_resume_force_and_determinism(discovered, trained):
     assert _files(a) == _files(b)
 
 
+def test_other_weights_redo_a_finished_layer(discovered, trained, tmp_path):
+    import copy
+    import shutil
+    root, cfg = discovered
+    shutil.copytree(root / "a" / "conv1", tmp_path / "conv1")
+    retrained = copy.deepcopy(trained)
+    with torch.no_grad():
+        retrained.body.conv1.weight.mul_(1.5)
+    msgs = []
+    discover_layer(retrained, 1, cfg, tmp_path, progress=False, log=msgs.append)
+    assert "redoing the layer" in msgs[0]
+    fresh = tmp_path / "fresh"
+    discover_layer(retrained, 1, cfg, fresh, progress=False, log=lambda m: None)
+    assert _files(tmp_path / "conv1") == _files(fresh / "conv1")
+    msgs.clear()
+    discover_layer(retrained, 1, cfg, tmp_path, progress=False, log=msgs.append)
+    assert "already done" in msgs[0]
+
+
 def test_dead_neuron_gets_an_empty_but_valid_unit(trained, tmp_path):
     import copy
     model = copy.deepcopy(trained)

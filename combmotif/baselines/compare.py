@@ -57,7 +57,7 @@ from ..errors import ConfigError, InputError
 from ..io import atomic_path, write_json, write_text
 from ..maxact import DataSpec, load_dataset
 from ..models.anatomy import Anatomy
-from ..models.loader import LoadedModel, ModelSpec, load_model
+from ..models.loader import LoadedModel, ModelSpec, load_model, model_fingerprint
 from ..motifs.collect import database_groups
 from ..motifs.databases import resolve_motif_db
 from ..motifs.formats import Motif
@@ -246,8 +246,22 @@ class Comparison:
         module = self.loaded.module
         device = next(module.parameters()).device
         records: list[dict] = []
+        weights = model_fingerprint(module)
+        all_force = force
         for method in cfg.methods.enabled():
             self.log(f"{LABELS[method]}: running")
+            force = all_force
+            if method != "neuronmotif":   # NeuronMotif's layers check their own fingerprint
+                stamp = self.method_dir(method) / "run.json"
+                record = {"model_fingerprint": weights, "seed": cfg.seed, "ppm": to_dict(cfg.ppm),
+                          "data": to_dict(cfg.data), "method": to_dict(getattr(cfg.methods, method))}
+                record = json.loads(json.dumps(record))
+                old = json.loads(stamp.read_text()) if stamp.is_file() else None
+                if old != record and not force:
+                    if old is not None or self.method_dir(method).exists():
+                        self.log(f"{LABELS[method]}: the model or its settings are not those of the "
+                                 f"saved results; redoing them")
+                    force = True
             if method == "neuronmotif":
                 records += self._run_neuronmotif(force)
             elif method == "max_seqlet":
@@ -265,6 +279,8 @@ class Comparison:
                     module, self.method_dir(method), cfg.methods.class_optimization, cfg.layers,
                     lambda L, n: self.neurons(L, n), self.loaded.in_channels, self.loaded.seq_len,
                     cfg.seed, cfg.ppm, force)
+            if method != "neuronmotif":   # stamped once complete: a killed run redoes it all
+                write_json(stamp, record)
         for r in records:
             r["device"] = str(device)
             if r["computed"]:
@@ -273,7 +289,7 @@ class Comparison:
         return records
 
     def _run_neuronmotif(self, force: bool) -> list[dict]:
-        from ..neuronmotif.discover import discover_layer
+        from ..neuronmotif.discover import discover_layer, made_with_other_weights
 
         sec = self.cfg.methods.neuronmotif
         out = []
@@ -281,12 +297,20 @@ class Comparison:
             layer_dir = self.discovery_dir / f"conv{L}"
             want = self.neurons(L)
             missing = [k for k in want if not (layer_dir / f"neuron{k}" / "clusters.json").is_file()]
-            if (missing or force) and sec.run:
+            redo = force
+            if made_with_other_weights(layer_dir, self.loaded.module):
+                if sec.run:
+                    redo = True
+                    self.log(f"NeuronMotif: conv{L} was made with other weights; redoing it")
+                else:
+                    self.log(f"NeuronMotif: conv{L} was made with other weights than this model's "
+                             "(methods.neuronmotif.run is false); comparing it anyway")
+            if (missing or redo) and sec.run:
                 t0 = time.perf_counter()
-                discover_layer(self.loaded.module, L, self.discovery_config, self.discovery_dir, force=force,
+                discover_layer(self.loaded.module, L, self.discovery_config, self.discovery_dir, force=redo,
                                progress=True, log=self.log)
                 out.append({"method": "neuronmotif", "layer": L, "units": len(want),
-                            "computed": len(want) if force else len(missing),
+                            "computed": len(want) if redo else len(missing),
                             "seconds": time.perf_counter() - t0})
             else:
                 if missing:

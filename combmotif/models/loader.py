@@ -88,3 +88,20 @@ def load_model(spec: ModelSpec, device: str = "auto") -> LoadedModel:
         return LoadedModel(module, name, module.arch["in_channels"], module.arch["seq_len"],
                            pad=spec.pad)
     raise ConfigError("model: give exactly one of 'checkpoint' or 'keras_hdf5'")
+
+
+def model_fingerprint(model: nn.Module) -> str:
+    """SHA-1 of a module's parameters and buffers (names, shapes, values).
+
+    Stages store it beside finished units: a rerun with other weights (a
+    retrained checkpoint under the same name) redoes them instead of mixing
+    outputs of two models.
+    """
+    import hashlib
+
+    h = hashlib.sha1()
+    for name, t in model.state_dict().items():
+        h.update(name.encode())
+        h.update(repr(tuple(t.shape)).encode())
+        h.update(t.detach().to("cpu", torch.float64).contiguous().numpy().tobytes())
+    return h.hexdigest()

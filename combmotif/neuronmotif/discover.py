@@ -39,7 +39,7 @@ from ..config import load_config, parse_range, path_field, to_dict
 from ..errors import ConfigError, InputError
 from ..io import atomic_path, save_npz, write_json, write_text
 from ..models.anatomy import Anatomy, ConvCut
-from ..models.loader import ModelSpec
+from ..models.loader import ModelSpec, model_fingerprint
 from ..motifs.match import MatchConfig
 from .demix import DemixConfig, Leaf, accept_pattern_groups, demix, pool_features
 from .ppm import (PPMConfig, consensus, consensus_codes, find_segments, format_meme, information_content,
@@ -278,6 +278,12 @@ def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery
     write_text(ddir / "anatomy.csv", pd.DataFrame(anatomy.table()).to_csv(index=False))
     neurons = cfg.layers.neurons(layer, info.out_channels)
     layer_dir = ddir / f"conv{layer}"
+    meta_path = layer_dir / "layer.json"
+    weights = model_fingerprint(model)
+    if not force and made_with_other_weights(layer_dir, weights):
+        log(f"conv{layer}: the model's weights are not those the finished neurons were made with; "
+            f"redoing the layer")
+        force = True
     finished = {k for k in neurons if (layer_dir / f"neuron{k}" / "clusters.json").is_file()}
     pending = list(neurons) if force else [k for k in neurons if k not in finished]
     if not pending:
@@ -285,7 +291,6 @@ def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery
         return write_summary(layer_dir)
 
     # A layer already started keeps its pattern groups (resume); warn when the settings changed.
-    meta_path = layer_dir / "layer.json"
     fixed = None
     if not force and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
@@ -342,12 +347,27 @@ def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery
         write_json(meta_path, {
             "layer": layer, "anatomy": info.row(), "neurons": neurons, "pattern_groups": groups,
             "pattern_group_tests": tests, "config": _config_record(cfg),
+            "model_fingerprint": weights,
         })
     for r in results:
         _write_neuron(layer_dir / f"neuron{r.samples.neuron}", r, layer, info.rf, groups, cut.pool_sizes)
         bar.update(1)
     bar.close()
     return write_summary(layer_dir)
+
+
+def made_with_other_weights(layer_dir: Path, weights: str | nn.Module) -> bool:
+    """Whether a started layer folder was made by a model with other weights.
+
+    ``weights``: a module or its :func:`~combmotif.models.loader.model_fingerprint`.
+    A folder without a recorded fingerprint (older outputs) counts as other weights.
+    """
+    meta_path = Path(layer_dir) / "layer.json"
+    if not meta_path.is_file():
+        return False
+    if isinstance(weights, nn.Module):
+        weights = model_fingerprint(weights)
+    return json.loads(meta_path.read_text()).get("model_fingerprint") != weights
 
 
 def _config_record(cfg: DiscoveryConfig) -> dict:
