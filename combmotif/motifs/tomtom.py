@@ -167,16 +167,24 @@ def _run_memelite(queries: list[Motif], targets: Sequence[Motif], norc: bool,
     df = pd.DataFrame({
         "Query_ID": np.repeat([m.name for m in queries], nt),
         "Target_ID": np.tile([t.name for t in targets], nq),
-        "Optimal_offset": np.nan_to_num(offset, nan=-1, posinf=-1, neginf=-1).astype(np.int64).ravel(),
+        "Optimal_offset": _as_int(offset, -1),
         "p-value": p.ravel(),
         "E-value": p.ravel() * nt,
         "q-value": q.ravel(),
-        "Overlap": np.nan_to_num(overlap, nan=0, posinf=0, neginf=0).astype(np.int64).ravel(),
+        "Overlap": _as_int(overlap, 0),
         "Query_consensus": np.repeat([m.consensus for m in queries], nt),
         "Target_consensus": np.where(rc, t_cons_rc[None, :], t_cons[None, :]).ravel(),
         "Orientation": np.where(rc, "-", "+").ravel(),
     })
     return df, nq * nt
+
+
+def _as_int(values: np.ndarray, missing: int) -> np.ndarray:
+    """memelite's offsets/overlaps as int64; a pair it could not align (NaN, inf or a
+    value beyond any motif length) gets ``missing``."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    bad = ~np.isfinite(v) | (np.abs(v) > 1e6)
+    return np.where(bad, missing, np.where(bad, 0.0, v)).astype(np.int64)
 
 
 def _run_meme(queries: list[Motif], targets: Sequence[Motif], norc: bool,
