@@ -112,14 +112,20 @@ def contribution_table(values: np.ndarray, active: np.ndarray, layer: int,
         return pd.DataFrame(columns=CSV_COLUMNS)
     df["q"] = stats.bh_qvalues(df["p"].to_numpy())
     df["mw_q"] = stats.bh_qvalues(df["mw_p"].to_numpy())
+    return _call_signs(df, "d", alpha, min_abs_d)[CSV_COLUMNS]
+
+
+def _call_signs(df: pd.DataFrame, size: str, alpha: float, min_abs_d: float) -> pd.DataFrame:
+    """``contribution`` from ``q``, ``effect`` and the standardised effect column ``size``;
+    the ``reason`` of a neutral call (q >= alpha, or a negligible effect)."""
     sig = (df["q"] < alpha).to_numpy()
-    small = sig & (df["d"].abs() < min_abs_d).to_numpy()
+    small = sig & (df[size].abs() < min_abs_d).to_numpy()
     call = sig & ~small
     df["contribution"] = np.where(call & (df["effect"] > 0), "positive",
                                   np.where(call & (df["effect"] < 0), "negative", "neutral"))
     df.loc[(df["reason"] == "") & ~sig, "reason"] = f"q >= {alpha:g}"
-    df.loc[small, "reason"] = f"|d| < {min_abs_d:g} (negligible)"
-    return df[CSV_COLUMNS]
+    df.loc[small, "reason"] = f"|{size}| < {min_abs_d:g} (negligible)"
+    return df
 
 
 def knockout_windows(res: MaxAct, seqs: np.ndarray, neuron: int, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -156,7 +162,8 @@ def knockout_table(predict, X: np.ndarray, res: MaxAct, active: np.ndarray, laye
                    neurons: Sequence[int], sequences: int = 200, replicates: int = 3,
                    alpha: float = 0.05, min_abs_d: float = 0.0, threshold: float = 0.7,
                    target: int = 0, min_n: int = 10, seed: int = 0,
-                   n_boot: int = 1000, neuron_max=None, draws: int = 4) -> pd.DataFrame:
+                   n_boot: int = 1000, neuron_max=None, draws: int = 4,
+                   original: np.ndarray | None = None) -> pd.DataFrame:
     """Causal contribution: what the model loses when a neuron's driving window is shuffled.
 
     Parameters
@@ -171,6 +178,8 @@ def knockout_table(predict, X: np.ndarray, res: MaxAct, active: np.ndarray, laye
         rebuilds ATG, which moves the motif instead of removing it. Windows
         without enough such shuffles keep their least activating ones
         (``not_deactivated`` counts them).
+    original : (N,) array, optional
+        ``predict(X)`` already computed (the stage caches it); predicted here otherwise.
     """
     length = int(X.shape[-1])
     rows = []
@@ -200,7 +209,8 @@ def knockout_table(predict, X: np.ndarray, res: MaxAct, active: np.ndarray, laye
             row["not_deactivated"] = int((off.sum(0) < replicates).sum())
             pick = order * n + np.arange(n)[None, :]
             mutated = pool[pick.reshape(-1)]
-        f0 = np.asarray(predict(np.asarray(X[idx], dtype=np.float32)), dtype=np.float64)
+        f0 = np.asarray(predict(np.asarray(X[idx], dtype=np.float32)) if original is None
+                        else original[idx], dtype=np.float64)
         f1 = np.asarray(predict(mutated), dtype=np.float64).reshape(replicates, n).mean(0)
         push = f0 - f1
         sd = push.std(ddof=1)
@@ -212,14 +222,7 @@ def knockout_table(predict, X: np.ndarray, res: MaxAct, active: np.ndarray, laye
     if df.empty:
         return pd.DataFrame(columns=KNOCKOUT_COLUMNS)
     df["q"] = stats.bh_qvalues(df["p"].to_numpy(dtype=np.float64))
-    sig = (df["q"] < alpha).to_numpy()
-    small = sig & (df["dz"].abs() < min_abs_d).to_numpy()
-    call = sig & ~small
-    df["contribution"] = np.where(call & (df["effect"] > 0), "positive",
-                                  np.where(call & (df["effect"] < 0), "negative", "neutral"))
-    df.loc[(df["reason"] == "") & ~sig, "reason"] = f"q >= {alpha:g}"
-    df.loc[small, "reason"] = f"|dz| < {min_abs_d:g} (negligible)"
-    return df[KNOCKOUT_COLUMNS]
+    return _call_signs(df, "dz", alpha, min_abs_d)[KNOCKOUT_COLUMNS]
 
 
 def plot_contribution(df: pd.DataFrame, path: str | Path, title: str = "") -> None:
@@ -422,7 +425,8 @@ def run_contribution(stage: Stage, layer: int) -> pd.DataFrame:
         ko = knockout_table(_predictor(stage), X, res, active, layer, neurons,
                             cfg.knockout.sequences, cfg.knockout.replicates, cfg.alpha,
                             cfg.min_abs_d, cfg.threshold, cfg.target_index, cfg.min_n, cfg.seed,
-                            neuron_max=_neuron_max(stage, layer), draws=cfg.knockout.draws)
+                            neuron_max=_neuron_max(stage, layer), draws=cfg.knockout.draws,
+                            original=select_target(stage.predictions(), cfg.target_index))
         with atomic_path(out / "neuron_knockout.csv") as tmp:
             ko.to_csv(tmp, index=False, float_format="%.6g")
     else:

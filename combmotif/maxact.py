@@ -41,7 +41,7 @@ from .config import load_config, path_field
 from .errors import ConfigError, InputError
 from .io import atomic_path, save_npz
 from .models.anatomy import Anatomy
-from .models.loader import LoadedModel, load_model
+from .models.loader import LoadedModel, load_model, model_fingerprint
 from .sequences import decode
 
 # --------------------------------------------------------------------------- anatomy
@@ -529,14 +529,13 @@ class Stage:
 
     @property
     def fingerprint(self) -> str:
-        """Hash of the weights file, the scanned data and the activation convention:
+        """Hash of the weights, the scanned data and the activation convention:
         a cached search or prediction with another fingerprint is stale."""
         if self._fingerprint is None:
             import hashlib
 
             h = hashlib.sha1()
-            weights = self.cfg.model.checkpoint or self.cfg.model.keras_hdf5
-            h.update(Path(weights).read_bytes())
+            h.update(model_fingerprint(self.loaded.module).encode())
             _, _, meta = self.data
             h.update(repr((meta["path"], meta["split"], meta["n"], self.cfg.activation_tracks)).encode())
             self._fingerprint = h.hexdigest()

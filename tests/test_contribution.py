@@ -13,9 +13,8 @@ import torch
 
 from combmotif import contribution as C
 from combmotif import maxact as MA
-from combmotif.checkpoint import save_checkpoint
 from combmotif.models.saluki import SalukiModel
-from tiny_cnn import NEG, PARTNER, POS, predictor, trained_default
+from tiny_cnn import NEG, PARTNER, POS, predictor, trained_default, write_toy_checkpoint
 
 
 
@@ -172,16 +171,7 @@ def test_mixed_neurons_are_counted_apart():
 
 
 def _write_stage(tmp_path: Path, n: int = 400) -> Path:
-    rng = np.random.default_rng(0)
-    utrs = ["".join(rng.choice(list("ACGT"), 50)) for _ in range(n)]
-    data = tmp_path / "data.csv"
-    pd.DataFrame({"utr": utrs, "rl": rng.normal(5, 1, n), "total_reads": rng.integers(100, 1000, n)}).to_csv(data, index=False)
-    torch.manual_seed(0)
-    model = SalukiModel(in_channels=4, seq_len=50, num_layers=2, filters=8, gru_units=8, dense_units=8)
-    info = {"set": "toy", "format": "mrl_csv", "path": str(data), "label": "rl",
-            "split": {"kind": "random", "fractions": [0.8, 0.1, 0.1], "seed": 0},
-            "scaler": {"mean": 5.0, "sd": 1.0}}
-    save_checkpoint(tmp_path / "toy-best.pth", model.eval(), info, {})
+    write_toy_checkpoint(tmp_path, n, filters=8)
     cfg = tmp_path / "contribution.yaml"
     cfg.write_text(textwrap.dedent("""
         model: {checkpoint: toy-best.pth}

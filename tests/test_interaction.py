@@ -15,12 +15,10 @@ import yaml
 
 from combmotif import interaction as I
 from combmotif import maxact as MA
-from combmotif.checkpoint import save_checkpoint
 from combmotif.data.truth import plant, scan
 from combmotif.errors import InputError
-from combmotif.models.saluki import SalukiModel
 from combmotif.sequences import decode, indices_to_one_hot
-from tiny_cnn import PARTNER, POS, predictor, trained_default
+from tiny_cnn import PARTNER, POS, predictor, trained_default, write_toy_checkpoint
 
 
 @pytest.fixture(autouse=True)
@@ -345,16 +343,7 @@ def test_hand_written_labels_win_over_proposals_and_template(tmp_path):
 
 
 def _write_stage(tmp_path: Path, n: int = 150) -> Path:
-    rng = np.random.default_rng(0)
-    utrs = ["".join(rng.choice(list("ACGT"), 50)) for _ in range(n)]
-    data = tmp_path / "data.csv"
-    pd.DataFrame({"utr": utrs, "rl": rng.normal(5, 1, n), "total_reads": rng.integers(100, 1000, n)}).to_csv(data, index=False)
-    torch.manual_seed(0)
-    model = SalukiModel(in_channels=4, seq_len=50, num_layers=2, filters=6, gru_units=8, dense_units=8)
-    info = {"set": "toy", "format": "mrl_csv", "path": str(data), "label": "rl",
-            "split": {"kind": "random", "fractions": [0.8, 0.1, 0.1], "seed": 0},
-            "scaler": {"mean": 5.0, "sd": 1.0}}
-    save_checkpoint(tmp_path / "toy-best.pth", model.eval(), info, {})
+    write_toy_checkpoint(tmp_path, n, filters=6)
     (tmp_path / "template.yaml").write_text("combination1:\n  motifA: [ACG]\n  motifB: [TTA]\n"
                                             "combination2:\n  motifA: [CC]\n  motifB: [CC]\n")
     cfg = tmp_path / "interaction.yaml"

@@ -85,3 +85,25 @@ def trained_default():
     X, y, codes = planted_set()
     model, scaler = train_tiny(X, y)
     return X, y, codes, model, scaler
+
+
+def write_toy_checkpoint(tmp_path, n: int, filters: int) -> None:
+    """``tmp_path/data.csv`` (n random 50-nt UTRs, GSM3130435 layout) and an untrained
+    two-block Saluki model trained "on" it, ``tmp_path/toy-best.pth``: a stage's inputs."""
+    import pandas as pd
+
+    from combmotif.checkpoint import save_checkpoint
+    from combmotif.models.saluki import SalukiModel
+
+    rng = np.random.default_rng(0)
+    utrs = ["".join(rng.choice(list("ACGT"), 50)) for _ in range(n)]
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"utr": utrs, "rl": rng.normal(5, 1, n),
+                  "total_reads": rng.integers(100, 1000, n)}).to_csv(data, index=False)
+    torch.manual_seed(0)
+    model = SalukiModel(in_channels=4, seq_len=50, num_layers=2, filters=filters, gru_units=8,
+                        dense_units=8)
+    info = {"set": "toy", "format": "mrl_csv", "path": str(data), "label": "rl",
+            "split": {"kind": "random", "fractions": [0.8, 0.1, 0.1], "seed": 0},
+            "scaler": {"mean": 5.0, "sd": 1.0}}
+    save_checkpoint(tmp_path / "toy-best.pth", model.eval(), info, {})

@@ -184,7 +184,7 @@ def _as_int(values: np.ndarray, missing: int) -> np.ndarray:
     value beyond any motif length) gets ``missing``."""
     v = np.asarray(values, dtype=np.float64).ravel()
     bad = ~np.isfinite(v) | (np.abs(v) > 1e6)
-    return np.where(bad, missing, np.where(bad, 0.0, v)).astype(np.int64)
+    return np.where(bad, missing, v).astype(np.int64)
 
 
 def _run_meme(queries: list[Motif], targets: Sequence[Motif], norc: bool,

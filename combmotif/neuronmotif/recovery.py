@@ -205,14 +205,12 @@ def tomtom_table(discovery_dir: str | Path, truth: str | Path | dict,
 
 def _ceiling_q(planted: list[dict], targets: Sequence, match) -> dict[str, float]:
     """q of each planted PPM queried against ``targets``, for its own entry there."""
-    from ..motifs.formats import Motif
     from ..motifs.match import MatchConfig
     from ..motifs.tomtom import tomtom
 
     cfg = match or MatchConfig()
-    by_name = {t.name: t for t in targets}
-    queries = [Motif(name=m["name"], ppm=by_name[m["name"]].ppm) for m in planted
-               if m["name"] in by_name]
+    names = {m["name"] for m in planted}
+    queries = [t for t in targets if t.name in names]
     if not queries:
         return {}
     df = tomtom(queries, targets, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
