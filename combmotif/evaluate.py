@@ -35,7 +35,7 @@ from .io import atomic_path
 
 # Which figure of merit the ceiling ratio uses, per task.
 CEILING_TARGET = {"mrl": "r2", "halflife": "r"}
-_SYNTHETIC_MODULE = {"mrl": "combmotif.data.synthetic_mrl", "halflife": "combmotif.data.synthetic_halflife"}
+SYNTHETIC_MODULES = {"mrl": "combmotif.data.synthetic_mrl", "halflife": "combmotif.data.synthetic_halflife"}
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -73,7 +73,7 @@ def noise_ceiling(task: str, X: np.ndarray, y: np.ndarray, truth: dict) -> dict:
     from .data.truth import noise_ceiling as ceiling_of
 
     try:
-        synth = importlib.import_module(_SYNTHETIC_MODULE[task])
+        synth = importlib.import_module(SYNTHETIC_MODULES[task])
     except ModuleNotFoundError:
         stored = truth.get("ceiling")
         if not stored:

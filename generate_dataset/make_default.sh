@@ -2,7 +2,7 @@
 # Generate the default synthetic sets into <repo>/data/ (git-ignored):
 #   data/synthetic_mrl/        100,000 5'UTRs  (data.csv, truth.json, planted.meme)
 #   data/synthetic_mrl_noAUG/  the same without ATG-containing UTRs
-#   data/synthetic_halflife/   12,000 transcripts, L = 1024 (data.h5, truth.json, planted.meme)
+#   data/synthetic_halflife/   24,000 transcripts, L = 1024 (data.h5, truth.json, planted.meme)
 # Sets that already exist are kept; --force regenerates them. Takes a few seconds.
 #   bash generate_dataset/make_default.sh [--force]
 set -euo pipefail

@@ -1,6 +1,6 @@
 """Generate the synthetic half-life set: data.h5 (Saluki layout), truth.json, planted.meme.
 
-    python make_synthetic_halflife.py --out ../data/synthetic_halflife [--n 12000] [--length 1024] [--seed 0]
+    python make_synthetic_halflife.py --out ../data/synthetic_halflife [--n 24000] [--length 1024] [--seed 0]
 
 All logic lives in :mod:`combmotif.data.synthetic_halflife`.
 """
@@ -36,7 +36,7 @@ def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="output folder (replaced atomically)")
-    parser.add_argument("--n", type=int, default=12_000, help="number of transcripts (default 12000)")
+    parser.add_argument("--n", type=int, default=24_000, help="number of transcripts (default 24000)")
     parser.add_argument("--length", type=int, default=1024, help="sequence length L (default 1024; Saluki: 12288)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--noise-sd", type=float, default=None,

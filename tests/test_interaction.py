@@ -390,3 +390,25 @@ def test_stage_cli_writes_deterministic_pair_statistics(tmp_path, capsys):
     labels = yaml.safe_load((out / f"neuron{int(frags.neuron[0])}" / "labels.yaml").read_text())
     assert labels["combination1"] == {"motifA": ["ACG"], "motifB": ["TTA"]}
     assert "motif pairs" not in capsys.readouterr().err
+
+
+def test_planted_function_gives_the_planted_epsilon_on_the_same_variants():
+    # The synthetic checks print, beside the model's epsilon, what the planted
+    # rule itself gives on the very same variants: a sequence whose only copy of
+    # each motif is destroyed shows the planted interaction exactly.
+    from combmotif.data.mrl import encode_utrs
+    from combmotif.data.synthetic_mrl import make_mrl
+
+    df, truth = make_mrl(n=3000, seed=5)
+    X = encode_utrs(df["utr"].tolist())
+    texts = df["utr"].tolist()
+    pair = next(p for p in truth["pairs"] if p["class"] == "synergistic")
+    combo = next(c for c in I.truth_labels(truth) if c.name == pair["name"])
+    plan = I.plan_sites(texts, np.arange(len(X)), np.zeros(len(X), np.int64), combo, max_sequences=60)
+    assert len(plan.seq) >= 30
+    ref = I.planted_function(truth)
+    runs = [I.mutagenesis(ref, X, texts, plan, combo, 3, np.random.default_rng(7)) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].epsilon, runs[1].epsilon)  # same seed, same variants
+    eps = runs[0].epsilon
+    assert np.mean(np.isclose(eps, pair["interaction"])) > 0.8, eps
+    assert abs(eps.mean() - pair["interaction"]) < 0.15

@@ -60,8 +60,8 @@ MOTIFS: list[dict[str, Any]] = [
          rule="synthetic stabilising element anywhere in the 3'UTR"),
 ]
 PAIRS: list[dict[str, Any]] = [
-    dict(name="PUM+let7", motifA="PUM", motifB="let7", interaction=-0.35, planted_co_frequency=0.08),
-    dict(name="Crich+stabE", motifA="Crich", motifB="stabE", interaction=-0.3, planted_co_frequency=0.08),
+    dict(name="PUM+let7", motifA="PUM", motifB="let7", interaction=-0.35, planted_co_frequency=0.12),
+    dict(name="Crich+stabE", motifA="Crich", motifB="stabE", interaction=-0.3, planted_co_frequency=0.12),
     dict(name="ARE+GRE", motifA="ARE", motifB="GRE", interaction=0.0, planted_co_frequency=0.12),
 ]
 
@@ -171,7 +171,7 @@ def _scan(x: np.ndarray, truth: Mapping[str, Any] | str, chunk: int) -> tuple[di
     return present, extra
 
 
-def make_halflife(n: int = 12_000, length: int = 1024, seed: int = 0, noise_sd: float | None = None,
+def make_halflife(n: int = 24_000, length: int = 1024, seed: int = 0, noise_sd: float | None = None,
                   target_r: float = 0.92, baseline: float = 1.5, codon_effect: float = 2.0,
                   junction_effect: float = 0.06, split_fracs: tuple[float, float, float] = (0.8, 0.1, 0.1),
                   return_noiseless: bool = False) -> tuple:
