@@ -13,7 +13,9 @@ from one output tensor; it also covers the edge windows that overhang a
 'same'-padded sequence, which the loop skips. Both must give the same values on
 the windows they share; the script checks that, then prints the time of each
 (fastest of --repeats interleaved runs), the ratio of times on the same
-sequences and the ratio of windows per second. One run, side by side.
+sequences and the ratio of windows per second. One run, side by side. With
+several --layers it also times the search over all of them, as a stage runs it:
+one batched pass for every layer against one loop per layer.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def main() -> None:
         data = f"{args.n} random sequences"
     print(f"model: {what}\ndata: {data}; fastest of {args.repeats} runs per setting")
     MA.search_maxact(model, X[:64], args.layers)  # warm-up (thread pools, allocator), untimed
+    loop_times: dict[tuple[int, int], float] = {}
     for layer in args.layers:
         wm = MA.window_map(model, layer)
         times: dict[tuple[str, int], float] = {}
@@ -84,6 +87,7 @@ def main() -> None:
                 lambda: MA.search_maxact(model, X, [layer], batch_size=256)[layer], args.repeats)
             times["loop", threads], (naive, pos, _) = _fastest(
                 lambda: MA.naive_window_scan(model, X, layer), args.repeats)
+            loop_times[layer, threads] = times["loop", threads]
         full = next(MA.layer_outputs(model, X, [layer], batch_size=len(X)))[1][layer].numpy()
         err = float(np.abs(full[:, :, pos] - naive).max())
         n_loop, n_batched = len(X) * len(pos), len(X) * full.shape[2]
@@ -98,6 +102,20 @@ def main() -> None:
         tl = min(times["loop", t] for t in args.threads)
         print(f"  each at its fastest setting: ratio {tl / tb:,.0f}x in time, "
               f"{(n_batched / tb) / (n_loop / tl):,.0f}x per window")
+    if len(args.layers) > 1:
+        # A search asks for several layers at once (run_search_maxact.sh 1 4): one
+        # batched pass serves them all, while the loop has to run once per layer.
+        whole = {}
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            whole["batched", threads], _ = _fastest(
+                lambda: MA.search_maxact(model, X, args.layers, batch_size=256), args.repeats)
+            whole["loop", threads] = sum(loop_times[L, threads] for L in args.layers)
+        tb = min(whole["batched", t] for t in args.threads)
+        tl = min(whole["loop", t] for t in args.threads)
+        names = "+".join(f"conv{L}" for L in args.layers)
+        print(f"whole search {names}: one batched pass {tb:.4f} s, per-window loops {tl:.3f} s "
+              f"(sum over the layers): ratio {tl / tb:,.0f}x in time, each at its fastest setting")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ MOTIFS: list[dict[str, Any]] = [
          rule="synthetic stabilising element anywhere in the 3'UTR"),
 ]
 PAIRS: list[dict[str, Any]] = [
-    dict(name="PUM+let7", motifA="PUM", motifB="let7", interaction=-0.35, planted_co_frequency=0.12),
+    dict(name="PUM+let7", motifA="PUM", motifB="let7", interaction=-0.6, planted_co_frequency=0.12),
     dict(name="Crich+stabE", motifA="Crich", motifB="stabE", interaction=-0.3, planted_co_frequency=0.12),
     dict(name="ARE+GRE", motifA="ARE", motifB="GRE", interaction=0.0, planted_co_frequency=0.12),
 ]
