@@ -1,9 +1,9 @@
 """Batched max-activation search against a per-window Python loop, same model and data.
 
     python bench/window_scan_speed.py [--checkpoint model_weights/mrl_predictor-best.pth]
-                                      [--data data/synthetic_mrl/data.csv] [--n 200] [--layers 2 4]
+                                      [--data data/synthetic_mrl/data.csv] [--n 500] [--layers 1 2 3 4]
     python bench/window_scan_speed.py --checkpoint model_weights/hl_predictor-best.pth \
-        --data data/synthetic_halflife/data.h5 --n 10 --layers 2 5
+        --data data/synthetic_halflife/data.h5 --n 10 --layers 1 2 3 4 5
 
 The per-window loop is what the seeds did in spirit: cut every receptive-field
 window of every sequence and evaluate NeuronMotif's neuron (the conv trunk up
@@ -50,7 +50,7 @@ def main() -> None:
     p.add_argument("--checkpoint", default=str(ROOT / "model_weights/mrl_predictor-best.pth"))
     p.add_argument("--data", default=str(ROOT / "data/synthetic_mrl/data.csv"))
     p.add_argument("--n", type=int, default=500, help="sequences timed (both methods)")
-    p.add_argument("--layers", type=int, nargs="+", default=[2, 4])
+    p.add_argument("--layers", type=int, nargs="+", default=[1, 2, 3, 4])
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to time")
     p.add_argument("--repeats", type=int, default=2, help="timings per setting; the fastest counts")
     args = p.parse_args()
