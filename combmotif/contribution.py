@@ -253,7 +253,7 @@ def plot_contribution(df: pd.DataFrame, path: str | Path, title: str = "") -> No
 
 def motif_matches(codes: np.ndarray, res: MaxAct, active: np.ndarray, motifs: dict[str, str],
                   min_fraction: float = 0.5, min_enrichment: float = 2.0,
-                  max_sequences: int = 20000) -> pd.DataFrame:
+                  max_sequences: int = 20000, groups: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """Which planted motif a neuron detects, from the windows that activate it.
 
     For every neuron, the best window of each activated sequence (where its
@@ -266,7 +266,9 @@ def motif_matches(codes: np.ndarray, res: MaxAct, active: np.ndarray, motifs: di
     background while every other motif's fraction stays below
     ``min_fraction`` (a neuron whose windows mostly hold several motifs matches
     none). Motifs with the same consensus are one entry named ``a/b``. Only the first ``max_sequences``
-    sequences are scanned (memory: N x C windows).
+    sequences are scanned (memory: N x C windows). ``groups`` (name -> motif
+    names, e.g. the planted motifs of each sign) adds ``on:group:<name>`` /
+    ``off:group:<name>``: the share of windows holding any motif of the group.
     """
     from .data.truth import scan
     from .maxact import Fragments, fragment_codes
@@ -280,15 +282,15 @@ def motif_matches(codes: np.ndarray, res: MaxAct, active: np.ndarray, motifs: di
         merged.setdefault(cons.upper().replace("U", "T"), []).append(name)
     motifs = {"/".join(names): cons for cons, names in merged.items()}
     fractions = {}
+    hits: dict[str, np.ndarray] = {}
     for name, cons in motifs.items():
         ext = len(cons) // 2
         fr = Fragments(layer=res.layer, threshold=0.0, rf=res.rf + 2 * ext, neuron=np.tile(np.arange(c), n),
                        seq=np.repeat(np.arange(n), c), pos=pos, raw_start=raw - ext, start=raw, end=raw,
                        activation=res.seq_max[:n].reshape(-1))
         hit = scan(fragment_codes(codes[:n], fr), cons).any(1).reshape(n, c)
-        on = (hit & active).sum(0) / np.maximum(active.sum(0), 1)
-        off = (hit & ~active).sum(0) / np.maximum((~active).sum(0), 1)
-        fractions[name] = (on, off)
+        hits[name] = hit
+        fractions[name] = _shares(hit, active)
     names = list(motifs)
     rows = []
     for k in range(c):
@@ -303,7 +305,18 @@ def motif_matches(codes: np.ndarray, res: MaxAct, active: np.ndarray, motifs: di
     df = pd.DataFrame(rows)
     for name in names:   # every motif's share, for the mixed-sign check of compare_with_truth
         df[f"on:{name}"], df[f"off:{name}"] = fractions[name]
+    for g, members in (groups or {}).items():
+        keys = [k for k in hits if set(k.split("/")) & set(members)]
+        union = np.logical_or.reduce([hits[k] for k in keys]) if keys else np.zeros((n, c), bool)
+        df[f"on:group:{g}"], df[f"off:group:{g}"] = _shares(union, active)
     return df
+
+
+def _shares(hit: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per neuron: the share of activated and of non-activated sequences whose best window hits."""
+    on = (hit & active).sum(0) / np.maximum(active.sum(0), 1)
+    off = (hit & ~active).sum(0) / np.maximum((~active).sum(0), 1)
+    return on, off
 
 
 def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
@@ -314,7 +327,11 @@ def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
     opposite sign (>= ``min_mixed`` of them and >= ``min_enrichment`` x its
     background; needs the ``on:``/``off:`` columns of :func:`motif_matches`) is
     *mixed*: it detects a combination that pushes both ways, so its sign is not
-    that of one motif. Mixed neurons are counted apart, not as agree/opposite.
+    that of one motif. Where the table has ``on:group:<sign>`` columns (planted
+    motifs grouped by sign), the opposite sign's motifs also count together: a
+    neuron pairing a stabilising element with any of several destabilising ones
+    is mixed even when each partner alone stays under ``min_mixed``.
+    Mixed neurons are counted apart, not as agree/opposite.
     """
     signs = {m["name"]: (m.get("sign") or ("positive" if m["effect"] > 0 else "negative"))
              for m in truth["motifs"]}
@@ -329,6 +346,11 @@ def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
             if osign == sign or not cols:
                 continue
             on, off = mine[cols[0]].to_numpy(), mine["off:" + cols[0][3:]].to_numpy()
+            mixed |= (on >= min_mixed) & (on >= min_enrichment * off)
+        other_sign = "negative" if sign == "positive" else "positive"
+        if f"on:group:{other_sign}" in t:
+            on = mine[f"on:group:{other_sign}"].to_numpy()
+            off = mine[f"off:group:{other_sign}"].to_numpy()
             mixed |= (on >= min_mixed) & (on >= min_enrichment * off)
         pure = mine[~mixed]
         calls = pure["contribution"].value_counts()
@@ -502,6 +524,10 @@ def main_check_truth(argv: list[str] | None = None) -> None:
         X, _, meta = stage.data
         truth = load_truth(args.truth or Path(meta["path"]).parent / "truth.json")
         motifs = {m["name"]: m["consensus"] for m in truth["motifs"]}
+        by_sign: dict[str, list[str]] = {}
+        for m in truth["motifs"]:
+            by_sign.setdefault(m.get("sign") or ("positive" if m["effect"] > 0 else "negative"),
+                               []).append(m["name"])
         from .maxact import sequence_codes
 
         codes = sequence_codes(X)
@@ -512,10 +538,12 @@ def main_check_truth(argv: list[str] | None = None) -> None:
                 raise InputError(f"{path}: not found; run run_contribution.sh first")
             table = pd.read_csv(path)
             res = MaxAct.load(stage.maxact_path(L))
-            matches = motif_matches(codes, res, activated(res.seq_max, res.neuron_max, cfg.threshold), motifs)
+            matches = motif_matches(codes, res, activated(res.seq_max, res.neuron_max, cfg.threshold), motifs,
+                                    groups=by_sign)
             print(f"conv{L}: planted motif -> neurons whose activating windows hold it "
                   f"(>= 50 % and >= 2x background; every other planted motif < 50 %; "
-                  f"mixed: also >= 25 % and >= 2x background for a motif of the opposite sign)")
+                  f"mixed: also >= 25 % and >= 2x background for the motifs of the opposite sign, "
+                  f"each or together)")
             kinds = [("activated vs not", table)]
             ko_path = stage.layer_dir(L) / "neuron_knockout.csv"
             if ko_path.is_file():

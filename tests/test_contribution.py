@@ -13,7 +13,9 @@ import torch
 
 from combmotif import contribution as C
 from combmotif import maxact as MA
+from combmotif.data.truth import plant
 from combmotif.models.saluki import SalukiModel
+from combmotif.sequences import indices_to_one_hot
 from tiny_cnn import NEG, PARTNER, POS, predictor, trained_default, write_toy_checkpoint
 
 
@@ -168,6 +170,46 @@ def test_mixed_neurons_are_counted_apart():
     # neuron 1: POS in 50 % of its windows, 3.3x background -> mixed; neuron 2: 1.5x -> not
     assert (row["neurons"], row["mixed"], row["agree"], row["opposite"]) == (3, 1, 2, 0)
     assert row["mixed_ids"] == "1" and row["neuron_ids"] == "0 2"
+
+
+def test_opposite_sign_partners_count_together_for_mixed():
+    # A stabilising element paired with one of several destabilising ones: each
+    # partner alone stays under 25 % of the windows, together they pass it.
+    rng = np.random.default_rng(0)
+    n, L = 400, 30
+    codes = rng.integers(0, 4, (n, L)).astype(np.int8)
+    rows = np.arange(n)
+    plant(codes, rows[:200], np.full(200, 2), "GGGAGG", rng)
+    partners = ("CATTCA", "TTCCAT", "ACACAT", "TCATCC")
+    for k, cons in enumerate(partners):
+        plant(codes, rows[k * 45:(k + 1) * 45], np.full(45, 14), cons, rng)
+    res = MA.search_maxact(_one_neuron_model("GGGAGG"), indices_to_one_hot(codes), [1])[1]
+    act = res.seq_max >= 0.7 * res.neuron_max
+    motifs = {"POS": "GGGAGG", **{f"N{k}": cons for k, cons in enumerate(partners)}}
+    groups = {"positive": ["POS"], "negative": [f"N{k}" for k in range(len(partners))]}
+    matches = C.motif_matches(codes, res, act, motifs, groups=groups)
+    assert matches.loc[0, "motif"] == "POS"
+    assert max(matches.loc[0, f"on:{k}"] for k in groups["negative"]) < 0.25
+    assert matches.loc[0, "on:group:negative"] > 0.5
+    table = pd.DataFrame({"neuron": [0], "contribution": ["negative"]})
+    truth = {"motifs": [{"name": "POS", "consensus": "GGGAGG", "effect": 1.0}] +
+             [{"name": k, "consensus": motifs[k], "effect": -0.5} for k in groups["negative"]]}
+    row = C.compare_with_truth(table, matches, truth).set_index("motif").loc["POS"]
+    assert (row["neurons"], row["mixed"], row["opposite"]) == (1, 1, 0)
+    alone = C.compare_with_truth(table, matches.drop(columns=["on:group:negative", "off:group:negative"]),
+                                 truth).set_index("motif").loc["POS"]
+    assert (alone["mixed"], alone["opposite"]) == (0, 1)
+
+
+def _one_neuron_model(cons: str, width: int = 30) -> torch.nn.Module:
+    """A 'same'-padded one-filter conv net (conv1 = the neuron, wide enough to see a partner)."""
+    model = SalukiModel(in_channels=4, seq_len=width, num_layers=1, filters=1, kernel_size=15).eval()
+    with torch.no_grad():
+        w = torch.zeros((1, 4, 15))
+        for j, ch in enumerate(cons):
+            w[0, "ACGT".index(ch), j] = 1.0
+        model.body.conv1.weight.copy_(w)
+    return model
 
 
 def _write_stage(tmp_path: Path, n: int = 400) -> Path:
