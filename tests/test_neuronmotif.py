@@ -388,3 +388,26 @@ def test_tomtom_table_picks_best_q_per_planted_motif(tmp_path):
     c = tomtom_table(tmp_path, truth, targets=targets).set_index("motif")["ceiling_q"]
     assert (c < 0.01).all()
     assert "ceiling_q" not in tomtom_table(tmp_path, truth).columns
+
+
+def test_a_layer_without_pool_inputs_demixes_its_samples_on_the_sequence():
+    # conv2 of a Saluki-style trunk has no max-pool below it: samples of two
+    # different 9-mers must still end in two clusters with clean PPMs, not one
+    # PPM that averages them into nothing.
+    from combmotif.neuronmotif.discover import analyse_neuron
+    from combmotif.neuronmotif.sample import NeuronSamples
+
+    torch.manual_seed(0)
+    cut = Anatomy(SalukiModel(4, 50, 1, filters=8).eval()).cut(2)
+    assert not cut.pool_sizes
+    rng = np.random.default_rng(0)
+    pats = ["AAGCAGCGA", "GATGTATAT"]
+    codes = np.array([[DNA.index(ch) for ch in pats[i % 2]] for i in range(400)], np.int8)
+    noisy = rng.random(codes.shape) < 0.05
+    codes[noisy] = rng.integers(0, 4, int(noisy.sum()))
+    s = NeuronSamples(neuron=0, codes=codes, act=np.linspace(2.0, 1.0, 400).astype(np.float32),
+                      method="enumerate", generations=0, evaluations=400)
+    res = analyse_neuron(cut, s, 1, _cfg(), layer=2)
+    assert len(res.leaves) == 2
+    consensus = sorted("".join(DNA[i] for i in p.argmax(1)) for p in res.ppms)
+    assert consensus == sorted(pats)

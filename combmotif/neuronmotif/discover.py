@@ -140,8 +140,16 @@ def analyse_neuron(cut: ConvCut, s: NeuronSamples, pattern_groups: int, cfg: Dis
     """Demix one neuron's samples and describe every leaf cluster (PPM, IC, segments)."""
     if len(s.act) == 0:
         return NeuronResult(s, [], [], [], float("nan"))
-    feats = pool_features(cut, s.codes, cfg.batch_size) if cut.pool_sizes else []
-    leaves = demix(feats, s.act, cut.pool_sizes, pattern_groups, cfg.demix, cfg.seed, s.neuron)
+    if cut.pool_sizes:
+        feats, sizes = pool_features(cut, s.codes, cfg.batch_size), tuple(cut.pool_sizes)
+    elif layer > 1:
+        # No max-pool below this layer, so nothing tells apart the arrangements of
+        # the layer-1 patterns it combines; k-means on the samples' one-hot does
+        # (2 ** P clusters), or their PPM mixes several patterns into none.
+        feats, sizes = [np.eye(4, dtype=np.float32)[s.codes].reshape(len(s.codes), -1)], (2,)
+    else:
+        feats, sizes = [], ()
+    leaves = demix(feats, s.act, sizes, pattern_groups, cfg.demix, cfg.seed, s.neuron)
     ppms, raw_sizes = [], []
     for leaf in leaves:
         raw = weighted_ppm(s.codes[leaf.index], s.act[leaf.index], cfg.ppm.bins)
