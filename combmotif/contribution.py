@@ -319,6 +319,12 @@ def _shares(hit: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return on, off
 
 
+def planted_signs(truth: dict) -> dict[str, str]:
+    """``{motif name: 'positive' | 'negative'}`` of a truth.json (its ``sign``, else the effect's)."""
+    return {m["name"]: m.get("sign") or ("positive" if m["effect"] > 0 else "negative")
+            for m in truth["motifs"]}
+
+
 def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
                        min_mixed: float = 0.25, min_enrichment: float = 2.0) -> pd.DataFrame:
     """Per planted motif with a sign: the neurons matching it and their contribution calls.
@@ -333,24 +339,18 @@ def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
     is mixed even when each partner alone stays under ``min_mixed``.
     Mixed neurons are counted apart, not as agree/opposite.
     """
-    signs = {m["name"]: (m.get("sign") or ("positive" if m["effect"] > 0 else "negative"))
-             for m in truth["motifs"]}
+    signs = planted_signs(truth)
     t = table.merge(matches, on="neuron")
     out = []
     for m in truth["motifs"]:
         sign = signs[m["name"]]
         mine = t[[m["name"] in str(name).split("/") for name in t["motif"]]]
-        mixed = np.zeros(len(mine), bool)
-        for other, osign in signs.items():
-            cols = [c for c in t.columns if c.startswith("on:") and other in c[3:].split("/")]
-            if osign == sign or not cols:
-                continue
-            on, off = mine[cols[0]].to_numpy(), mine["off:" + cols[0][3:]].to_numpy()
-            mixed |= (on >= min_mixed) & (on >= min_enrichment * off)
         other_sign = "negative" if sign == "positive" else "positive"
-        if f"on:group:{other_sign}" in t:
-            on = mine[f"on:group:{other_sign}"].to_numpy()
-            off = mine[f"off:group:{other_sign}"].to_numpy()
+        shares = [c[3:] for c in t.columns if c.startswith("on:") and (
+            c == f"on:group:{other_sign}" or any(signs.get(n) == other_sign for n in c[3:].split("/")))]
+        mixed = np.zeros(len(mine), bool)
+        for key in shares:
+            on, off = mine["on:" + key].to_numpy(), mine["off:" + key].to_numpy()
             mixed |= (on >= min_mixed) & (on >= min_enrichment * off)
         pure = mine[~mixed]
         calls = pure["contribution"].value_counts()
@@ -525,9 +525,8 @@ def main_check_truth(argv: list[str] | None = None) -> None:
         truth = load_truth(args.truth or Path(meta["path"]).parent / "truth.json")
         motifs = {m["name"]: m["consensus"] for m in truth["motifs"]}
         by_sign: dict[str, list[str]] = {}
-        for m in truth["motifs"]:
-            by_sign.setdefault(m.get("sign") or ("positive" if m["effect"] > 0 else "negative"),
-                               []).append(m["name"])
+        for name, sign in planted_signs(truth).items():
+            by_sign.setdefault(sign, []).append(name)
         from .maxact import sequence_codes
 
         codes = sequence_codes(X)

@@ -41,6 +41,7 @@ from ..io import atomic_path, save_npz, write_json, write_text
 from ..models.anatomy import Anatomy, ConvCut
 from ..models.loader import ModelSpec, model_fingerprint
 from ..motifs.match import MatchConfig
+from ..sequences import indices_to_one_hot
 from .demix import DemixConfig, Leaf, accept_pattern_groups, demix, pool_features
 from .ppm import (PPMConfig, consensus, consensus_codes, find_segments, format_meme, information_content,
                   laplace, read_meme, weighted_ppm)
@@ -146,7 +147,7 @@ def analyse_neuron(cut: ConvCut, s: NeuronSamples, pattern_groups: int, cfg: Dis
         # No max-pool below this layer, so nothing tells apart the arrangements of
         # the layer-1 patterns it combines; k-means on the samples' one-hot does
         # (2 ** P clusters), or their PPM mixes several patterns into none.
-        feats, sizes = [np.eye(4, dtype=np.float32)[s.codes].reshape(len(s.codes), -1)], (2,)
+        feats, sizes = [indices_to_one_hot(s.codes).transpose(0, 2, 1).reshape(len(s.codes), -1)], (2,)
     else:
         feats, sizes = [], ()
     leaves = demix(feats, s.act, sizes, pattern_groups, cfg.demix, cfg.seed, s.neuron)
