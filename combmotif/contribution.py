@@ -326,7 +326,8 @@ def planted_signs(truth: dict) -> dict[str, str]:
 
 
 def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
-                       min_mixed: float = 0.25, min_enrichment: float = 2.0) -> pd.DataFrame:
+                       min_mixed: float = 0.25, min_enrichment: float = 2.0,
+                       reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per planted motif with a sign: the neurons matching it and their contribution calls.
 
     A matching neuron whose activating windows also hold a planted motif of the
@@ -338,6 +339,14 @@ def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
     neuron pairing a stabilising element with any of several destabilising ones
     is mixed even when each partner alone stays under ``min_mixed``.
     Mixed neurons are counted apart, not as agree/opposite.
+
+    ``reference`` (``neuron``, ``contribution``) is the same measure run on the
+    planted rule itself (the noise-free label; :func:`planted_reference`). A
+    pure neuron whose reference call is not its motif's sign is *confounded*:
+    even the planted rule, split the same way, does not show that sign (in an
+    association, a co-planted partner of the opposite sign can cancel it), so
+    no model could. Confounded neurons are counted apart as well;
+    ``confounded_as_planted`` says how many of them got the reference's call.
     """
     signs = planted_signs(truth)
     t = table.merge(matches, on="neuron")
@@ -353,13 +362,26 @@ def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
             on, off = mine["on:" + key].to_numpy(), mine["off:" + key].to_numpy()
             mixed |= (on >= min_mixed) & (on >= min_enrichment * off)
         pure = mine[~mixed]
-        calls = pure["contribution"].value_counts()
-        out.append({"motif": m["name"], "consensus": m["consensus"], "planted": sign,
-                    "effect": m["effect"], "neurons": len(mine), "mixed": int(mixed.sum()),
-                    "agree": int(calls.get(sign, 0)), "neutral": int(calls.get("neutral", 0)),
-                    "opposite": int(len(pure) - calls.get(sign, 0) - calls.get("neutral", 0)),
-                    "neuron_ids": " ".join(str(k) for k in pure["neuron"]),
-                    "mixed_ids": " ".join(str(k) for k in mine["neuron"][mixed])})
+        confounded = np.zeros(len(pure), bool)
+        as_planted = 0
+        if reference is not None:
+            ref = reference.set_index("neuron")["contribution"]
+            expected = pure["neuron"].map(ref).to_numpy()
+            confounded = expected != sign
+            as_planted = int((pure["contribution"].to_numpy()[confounded] == expected[confounded]).sum())
+        judged = pure[~confounded]
+        calls = judged["contribution"].value_counts()
+        row = {"motif": m["name"], "consensus": m["consensus"], "planted": sign,
+               "effect": m["effect"], "neurons": len(mine), "mixed": int(mixed.sum())}
+        if reference is not None:
+            row.update(confounded=int(confounded.sum()), confounded_as_planted=as_planted)
+        row.update(agree=int(calls.get(sign, 0)), neutral=int(calls.get("neutral", 0)),
+                   opposite=int(len(judged) - calls.get(sign, 0) - calls.get("neutral", 0)),
+                   neuron_ids=" ".join(str(k) for k in judged["neuron"]),
+                   mixed_ids=" ".join(str(k) for k in mine["neuron"][mixed]))
+        if reference is not None:
+            row["confounded_ids"] = " ".join(str(k) for k in pure["neuron"][confounded])
+        out.append(row)
     return pd.DataFrame(out)
 
 
@@ -444,16 +466,25 @@ def run_contribution(stage: Stage, layer: int) -> pd.DataFrame:
                       f"{stage.name} conv{layer}: {cfg.values}s of activated vs other sequences "
                       f"(threshold {cfg.threshold:g}, BH q < {cfg.alpha:g})")
     if cfg.knockout.enabled:
-        ko = knockout_table(_predictor(stage), X, res, active, layer, neurons,
-                            cfg.knockout.sequences, cfg.knockout.replicates, cfg.alpha,
-                            cfg.min_abs_d, cfg.threshold, cfg.target_index, cfg.min_n, cfg.seed,
-                            neuron_max=_neuron_max(stage, layer), draws=cfg.knockout.draws,
-                            original=select_target(stage.predictions(), cfg.target_index))
+        ko = _knockout(stage, res, active, neurons, _predictor(stage),
+                       select_target(stage.predictions(), cfg.target_index))
         with atomic_path(out / "neuron_knockout.csv") as tmp:
             ko.to_csv(tmp, index=False, float_format="%.6g")
     else:
         (out / "neuron_knockout.csv").unlink(missing_ok=True)   # no stale knockout beside new calls
     return df
+
+
+def _knockout(stage: Stage, res: MaxAct, active: np.ndarray, neurons: Sequence[int], predict,
+              original: np.ndarray) -> pd.DataFrame:
+    """:func:`knockout_table` with the stage's settings. The shuffles are seeded per
+    layer and neuron, so any ``predict`` (the model, or the planted rule) sees the same variants."""
+    cfg: ContributionConfig = stage.cfg
+    X, _, _ = stage.data
+    return knockout_table(predict, X, res, active, res.layer, neurons, cfg.knockout.sequences,
+                          cfg.knockout.replicates, cfg.alpha, cfg.min_abs_d, cfg.threshold,
+                          cfg.target_index, cfg.min_n, cfg.seed, neuron_max=_neuron_max(stage, res.layer),
+                          draws=cfg.knockout.draws, original=original)
 
 
 def _neuron_max(stage: Stage, layer: int):
@@ -514,9 +545,18 @@ def main_contribution(argv: list[str] | None = None) -> None:
 
 
 def main_check_truth(argv: list[str] | None = None) -> None:
-    """Compare contribution calls with a synthetic set's planted motif signs."""
+    """Compare contribution calls with a synthetic set's planted motif signs.
+
+    Each measure is also run on the planted rule itself (the noise-free label
+    the generator computes), on the same activated / non-activated split and,
+    for the knockout, on the same shuffled variants: a neuron whose motif's
+    sign the planted rule does not show under that measure is reported as
+    confounded rather than judged (see :func:`compare_with_truth`).
+    """
     from .cli import run_cli
     from .data.truth import load_truth
+    from .interaction import planted_function
+    from .maxact import sequence_codes
 
     def _main(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, ContributionConfig)
@@ -527,9 +567,9 @@ def main_check_truth(argv: list[str] | None = None) -> None:
         by_sign: dict[str, list[str]] = {}
         for name, sign in planted_signs(truth).items():
             by_sign.setdefault(sign, []).append(name)
-        from .maxact import sequence_codes
-
         codes = sequence_codes(X)
+        planted = planted_function(truth)
+        planted_values = planted(X)
         ok: dict[str, bool] = {}
         for L in layer_range(args.first, args.last):
             path = stage.layer_dir(L) / "neuron_contribution.csv"
@@ -537,24 +577,35 @@ def main_check_truth(argv: list[str] | None = None) -> None:
                 raise InputError(f"{path}: not found; run run_contribution.sh first")
             table = pd.read_csv(path)
             res = MaxAct.load(stage.maxact_path(L))
-            matches = motif_matches(codes, res, activated(res.seq_max, res.neuron_max, cfg.threshold), motifs,
-                                    groups=by_sign)
+            active = activated(res.seq_max, res.neuron_max, cfg.threshold)
+            matches = motif_matches(codes, res, active, motifs, groups=by_sign)
             print(f"conv{L}: planted motif -> neurons whose activating windows hold it "
                   f"(>= 50 % and >= 2x background; every other planted motif < 50 %; "
                   f"mixed: also >= 25 % and >= 2x background for the motifs of the opposite sign, "
-                  f"each or together)")
-            kinds = [("activated vs not", table)]
+                  f"each or together); confounded: the planted rule, measured the same way, "
+                  f"lacks the motif's sign")
+            reference = contribution_table(planted_values, active, L, table["neuron"], cfg.min_n,
+                                           cfg.alpha, cfg.threshold, "planted", cfg.target_index,
+                                           cfg.min_abs_d)
+            kinds = [("activated vs not", table, reference)]
             ko_path = stage.layer_dir(L) / "neuron_knockout.csv"
             if ko_path.is_file():
-                kinds.append(("knockout of the driving window", pd.read_csv(ko_path)))
-            for label, tab in kinds:
-                cmp = compare_with_truth(tab, matches, truth)
+                matched = matches.loc[matches["motif"] != "", "neuron"].tolist()
+                kinds.append(("knockout of the driving window", pd.read_csv(ko_path),
+                              _knockout(stage, res, active, matched, planted, planted_values)))
+            for label, tab, ref in kinds:
+                cmp = compare_with_truth(tab, matches, truth, reference=ref)
                 print(f"  contribution by {label}:")
                 print(cmp.to_string(index=False))
                 ok[label] = ok.get(label, True) and bool((cmp["opposite"] == 0).all())
-        for label, good in ok.items():
-            print(f"{label}: " + ("no neuron has the opposite sign of its planted motif" if good
-                                  else "some neurons have the opposite sign of their planted motif"))
+                ok[label + ", neutral"] = ok.get(label + ", neutral", True) and bool((cmp["neutral"] == 0).all())
+        for label in [k for k in ok if not k.endswith(", neutral")]:
+            if not ok[label]:
+                print(f"{label}: some neurons have the opposite sign of their planted motif")
+            elif not ok[label + ", neutral"]:
+                print(f"{label}: no neuron has the opposite sign of its planted motif; some are neutral")
+            else:
+                print(f"{label}: every neuron whose planted motif's sign the measure can show has it")
         return 0
 
     p = build_parser("Check contribution signs against a synthetic set's truth.json")

@@ -201,6 +201,41 @@ def test_opposite_sign_partners_count_together_for_mixed():
     assert (alone["mixed"], alone["opposite"]) == (0, 1)
 
 
+def test_a_sign_the_planted_rule_itself_does_not_show_is_confounded_not_judged():
+    # POS (+1) is planted mostly together with a stronger NEG (-3) far from it:
+    # sequences activating a POS detector have lower labels on average, so an
+    # association cannot give the POS neuron its planted sign. Run on the planted
+    # rule itself, the same measure says so, and the neuron is counted apart.
+    rng = np.random.default_rng(0)
+    n, L = 600, 40
+    codes = rng.integers(0, 4, (n, L)).astype(np.int8)
+    rows = np.arange(n)
+    plant(codes, rows[:200], np.full(200, 2), "GGGAGG", rng)      # POS
+    plant(codes, rows[:180], np.full(180, 30), "CATTCA", rng)     # NEG, with POS in 180 of 200
+    plant(codes, rows[300:400], np.full(100, 30), "CATTCA", rng)  # NEG alone
+    has = lambda cons: np.array([cons in "".join("ACGT"[c] for c in r) for r in codes])  # noqa: E731
+    planted = 1.0 * has("GGGAGG") - 3.0 * has("CATTCA")
+    model_pred = planted + rng.normal(0, 0.3, n)      # a model that learned the rule
+    truth = {"motifs": [{"name": "POS", "consensus": "GGGAGG", "effect": 1.0},
+                        {"name": "NEG", "consensus": "CATTCA", "effect": -3.0}]}
+    for cons, name, expect in (("GGGAGG", "POS", "confounded"), ("CATTCA", "NEG", "agree")):
+        res = MA.search_maxact(_one_neuron_model(cons, width=L), indices_to_one_hot(codes), [1])[1]
+        act = C.activated(res.seq_max, res.neuron_max, 0.7)
+        matches = C.motif_matches(codes, res, act, {"POS": "GGGAGG", "NEG": "CATTCA"})
+        assert matches.loc[0, "motif"] == name
+        table = C.contribution_table(model_pred, act, 1, min_abs_d=0.1)
+        reference = C.contribution_table(planted, act, 1, min_abs_d=0.1, value_kind="planted")
+        row = C.compare_with_truth(table, matches, truth, reference=reference).set_index("motif").loc[name]
+        if expect == "confounded":
+            assert table.loc[0, "contribution"] == reference.loc[0, "contribution"] == "negative"
+            assert (row["confounded"], row["confounded_as_planted"], row["agree"], row["opposite"]) == (1, 1, 0, 0)
+            assert row["confounded_ids"] == "0"
+            # without the reference the same neuron is judged, and has the opposite sign
+            assert C.compare_with_truth(table, matches, truth).set_index("motif").loc[name, "opposite"] == 1
+        else:
+            assert (row["confounded"], row["agree"]) == (0, 1)
+
+
 def _one_neuron_model(cons: str, width: int = 30) -> torch.nn.Module:
     """A 'same'-padded one-filter conv net (conv1 = the neuron, wide enough to see a partner)."""
     model = SalukiModel(in_channels=4, seq_len=width, num_layers=1, filters=1, kernel_size=15).eval()
@@ -254,3 +289,33 @@ def test_bad_config_is_one_error_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "treshold" in err[0]
     assert not (tmp_path / "results").exists()
+
+
+def test_check_truth_runs_both_measures_against_the_planted_rule(tmp_path, capsys):
+    # The synthetic truth check, end to end on a small planted set: a stage run,
+    # then every matched neuron compared with the planted sign and with what the
+    # planted rule itself gives under the same measure.
+    import json
+
+    from combmotif.data.synthetic_mrl import make_mrl
+
+    cfg = _write_stage(tmp_path)
+    df, truth = make_mrl(n=1500, seed=3)
+    df.to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "truth.json").write_text(json.dumps(truth))
+    cfg.write_text(cfg.read_text() + "knockout: {sequences: 20, replicates: 2, draws: 2}\n")
+    with pytest.raises(SystemExit) as ex:
+        C.main_contribution(["1", "2", str(cfg)])
+    assert ex.value.code == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as ex:
+        C.main_check_truth(["1", "2", str(cfg)])
+    assert ex.value.code == 0
+    out = capsys.readouterr().out
+    assert out.count("contribution by activated vs not:") == 2
+    assert out.count("contribution by knockout of the driving window:") == 2
+    for column in ("confounded", "confounded_as_planted", "agree", "neutral", "opposite"):
+        assert column in out
+    last = out.strip().splitlines()[-2:]
+    assert last[0].startswith("activated vs not: ") and last[1].startswith("knockout of the driving window: ")
+
