@@ -51,6 +51,8 @@ CLASS_COLOURS = {"positive": "#c0392b", "negative": "#2471a3", "neutral": "#9e9e
 CSV_COLUMNS = ["task", "layer", "neuron", "target", "contribution", "effect", "d", "t", "p", "q",
                "mw_p", "mw_q", "n_active", "n_inactive", "mean_active", "mean_inactive",
                "threshold", "values", "reason"]
+# what check_truth.py adds up over layers (matched neurons, then how they are counted)
+TRUTH_COUNTS = ("neurons", "mixed", "confounded", "confounded_as_planted", "agree", "neutral", "opposite")
 KNOCKOUT_COLUMNS = ["task", "layer", "neuron", "target", "contribution", "effect", "ci_low", "ci_high",
                     "dz", "p", "q", "n", "replicates", "not_deactivated", "window", "threshold", "reason"]
 
@@ -341,7 +343,7 @@ def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
     Mixed neurons are counted apart, not as agree/opposite.
 
     ``reference`` (``neuron``, ``contribution``) is the same measure run on the
-    planted rule itself (the noise-free label; :func:`planted_reference`). A
+    planted rule itself (the noise-free label, as ``check_truth.py`` runs it). A
     pure neuron whose reference call is not its motif's sign is *confounded*:
     even the planted rule, split the same way, does not show that sign (in an
     association, a co-planted partner of the opposite sign can cancel it), so
@@ -570,7 +572,7 @@ def main_check_truth(argv: list[str] | None = None) -> None:
         codes = sequence_codes(X)
         planted = planted_function(truth)
         planted_values = planted(X)
-        ok: dict[str, bool] = {}
+        totals: dict[str, pd.Series] = {}
         for L in layer_range(args.first, args.last):
             path = stage.layer_dir(L) / "neuron_contribution.csv"
             if not path.is_file():
@@ -597,15 +599,14 @@ def main_check_truth(argv: list[str] | None = None) -> None:
                 cmp = compare_with_truth(tab, matches, truth, reference=ref)
                 print(f"  contribution by {label}:")
                 print(cmp.to_string(index=False))
-                ok[label] = ok.get(label, True) and bool((cmp["opposite"] == 0).all())
-                ok[label + ", neutral"] = ok.get(label + ", neutral", True) and bool((cmp["neutral"] == 0).all())
-        for label in [k for k in ok if not k.endswith(", neutral")]:
-            if not ok[label]:
-                print(f"{label}: some neurons have the opposite sign of their planted motif")
-            elif not ok[label + ", neutral"]:
-                print(f"{label}: no neuron has the opposite sign of its planted motif; some are neutral")
-            else:
-                print(f"{label}: every neuron whose planted motif's sign the measure can show has it")
+                # motifs sharing a consensus (uAUG_out/uAUG_in) list the same neurons: count them once
+                counts = cmp.drop_duplicates("consensus")[list(TRUTH_COUNTS)].sum()
+                totals[label] = totals[label] + counts if label in totals else counts
+        for label, c in totals.items():
+            verdict = ("some neurons have the opposite sign of their planted motif" if c["opposite"]
+                       else "no neuron has the opposite sign of its planted motif" if c["neutral"]
+                       else "every judged neuron has the sign of its planted motif")
+            print(f"{label}: " + ", ".join(f"{k} {int(c[k])}" for k in TRUTH_COUNTS) + f": {verdict}")
         return 0
 
     p = build_parser("Check contribution signs against a synthetic set's truth.json")

@@ -317,5 +317,6 @@ def test_check_truth_runs_both_measures_against_the_planted_rule(tmp_path, capsy
     for column in ("confounded", "confounded_as_planted", "agree", "neutral", "opposite"):
         assert column in out
     last = out.strip().splitlines()[-2:]
-    assert last[0].startswith("activated vs not: ") and last[1].startswith("knockout of the driving window: ")
+    assert last[0].startswith("activated vs not: neurons ") and last[1].startswith("knockout of the driving window: neurons ")
+    assert all("agree" in line and "opposite" in line for line in last)
 
