@@ -364,25 +364,21 @@ def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
             on, off = mine["on:" + key].to_numpy(), mine["off:" + key].to_numpy()
             mixed |= (on >= min_mixed) & (on >= min_enrichment * off)
         pure = mine[~mixed]
-        confounded = np.zeros(len(pure), bool)
-        as_planted = 0
-        if reference is not None:
-            ref = reference.set_index("neuron")["contribution"]
-            expected = pure["neuron"].map(ref).to_numpy()
-            confounded = expected != sign
-            as_planted = int((pure["contribution"].to_numpy()[confounded] == expected[confounded]).sum())
+        # what the planted rule gives each pure neuron under the same measure (no reference: its sign)
+        expected = (np.full(len(pure), sign, dtype=object) if reference is None else
+                    pure["neuron"].map(reference.set_index("neuron")["contribution"]).to_numpy())
+        confounded = expected != sign
         judged = pure[~confounded]
         calls = judged["contribution"].value_counts()
         row = {"motif": m["name"], "consensus": m["consensus"], "planted": sign,
-               "effect": m["effect"], "neurons": len(mine), "mixed": int(mixed.sum())}
-        if reference is not None:
-            row.update(confounded=int(confounded.sum()), confounded_as_planted=as_planted)
-        row.update(agree=int(calls.get(sign, 0)), neutral=int(calls.get("neutral", 0)),
-                   opposite=int(len(judged) - calls.get(sign, 0) - calls.get("neutral", 0)),
-                   neuron_ids=" ".join(str(k) for k in judged["neuron"]),
-                   mixed_ids=" ".join(str(k) for k in mine["neuron"][mixed]))
-        if reference is not None:
-            row["confounded_ids"] = " ".join(str(k) for k in pure["neuron"][confounded])
+               "effect": m["effect"], "neurons": len(mine), "mixed": int(mixed.sum()),
+               "confounded": int(confounded.sum()),
+               "confounded_as_planted": int((pure["contribution"].to_numpy() == expected)[confounded].sum()),
+               "agree": int(calls.get(sign, 0)), "neutral": int(calls.get("neutral", 0)),
+               "opposite": int(len(judged) - calls.get(sign, 0) - calls.get("neutral", 0)),
+               "neuron_ids": " ".join(str(k) for k in judged["neuron"]),
+               "mixed_ids": " ".join(str(k) for k in mine["neuron"][mixed]),
+               "confounded_ids": " ".join(str(k) for k in pure["neuron"][confounded])}
         out.append(row)
     return pd.DataFrame(out)
 
