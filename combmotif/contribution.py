@@ -351,6 +351,7 @@ def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
     ``confounded_as_planted`` says how many of them got the reference's call.
     """
     signs = planted_signs(truth)
+    ref_calls = None if reference is None else reference.set_index("neuron")["contribution"]
     t = table.merge(matches, on="neuron")
     out = []
     for m in truth["motifs"]:
@@ -366,11 +367,11 @@ def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
         pure = mine[~mixed]
         # what the planted rule gives each pure neuron under the same measure (no reference: its sign)
         expected = (np.full(len(pure), sign, dtype=object) if reference is None else
-                    pure["neuron"].map(reference.set_index("neuron")["contribution"]).to_numpy())
+                    pure["neuron"].map(ref_calls).to_numpy())
         confounded = expected != sign
         judged = pure[~confounded]
         calls = judged["contribution"].value_counts()
-        row = {"motif": m["name"], "consensus": m["consensus"], "planted": sign,
+        out.append({"motif": m["name"], "consensus": m["consensus"], "planted": sign,
                "effect": m["effect"], "neurons": len(mine), "mixed": int(mixed.sum()),
                "confounded": int(confounded.sum()),
                "confounded_as_planted": int((pure["contribution"].to_numpy() == expected)[confounded].sum()),
@@ -378,8 +379,7 @@ def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
                "opposite": int(len(judged) - calls.get(sign, 0) - calls.get("neutral", 0)),
                "neuron_ids": " ".join(str(k) for k in judged["neuron"]),
                "mixed_ids": " ".join(str(k) for k in mine["neuron"][mixed]),
-               "confounded_ids": " ".join(str(k) for k in pure["neuron"][confounded])}
-        out.append(row)
+               "confounded_ids": " ".join(str(k) for k in pure["neuron"][confounded])})
     return pd.DataFrame(out)
 
 
