@@ -3,9 +3,10 @@
 # synthetic data sets with planted ground truth + the small shipped weights.
 set -euo pipefail
 cd "$(dirname "$0")"
-source scripts/setup_env.sh
-ROOT="$PWD"
 t0=$SECONDS
+source scripts/setup_env.sh
+setup_s=$((SECONDS - t0))
+ROOT="$PWD"
 step() { printf '\n== %s (%ds)\n' "$1" "$((SECONDS - t0))"; }
 
 step "1/5 generate the default synthetic data sets (data/)"
@@ -27,3 +28,6 @@ step "5/5 interaction: epistasis of the motif pairs that conv4 neurons combine"
 
 step "done"
 echo "open $ROOT/results/mrl_predictor/index.html"
+secs=$((SECONDS - t0))
+cores="$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')"
+echo "quick start: $((secs / 60)) min $((secs % 60)) s on $cores cores (set-up of .venv: ${setup_s} s)"

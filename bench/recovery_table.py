@@ -21,20 +21,33 @@ sys.path.insert(0, str(ROOT))
 
 from combmotif.cli import run_cli  # noqa: E402
 from combmotif.config import parse_range  # noqa: E402
-from combmotif.errors import InputError  # noqa: E402
-from combmotif.motifs.databases import resolve_motif_db  # noqa: E402
+from combmotif.errors import ConfigError, InputError  # noqa: E402
+from combmotif.motifs.databases import check_motif_db, motif_db_text  # noqa: E402
 from combmotif.neuronmotif.discover import load_discovery_config  # noqa: E402
-from combmotif.neuronmotif.recovery import recovery_hits, recovery_table, tomtom_table  # noqa: E402
+from combmotif.neuronmotif.recovery import load_truth, recovery_hits, recovery_table, tomtom_table  # noqa: E402
 
 
 def main(args: argparse.Namespace) -> int:
     cfg = load_discovery_config(args.config)
+    # Every input is checked before the first table is printed.
+    if not 0 < args.min_identity <= 1:
+        raise ConfigError(f"--min-identity must be in (0, 1]; got {args.min_identity}")
+    try:
+        wanted = set(parse_range(args.layers)) if args.layers else None
+    except ConfigError as exc:
+        raise ConfigError(f"--layers {args.layers!r}: {exc}") from None
+    try:
+        load_truth(args.truth)
+    except (InputError, ValueError) as exc:   # ValueError: not JSON
+        raise InputError(f"--truth {args.truth}: {exc}") from None
     ddir = Path(args.results) if args.results else cfg.discovery_dir()
     layers = sorted(int(p.name[4:]) for p in ddir.glob("conv*") if p.name[4:].isdigit())
-    if args.layers:
-        layers = [L for L in layers if L in set(parse_range(args.layers))]
+    if wanted is not None:
+        layers = [L for L in layers if L in wanted]
     if not layers:
         raise InputError(f"{ddir}: no discovery outputs (run motif_discovery/main.sh first)")
+    targets = check_motif_db(cfg.motif_db, args.config, "motif_db", data_dir=cfg.data_dir,
+                             base_dir=Path(args.config).resolve().parent) if args.tomtom else None
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 20)
     pd.set_option("display.max_colwidth", 40)
@@ -46,12 +59,10 @@ def main(args: argparse.Namespace) -> int:
         hits = recovery_hits(ddir, args.truth, layers, args.min_identity)
         print(hits.pivot(index="motif", columns="layer", values="match").fillna("").to_string())
     if args.tomtom:
-        targets = resolve_motif_db(cfg.motif_db, data_dir=cfg.data_dir,
-                                   base_dir=Path(args.config).resolve().parent)
         tt = tomtom_table(ddir, args.truth, layers, targets=targets, match=cfg.matching)
         family = ("each segment's comparisons" if cfg.matching.q_scope == "query"
                   else "all comparisons of a layer")
-        print(f"\nTomtom against {cfg.motif_db} ({len(targets)} motifs; q: Benjamini-Hochberg over "
+        print(f"\nTomtom against {motif_db_text(cfg.motif_db)} ({len(targets)} motifs; q: Benjamini-Hochberg over "
               f"{family}): planted motif -> best neuron segment")
         print("ceiling_q: the planted PPM itself as the query (no segment can do better)")
         print(tt.to_string(index=False))
@@ -65,7 +76,8 @@ def main(args: argparse.Namespace) -> int:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(ROOT / "configs/interpreting/mrl_predictor.yaml"))
-    ap.add_argument("--truth", default=str(ROOT / "data/synthetic_mrl/truth.json"))
+    ap.add_argument("--truth", default=str(ROOT / "data/synthetic_mrl/truth.json"),
+                    help="a generator's truth.json or a hand-written truth (generate_dataset/README.md)")
     ap.add_argument("--results", help="a discovery folder (default: the config's)")
     ap.add_argument("--layers", help="layers to consider, e.g. 1-5 (half-open) or 1,2,3")
     ap.add_argument("--min-identity", type=float, default=0.8)

@@ -16,6 +16,7 @@ import torch
 from .errors import InputError
 from .io import atomic_path
 from .models.saluki import SalukiModel, build_model
+from .paths import recorded_path, relative_path
 
 REQUIRED_KEYS = ("model_state_dict", "arch", "data", "metrics")
 
@@ -23,11 +24,36 @@ REQUIRED_KEYS = ("model_state_dict", "arch", "data", "metrics")
 def save_checkpoint(path: str | Path, model: SalukiModel, data: dict, metrics: dict,
                     extra: dict | None = None) -> None:
     ckpt = {"model_state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "arch": dict(model.arch), "data": data, "metrics": metrics}
+            "arch": dict(model.arch), "data": portable_data(data, Path(path).parent),
+            "metrics": metrics}
     if extra:
         ckpt.update(extra)
-    with atomic_path(path) as tmp:
-        torch.save(ckpt, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        # Through a file object: torch names the zip's inner folder after a path's stem,
+        # which for the temporary name would differ from run to run.
+        torch.save(ckpt, fh)
+
+
+def portable_data(data: dict, folder: str | Path) -> dict:
+    """A checkpoint's ``data`` record with its ``path`` relative to the checkpoint's folder.
+
+    Parameters
+    ----------
+    data : dict
+        ``set``, ``format``, ``path``, ``split``, ... as training records them.
+    folder : path-like
+        The folder the checkpoint (or its ``.json``) is written to.
+
+    Returns
+    -------
+    dict
+        A copy; ``path`` written e.g. ``../data/synthetic_mrl/data.csv``, so the
+        record holds no absolute path and works from a clone at another path
+        (:func:`load_checkpoint` resolves it back).
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("path"), str) or not data["path"]:
+        return data
+    return dict(data, path=relative_path(data["path"], folder))
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
@@ -48,22 +74,78 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
     if not isinstance(ckpt, dict) or any(k not in ckpt for k in REQUIRED_KEYS):
         missing = [k for k in REQUIRED_KEYS if not isinstance(ckpt, dict) or k not in ckpt]
         raise InputError(f"{path}: not a CombMotif checkpoint (missing {', '.join(missing)})")
+    recorded = ckpt["data"].get("path") if isinstance(ckpt["data"], dict) else None
+    if isinstance(recorded, str) and recorded:  # relative to this file (older records: absolute)
+        ckpt["data"]["path"] = str(recorded_path(recorded, path.parent))
+    arch = ckpt["arch"]
+    if not isinstance(arch, dict):
+        raise InputError(f"{path}: 'arch' must be a mapping of constructor arguments; got "
+                         f"{type(arch).__name__}")
     for key, want in (expect or {}).items():
-        got = ckpt["arch"].get(key)
+        got = arch.get(key)
         if got != want:
             raise InputError(f"{path}: checkpoint has {key}={got} but the config needs {key}={want}")
-    model = build_model(ckpt["arch"])
+    try:
+        model = build_model(arch)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    except (TypeError, ValueError, RuntimeError) as exc:
+        # torch rejects e.g. filters: -1 or a list where an int belongs deep in a layer.
+        bad = ", ".join(f"{k}={v!r}" for k, v in arch.items()
+                        if isinstance(v, (list, dict)) or (isinstance(v, (int, float)) and v < 0))
+        raise InputError(f"{path}: 'arch' cannot build the model"
+                         + (f" ({bad})" if bad else "") + f": {str(exc).splitlines()[0]}") from None
     try:
         model.load_state_dict(ckpt["model_state_dict"])
-    except RuntimeError as exc:
+    except (RuntimeError, TypeError, AttributeError) as exc:  # wrong shapes, or not a mapping
         first = str(exc).splitlines()[1].strip() if "\n" in str(exc) else str(exc)
         raise InputError(f"{path}: weights do not fit the stored architecture ({first})") from None
     return model.to(device).eval(), ckpt
 
 
+def check_device(spec: str) -> str:
+    """Check a ``device`` setting before any work: ``auto``, ``cpu``, ``cuda`` or ``cuda:<n>``.
+
+    Parameters
+    ----------
+    spec : str
+        The configured device.
+
+    Returns
+    -------
+    str
+        ``spec`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        ``'device' must be ...; got ...`` for an unknown device, or CUDA asked
+        for on a machine without it (configs' ``validate`` add the file).
+    """
+    try:
+        dev = torch.device(spec) if spec != "auto" else None
+    except (RuntimeError, TypeError):
+        dev = None
+        spec_ok = False
+    else:
+        spec_ok = dev is None or dev.type in ("cpu", "cuda")
+    if not spec_ok:
+        raise ValueError(f"'device' must be auto, cpu, cuda or cuda:<n>; got {spec!r}")
+    if dev is not None and dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"'device' = {spec!r} but CUDA is not available on this machine "
+                             f"(use auto or cpu)")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"'device' = {spec!r} but this machine has "
+                             f"{torch.cuda.device_count()} CUDA device(s)")
+    return spec
+
+
 def resolve_device(spec: str = "auto") -> torch.device:
     if spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if spec.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError(f"device '{spec}' requested but CUDA is not available")
+    try:
+        check_device(spec)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     return torch.device(spec)

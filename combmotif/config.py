@@ -13,6 +13,7 @@ of the config file, so a config works from whichever folder the user runs it.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from pathlib import Path
@@ -37,37 +38,101 @@ def path_field(default: Any = dataclasses.MISSING, **kw: Any) -> Any:
 
 def parse_range(spec: str | int | list, n: int | None = None) -> list[int]:
     """Parse a neuron selection: ``"0-64"`` (half-open, as the seed configs), ``"1,3,5"``,
-    ``"all"``, an int or a list of ints."""
+    ``"all"``, an int or a list of ints.
+
+    Parameters
+    ----------
+    spec : str, int or list of int
+        The selection.
+    n : int, optional
+        Neurons in the layer: needed by ``"all"``; every index is checked against it.
+
+    Returns
+    -------
+    list of int
+        The selected indices, in the order given; never empty.
+
+    Raises
+    ------
+    ConfigError
+        An unreadable part, a reversed or empty range (``"5-2"``, ``"3-3"``), an
+        empty selection or an index outside ``0..n-1``. The message names the
+        selection, not the file: callers add where it came from.
+    """
+    # An empty selection is always a mistake: accepting it would "finish" a stage
+    # with empty tables written over the results of an earlier run.
+    if isinstance(spec, bool):
+        raise ConfigError(f"cannot read neuron selection {spec!r}")
     if isinstance(spec, int):
-        return [spec]
-    if isinstance(spec, list):
-        return [int(v) for v in spec]
-    spec = str(spec).strip()
-    if spec == "all":
-        if n is None:
-            raise ConfigError("'all' needs the number of neurons")
-        return list(range(n))
-    out: list[int] = []
-    for part in spec.split(","):
-        part = part.strip()
-        if "-" in part:
-            lo, hi = part.split("-", 1)
-            out.extend(range(int(lo), int(hi)))
-        elif part:
-            out.append(int(part))
-    if n is not None:
-        bad = [i for i in out if i < 0 or i >= n]
-        if bad:
-            raise ConfigError(f"neuron index {bad[0]} out of range (layer has {n})")
+        out = [spec]
+    elif isinstance(spec, list):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in spec):
+            raise ConfigError(f"neuron selection {spec!r} must list integers")
+        out = list(spec)
+    else:
+        text = str(spec).strip()
+        if text == "all":
+            if n is None:
+                raise ConfigError("'all' needs the number of neurons")
+            return list(range(n))
+        out = []
+        for part in text.split(","):
+            part = part.strip()
+            try:
+                if "-" in part:
+                    lo, hi = (int(v) for v in part.split("-", 1))
+                    if hi <= lo:
+                        raise ConfigError(f"neuron range {part!r} in {text!r} is empty or reversed "
+                                          f"(ranges are half-open: '2-5' means 2, 3, 4)")
+                    out.extend(range(lo, hi))
+                elif part:
+                    out.append(int(part))
+            except ValueError:
+                raise ConfigError(f"cannot read neuron selection {text!r}: {part!r} is not N, "
+                                  f"FIRST-END (half-open), a comma list or 'all'") from None
+    if not out:
+        raise ConfigError(f"neuron selection {spec!r} selects no neuron")
+    bad = [i for i in out if i < 0 or (n is not None and i >= n)]
+    if bad:
+        where = f" (layer has {n})" if n is not None else ""
+        raise ConfigError(f"neuron index {bad[0]} out of range{where}")
     return out
+
+
+def check_selection(spec: str | int | list, key: str) -> None:
+    """Check a neuron selection's form when a config is read (the layer sizes come later).
+
+    Parameters
+    ----------
+    spec : str, int or list of int
+        The selection (see :func:`parse_range`).
+    key : str
+        The config key holding it, for the message.
+
+    Raises
+    ------
+    ValueError
+        ``'<key>' = <spec>: <why>``: an unreadable, reversed or empty selection
+        (a dataclass ``validate`` raises it; :func:`from_dict` adds the file).
+    """
+    if isinstance(spec, str) and spec.strip() == "all":
+        return
+    try:
+        parse_range(spec)
+    except ConfigError as exc:
+        raise ValueError(f"'{key}' = {spec!r}: {exc}") from None
 
 
 def load_yaml(path: str | Path) -> dict:
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, not a config file")
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))  # a BOM is not a key
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the config as UTF-8") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if data is None:
@@ -123,9 +188,40 @@ def from_dict(data: dict, cls: type[T], source: str = "<dict>", base_dir: Path |
     return obj
 
 
-def to_dict(obj: Any) -> Any:
-    """Dataclass -> plain dict (for writing the config used next to outputs)."""
-    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+def to_dict(obj: Any, relative_to: str | Path | None = None) -> Any:
+    """Dataclass -> plain dict (for writing the config used next to outputs).
+
+    Parameters
+    ----------
+    obj : dataclass instance or any
+        A loaded config (anything else is returned unchanged).
+    relative_to : path-like, optional
+        The folder of the file the dict is written to: every :func:`path_field`
+        is then written relative to it, so the record holds no absolute path of
+        this machine and still works from a clone at another path.
+
+    Returns
+    -------
+    dict or any
+        Plain, JSON-able values.
+    """
+    if not dataclasses.is_dataclass(obj):
+        return obj
+    out = dataclasses.asdict(obj)
+    if relative_to is not None:
+        _relative_paths(obj, out, relative_to)
+    return out
+
+
+def _relative_paths(obj: Any, out: dict, base: str | Path) -> None:
+    from .paths import relative_path
+
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if f.metadata.get(_PATH_META) and isinstance(value, str):
+            out[f.name] = relative_path(value, base)
+        elif dataclasses.is_dataclass(value):
+            _relative_paths(value, out[f.name], base)
 
 
 def _coerce(value: Any, tp: Any, source: str, key: str, base_dir: Path | None) -> Any:
@@ -172,7 +268,12 @@ def _coerce(value: Any, tp: Any, source: str, key: str, base_dir: Path | None) -
             raise ConfigError(f"{source}: '{key}' must be an integer; got {value!r}")
         return value
     if tp is float:
+        if isinstance(value, str) and re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+\s*", value):
+            # YAML 1.1 (PyYAML) reads 1e-3 as a string; YAML 1.2 and every user read a number.
+            value = float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{source}: '{key}' must be a number; got {value!r}")
+        if value != value:  # NaN passes every range check written as a comparison
             raise ConfigError(f"{source}: '{key}' must be a number; got {value!r}")
         return float(value)
     if tp is str:

@@ -33,6 +33,7 @@ and ``neuron_contribution.png``; ``neuron_knockout.csv`` with the knockout.
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
@@ -41,9 +42,10 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from .config import load_config, parse_range, path_field
+from .checkpoint import check_device
+from .config import check_selection, load_config, parse_range, path_field
 from .errors import ConfigError, InputError
-from .io import atomic_path
+from .io import atomic_path, clean_partials, fault_point, read_stamp, settings_changes, write_json
 from .maxact import DataSpec, MaxAct, Stage, build_parser, layer_range
 from .models.loader import ModelSpec
 
@@ -430,6 +432,10 @@ class ContributionConfig:
             raise ValueError(f"'alpha' must be in (0, 1); got {self.alpha}")
         if self.min_n < 2 or self.batch_size < 1:
             raise ValueError("'min_n' must be >= 2 and 'batch_size' >= 1")
+        if self.target_index < 0:
+            raise ValueError(f"'target_index' must be >= 0; got {self.target_index}")
+        check_selection(self.neurons, "neurons")
+        check_device(self.device)
 
 
 def select_target(values: np.ndarray, index: int) -> np.ndarray:
@@ -443,33 +449,92 @@ def select_target(values: np.ndarray, index: int) -> np.ndarray:
     return values[:, index]
 
 
-def run_contribution(stage: Stage, layer: int) -> pd.DataFrame:
-    """Write ``conv<L>/neuron_contribution.csv`` and ``.png`` for one layer."""
+#: Settings that shape each unit of a layer (beside the weights and data in ``Stage.fingerprint``).
+ASSOCIATION_SETTINGS = ("neurons", "threshold", "values", "target_index", "min_n", "alpha", "min_abs_d")
+KNOCKOUT_SETTINGS = ("neurons", "threshold", "target_index", "min_n", "alpha", "min_abs_d", "seed",
+                     "knockout", "batch_size")
+
+
+def _stamp_path(csv: Path) -> Path:
+    return csv.with_suffix(".stamp.json")
+
+
+def _unit_stamp(stage: Stage, keys: Sequence[str]) -> dict:
+    """What a unit is made from: the weights, data and activation convention, and ``keys``."""
+    from .config import to_dict
+
+    return json.loads(json.dumps({"fingerprint": stage.fingerprint,
+                                  "settings": {k: to_dict(getattr(stage.cfg, k)) for k in keys}}))
+
+
+def _unit_is_fresh(csv: Path, stamp: dict, force: bool, name: str, log) -> bool:
+    """Whether ``csv`` is finished and was made as ``stamp`` says; says why it is redone."""
+    made = read_stamp(_stamp_path(csv))
+    if force or not csv.is_file() or made is None:
+        return False
+    if made != stamp:
+        log(f"{name} was made with other settings "
+            f"({settings_changes(made, stamp) or 'another stamp'}); redoing it")
+        return False
+    return True
+
+
+def run_contribution(stage: Stage, layer: int, force: bool = False, log=print) -> pd.DataFrame:
+    """Write ``conv<L>/neuron_contribution.csv`` and ``.png`` (the association) and
+    ``neuron_knockout.csv`` for one layer; return the association table.
+
+    Each of the two is a unit with a freshness stamp (``<name>.stamp.json``: the
+    fingerprint of the weights and data, and the settings that shape it), written
+    after the unit and removed before it is redone: a finished unit made the same
+    way is skipped unless ``force``, one made otherwise is redone, and a unit
+    without its stamp (a killed run's) is never taken for finished.
+    """
     cfg: ContributionConfig = stage.cfg
+    out = stage.layer_dir(layer)
+    csv, ko_csv = out / "neuron_contribution.csv", out / "neuron_knockout.csv"
+    assoc_stamp = _unit_stamp(stage, ASSOCIATION_SETTINGS)
+    ko_stamp = _unit_stamp(stage, KNOCKOUT_SETTINGS)
+    assoc_done = _unit_is_fresh(csv, assoc_stamp, force, f"conv{layer}: {csv.name}", log)
+    ko_done = not cfg.knockout.enabled or _unit_is_fresh(ko_csv, ko_stamp, force,
+                                                         f"conv{layer}: {ko_csv.name}", log)
+    if not ko_done:
+        # No old knockout beside new association calls, even if this run is killed.
+        _stamp_path(ko_csv).unlink(missing_ok=True)
+        ko_csv.unlink(missing_ok=True)
+    if assoc_done and ko_done:
+        log(f"conv{layer}: contribution already done (use --force to redo)")
+        return pd.read_csv(csv)
     res = MaxAct.load(stage.maxact_path(layer))
     X, y, _ = stage.data
     if len(res.seq_max) != len(X):
         raise InputError(f"{stage.maxact_path(layer)}: searched {len(res.seq_max)} sequences but the "
                          f"data set now has {len(X)}; rerun run_search_maxact.sh")
-    values = stage.predictions() if cfg.values == "prediction" else y
-    values = select_target(values, cfg.target_index)
     neurons = parse_range(cfg.neurons, n=res.seq_max.shape[1])
     active = activated(res.seq_max, res.neuron_max, cfg.threshold)
-    df = contribution_table(values, active, layer, neurons, cfg.min_n, cfg.alpha, cfg.threshold,
-                            cfg.values, cfg.target_index, cfg.min_abs_d)
-    out = stage.layer_dir(layer)
-    with atomic_path(out / "neuron_contribution.csv") as tmp:
-        df.to_csv(tmp, index=False, float_format="%.6g")
-    plot_contribution(df, out / "neuron_contribution.png",
-                      f"{stage.name} conv{layer}: {cfg.values}s of activated vs other sequences "
-                      f"(threshold {cfg.threshold:g}, BH q < {cfg.alpha:g})")
-    if cfg.knockout.enabled:
+    if assoc_done:
+        df = pd.read_csv(csv)
+    else:
+        values = stage.predictions() if cfg.values == "prediction" else y
+        values = select_target(values, cfg.target_index)
+        df = contribution_table(values, active, layer, neurons, cfg.min_n, cfg.alpha, cfg.threshold,
+                                cfg.values, cfg.target_index, cfg.min_abs_d)
+        _stamp_path(csv).unlink(missing_ok=True)
+        with atomic_path(csv) as tmp:
+            df.to_csv(tmp, index=False, float_format="%.6g")
+        plot_contribution(df, out / "neuron_contribution.png",
+                          f"{stage.name} conv{layer}: {cfg.values}s of activated vs other sequences "
+                          f"(threshold {cfg.threshold:g}, BH q < {cfg.alpha:g})")
+        write_json(_stamp_path(csv), assoc_stamp)
+    if not cfg.knockout.enabled:
+        _stamp_path(ko_csv).unlink(missing_ok=True)
+        ko_csv.unlink(missing_ok=True)                          # no stale knockout beside new calls
+    elif not ko_done:
         ko = _knockout(stage, res, active, neurons, _predictor(stage),
                        select_target(stage.predictions(), cfg.target_index))
-        with atomic_path(out / "neuron_knockout.csv") as tmp:
+        fault_point("knockout")
+        with atomic_path(ko_csv) as tmp:
             ko.to_csv(tmp, index=False, float_format="%.6g")
-    else:
-        (out / "neuron_knockout.csv").unlink(missing_ok=True)   # no stale knockout beside new calls
+        write_json(_stamp_path(ko_csv), ko_stamp)
     return df
 
 
@@ -528,11 +593,14 @@ def main_contribution(argv: list[str] | None = None) -> None:
 
     def _main(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, ContributionConfig)
-        stage = Stage(cfg, args.config, "contribution")
         layers = layer_range(args.first, args.last)
+        stage = Stage(cfg, args.config, "contribution")
+        stage.check_layers(layers)   # every layer and selection, before the first search
+        stage.check_target()
         stage.search(layers, force=args.force)
+        clean_partials(stage.out, depth=1)   # a killed run's temporaries never survive a rerun
         for L in layers:
-            df = run_contribution(stage, L)
+            df = run_contribution(stage, L, force=args.force)
             ko_path = stage.layer_dir(L) / "neuron_knockout.csv"
             ko = pd.read_csv(ko_path) if cfg.knockout.enabled and ko_path.is_file() else None
             print(summary_line(df, L, ko) + f" -> {stage.layer_dir(L) / 'neuron_contribution.csv'}")
@@ -552,27 +620,37 @@ def main_check_truth(argv: list[str] | None = None) -> None:
     confounded rather than judged (see :func:`compare_with_truth`).
     """
     from .cli import run_cli
-    from .data.truth import load_truth
+    from .data.truth import is_planted, load_truth, require_signs
     from .interaction import planted_function
     from .maxact import sequence_codes
 
     def _main(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, ContributionConfig)
+        layers = layer_range(args.first, args.last)
         stage = Stage(cfg, args.config, "contribution")
+        stage.check_layers(layers)
+        for L in layers:   # every layer's results, before the first is checked
+            for path in (stage.layer_dir(L) / "neuron_contribution.csv", stage.maxact_path(L)):
+                if not path.is_file():
+                    raise InputError(f"{path}: not found; run run_contribution.sh {args.first} {args.last} "
+                                     f"{args.config} first")
         X, _, meta = stage.data
         truth = load_truth(args.truth or Path(meta["path"]).parent / "truth.json")
+        require_signs(truth)
         motifs = {m["name"]: m["consensus"] for m in truth["motifs"]}
         by_sign: dict[str, list[str]] = {}
         for name, sign in planted_signs(truth).items():
             by_sign.setdefault(sign, []).append(name)
         codes = sequence_codes(X)
-        planted = planted_function(truth)
-        planted_values = planted(X)
+        # A hand-written truth has no planted rule to run as the reference: every
+        # matched neuron is judged against its motif's stated sign instead.
+        planted = planted_function(truth) if is_planted(truth) else None
+        planted_values = planted(X) if planted is not None else None
+        if planted is None:
+            print("hand-written truth: no planted rule to measure, so nothing is counted as confounded")
         totals: dict[str, pd.Series] = {}
-        for L in layer_range(args.first, args.last):
+        for L in layers:
             path = stage.layer_dir(L) / "neuron_contribution.csv"
-            if not path.is_file():
-                raise InputError(f"{path}: not found; run run_contribution.sh first")
             table = pd.read_csv(path)
             res = MaxAct.load(stage.maxact_path(L))
             active = activated(res.seq_max, res.neuron_max, cfg.threshold)
@@ -582,14 +660,16 @@ def main_check_truth(argv: list[str] | None = None) -> None:
                   f"mixed: also >= 25 % and >= 2x background for the motifs of the opposite sign, "
                   f"each or together); confounded: the planted rule, measured the same way, "
                   f"lacks the motif's sign")
-            reference = contribution_table(planted_values, active, L, table["neuron"], cfg.min_n,
-                                           cfg.alpha, cfg.threshold, "planted", cfg.target_index,
-                                           cfg.min_abs_d)
+            reference = (None if planted is None else
+                         contribution_table(planted_values, active, L, table["neuron"], cfg.min_n,
+                                            cfg.alpha, cfg.threshold, "planted", cfg.target_index,
+                                            cfg.min_abs_d))
             kinds = [("activated vs not", table, reference)]
             ko_path = stage.layer_dir(L) / "neuron_knockout.csv"
             if ko_path.is_file():
                 matched = matches.loc[matches["motif"] != "", "neuron"].tolist()
                 kinds.append(("knockout of the driving window", pd.read_csv(ko_path),
+                              None if planted is None else
                               _knockout(stage, res, active, matched, planted, planted_values)))
             for label, tab, ref in kinds:
                 cmp = compare_with_truth(tab, matches, truth, reference=ref)
@@ -605,6 +685,7 @@ def main_check_truth(argv: list[str] | None = None) -> None:
             print(f"{label}: " + ", ".join(f"{k} {int(c[k])}" for k in TRUTH_COUNTS) + f": {verdict}")
         return 0
 
-    p = build_parser("Check contribution signs against a synthetic set's truth.json")
-    p.add_argument("--truth", help="truth.json (default: next to the data file)")
+    p = build_parser("Check contribution signs against a synthetic set's truth.json or a hand-written truth")
+    p.add_argument("--truth", help="truth.json or a hand-written truth file (default: truth.json next to "
+                                   "the data file)")
     run_cli(_main, p, argv)

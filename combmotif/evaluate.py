@@ -22,16 +22,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import shlex
-import sys
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
-from .checkpoint import load_checkpoint, resolve_device
+from .checkpoint import load_checkpoint, portable_data, resolve_device
 from .errors import InputError
 from .io import atomic_path
+from .paths import portable_command, relative_path
 
 # Which figure of merit the ceiling ratio uses, per task.
 CEILING_TARGET = {"mrl": "r2", "halflife": "r"}
@@ -56,11 +55,13 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
 
 
 def load_truth_if_any(truth_path: str | Path) -> dict | None:
-    """The planted ground truth of a synthetic set (schema-checked), or None for a real set."""
-    from .data.truth import load_truth
+    """The planted ground truth of a synthetic set (schema-checked), or None for a real set
+    (no file, or a hand-written truth, which has no planted rule to give a noise ceiling)."""
+    from .data.truth import is_planted, load_truth
 
     truth_path = Path(truth_path)
-    return load_truth(truth_path) if truth_path.is_file() else None
+    truth = load_truth(truth_path) if truth_path.is_file() else None
+    return truth if truth is not None and is_planted(truth) else None
 
 
 def noise_ceiling(task: str, X: np.ndarray, y: np.ndarray, truth: dict) -> dict:
@@ -161,23 +162,32 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
     from .train import load_task_data
 
     ckpt_path = Path(checkpoint) if checkpoint else cfg.checkpoint_path
+    if ckpt_path.is_dir():
+        raise InputError(f"{ckpt_path}: is a folder, not a checkpoint file")
     if not ckpt_path.is_file():  # before the (slower) data loading
         raise InputError(f"{ckpt_path}: checkpoint not found (train it first, or pass --checkpoint)")
     data = load_task_data(cfg)
     model, ckpt = load_checkpoint(ckpt_path, resolve_device(cfg.device),
                                   expect={"in_channels": data.in_channels, "seq_len": data.seq_len})
     scaler = ckpt["data"].get("scaler") if isinstance(ckpt["data"], dict) else None
-    if not scaler or not {"mean", "sd"} <= set(scaler):
+    if not isinstance(scaler, dict) or not {"mean", "sd"} <= set(scaler):
         raise InputError(f"{ckpt_path}: checkpoint has no target scaler (data.scaler)")
+    if not all(isinstance(scaler[k], (int, float)) and np.isfinite(scaler[k]) for k in ("mean", "sd")) \
+            or scaler["sd"] <= 0:
+        raise InputError(f"{ckpt_path}: checkpoint's target scaler (data.scaler) is not a finite "
+                         f"mean and a positive sd; got {scaler!r}")
     metrics, preds = evaluate_splits(model, data, scaler, batch_size=cfg.train.batch_size,
                                      return_predictions=True)
-    record = {"name": cfg.name, "checkpoint": str(ckpt_path),
-              "command": command if command is not None else shlex.join([sys.executable, *sys.argv]),
-              "data": dict(data.info, scaler=scaler), "metrics": metrics,
+    out_dir = Path(out_dir) if out_dir else cfg.results_dir / "evaluation"
+    # Paths relative to metrics.json's folder, the command as run from the repository's
+    # root: the record holds no absolute path of this machine.
+    record = {"name": cfg.name, "checkpoint": relative_path(ckpt_path, out_dir),
+              "command": command if command is not None else portable_command(),
+              "data": portable_data(dict(data.info, scaler=scaler), out_dir), "metrics": metrics,
               # A checkpoint may be evaluated on another set than it was trained on
               # (e.g. synthetic-trained on measured UTRs): keep what it was trained on.
-              "trained_on": {k: v for k, v in ckpt["data"].items() if k != "scaler"}}
-    out_dir = Path(out_dir) if out_dir else cfg.results_dir / "evaluation"
+              "trained_on": portable_data({k: v for k, v in ckpt["data"].items() if k != "scaler"},
+                                          out_dir)}
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         (tmp / "metrics.json").write_text(json.dumps(json_safe(record), indent=2, allow_nan=False) + "\n")
@@ -226,9 +236,14 @@ def build_parser(default_config: str | Path | None = None) -> argparse.ArgumentP
 
 
 def _main(args: argparse.Namespace) -> int:
+    from .io import check_output_dir
     from .train import load_train_config
 
     cfg = load_train_config(args.config, args)
+    if args.out:
+        check_output_dir(args.out, "command line", "--out")
+    else:
+        check_output_dir(cfg.results_dir / "evaluation", args.config, "output.results_dir")
     record = evaluate_checkpoint(cfg, args.checkpoint, args.out)
     print(format_metrics(record["metrics"]))
     print(f"wrote {record['out_dir']}")

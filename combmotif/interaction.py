@@ -63,12 +63,15 @@ import pandas as pd
 import yaml
 
 from . import stats
+from .checkpoint import check_device
 from .config import load_config, parse_range, path_field
 from .errors import ConfigError, InputError
-from .io import atomic_path, save_npz, write_json, write_text
+from .io import (atomic_path, clean_partials, fault_point, read_stamp, save_npz, settings_changes, write_json,
+                 write_text)
 from .maxact import (DataSpec, Fragments, MaxAct, Stage, fragment_codes, fragment_yaml,
                      locate_fragments, sequence_codes)
 from .models.loader import ModelSpec
+from .paths import relative_path
 from .sequences import DNA, IUPAC, dinucleotide_shuffle, pattern_regex
 
 CLASSES = ("synergistic", "antagonistic", "additive", "untested", "unclassified")
@@ -686,6 +689,32 @@ class InteractionConfig:
             raise ValueError("'replicates' and 'max_redraws' must be >= 1, 'min_n' >= 2")
         if not 0 < self.alpha < 1 or self.min_relative_epsilon < 0:
             raise ValueError("'alpha' must be in (0, 1) and 'min_relative_epsilon' >= 0")
+        # A count below 1 would select nothing and "finish" with empty tables.
+        for key in ("max_fragment_sequences", "max_pair_sequences", "n_boot", "label_max_length",
+                    "max_segments", "batch_size"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"'{key}' must be >= 1; got {getattr(self, key)}")
+        if not 0 < self.tomtom_q <= 1:
+            raise ValueError(f"'tomtom_q' must be in (0, 1]; got {self.tomtom_q}")
+        if self.label_ic < 0 or self.target_index < 0:
+            raise ValueError("'label_ic' and 'target_index' must be >= 0")
+        check_device(self.device)
+
+    def check_inputs(self, source: str) -> None:
+        """Check the label sources' files before any work (a template is read whole).
+
+        A folder that does not exist yet is fine (no hand-written labels, no discovery
+        run): those sources are skipped; one that is a file is an error.
+        """
+        for key, wanted in (("labels_dir", "hand"), ("discovery_dir", "auto")):
+            folder = getattr(self, key)
+            if folder and wanted in self.label_sources and Path(folder).exists() and not Path(folder).is_dir():
+                raise InputError(f"{source}: '{key}' = {folder}: is a file, not a folder")
+        if self.template and "template" in self.label_sources:
+            try:
+                read_labels(self.template)
+            except InputError as exc:
+                raise InputError(f"{source}: 'template': {exc}") from None
 
 
 def neuron_dir(stage: Stage, layer: int, neuron: int) -> Path:
@@ -695,6 +724,8 @@ def neuron_dir(stage: Stage, layer: int, neuron: int) -> Path:
 def run_fragment_location(stage: Stage, layer: int, force: bool = False) -> Fragments:
     """``conv<L>/fragments.npz`` and ``neuron<k>/fragment_location.yaml`` for every neuron."""
     cfg: InteractionConfig = stage.cfg
+    clean_partials(stage.out, depth=0)   # a killed run's temporaries never survive a rerun
+    clean_partials(stage.layer_dir(layer), depth=1)
     path = stage.layer_dir(layer) / "fragments.npz"
     if path.is_file() and not force and stage._fresh(path):
         with np.load(path) as z:
@@ -724,21 +755,24 @@ def run_fragment_location(stage: Stage, layer: int, force: bool = False) -> Frag
 def resolve_labels(stage: Stage, layer: int, neuron: int) -> tuple[list[Combination], str]:
     """Combination labels of a neuron and where they came from (first source that has them)."""
     cfg: InteractionConfig = stage.cfg
+    # Sources are named relative to the neuron's folder, where labels.yaml records them.
+    here = neuron_dir(stage, layer, neuron)
     for source in cfg.label_sources:
         if source == "hand" and cfg.labels_dir:
             for name in (f"conv{layer}_neuron{neuron}.yaml", f"conv{layer}/neuron{neuron}.yaml"):
                 path = Path(cfg.labels_dir) / name
                 if path.is_file():
-                    return dedupe(read_labels(path)), f"hand-written {path}"
+                    return dedupe(read_labels(path)), f"hand-written {relative_path(path, here)}"
         if source == "auto":
             disc = Path(cfg.discovery_dir) if cfg.discovery_dir else stage.out.parent / "discovery"
             ndir = disc / f"conv{layer}" / f"neuron{neuron}"
             if (ndir / "segments.meme").is_file():
                 combos = propose_labels(ndir / "segments.meme", ndir / "tomtom.tsv", cfg.label_ic,
                                         cfg.max_segments, cfg.tomtom_q, max_length=cfg.label_max_length)
-                return dedupe(combos), f"proposed from {ndir / 'segments.meme'} and tomtom.tsv"
+                seg = relative_path(ndir / "segments.meme", here)
+                return dedupe(combos), f"proposed from {seg} and tomtom.tsv"
         if source == "template" and cfg.template:
-            return dedupe(read_labels(cfg.template)), f"template {cfg.template}"
+            return dedupe(read_labels(cfg.template)), f"template {relative_path(cfg.template, here)}"
     return [], "no labels (no hand-written file, no NeuronMotif segments, no template)"
 
 
@@ -780,24 +814,36 @@ def _target_predictor(stage: Stage):
 
 
 UNIT_SETTINGS = ("fragment_threshold", "max_fragment_sequences", "replicates", "max_redraws",
-                 "max_pair_sequences", "min_n", "n_boot", "seed")
+                 "max_pair_sequences", "min_n", "n_boot", "seed", "target_index")
 
 
 def run_scr(stage: Stage, layer: int, neurons: Sequence[int], force: bool = False,
             log=print) -> pd.DataFrame:
-    """Mutagenesis of the given neurons (unit files, skipped when done), then the layer merge."""
+    """Mutagenesis of the given neurons, then the layer merge.
+
+    One neuron is a unit: ``labels.yaml``, ``observations.npz`` and ``pairs.csv``,
+    then ``stamp.json`` (the weights and data fingerprint, the labels and the
+    settings that shape it) written last and removed before the unit is redone.
+    A unit whose stamp matches is skipped unless ``force``; one made otherwise,
+    or without its stamp (a killed run's), is redone.
+    """
     frags = run_fragment_location(stage, layer)
     X, _, _ = stage.data
     texts = None
+    skipped = []
     for k in neurons:
         ndir = neuron_dir(stage, layer, k)
         combos, source = resolve_labels(stage, layer, k)
-        # A unit is reused only when made from the same weights, data, labels and settings.
-        stamp = {"fingerprint": stage.fingerprint, "labels": labels_yaml(combos, ""),
-                 "settings": {key: getattr(stage.cfg, key) for key in UNIT_SETTINGS}}
-        if (ndir / "pairs.csv").is_file() and not force and (ndir / "stamp.json").is_file() \
-                and json.loads((ndir / "stamp.json").read_text()) == json.loads(json.dumps(stamp)):
-            continue
+        stamp = json.loads(json.dumps({"fingerprint": stage.fingerprint, "labels": labels_yaml(combos, ""),
+                                       "settings": {key: getattr(stage.cfg, key) for key in UNIT_SETTINGS}}))
+        made = read_stamp(ndir / "stamp.json")
+        if not force and made is not None and (ndir / "pairs.csv").is_file():
+            if made == stamp:
+                skipped.append(k)
+                continue
+            log(f"conv{layer} neuron{k}: made with other settings ({settings_changes(made, stamp)}); "
+                f"redoing it")
+        (ndir / "stamp.json").unlink(missing_ok=True)   # unmarked until the unit is whole again
         n_frag = int((frags.neuron == k).sum())
         if combos and n_frag:
             if texts is None:
@@ -814,7 +860,23 @@ def run_scr(stage: Stage, layer: int, neurons: Sequence[int], force: bool = Fals
         tested = int(np.isfinite(pd.to_numeric(df["interaction-p"], errors="coerce")).sum()) if len(df) else 0
         log(f"conv{layer} neuron{k}: {n_frag} fragments, {len(combos)} combinations ({source}); "
             f"{tested} tested")
+        fault_point("mutagenesis")
+    if skipped:
+        log(f"conv{layer}: {len(skipped)} neurons already done, skipped "
+            f"({_ranges(skipped)}; use --force to redo)")
     return merge_layer(stage, layer)
+
+
+def _ranges(values: Sequence[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``"0-2, 5"``."""
+    out, start = [], None
+    for i, v in enumerate(values):
+        if start is None:
+            start = v
+        if i + 1 == len(values) or values[i + 1] != v + 1:
+            out.append(f"{start}-{v}" if v != start else f"{v}")
+            start = None
+    return ", ".join(out)
 
 
 def _texts(X: np.ndarray) -> list[str]:
@@ -959,6 +1021,7 @@ def main_fragment_location(argv: list[str] | None = None) -> None:
     def _main(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, InteractionConfig)
         stage = Stage(cfg, args.config, "interaction")
+        stage.check_layers([args.layer], key=None)
         frags = run_fragment_location(stage, args.layer, force=args.force)
         n_neurons = len(np.unique(frags.neuron))
         print(f"conv{args.layer}: {len(frags)} windows above {cfg.fragment_threshold:g} x max in "
@@ -979,12 +1042,15 @@ def main_scr(argv: list[str] | None = None) -> None:
 
     def _main(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, InteractionConfig)
+        cfg.check_inputs(args.config)
         stage = Stage(cfg, args.config, "interaction")
-        res = MaxAct.load(stage.maxact_path(args.layer)) if stage.maxact_path(args.layer).is_file() else None
-        n = len(res.neuron_max) if res is not None else None
-        neurons = parse_range(f"{args.first}-{args.last}", n=n)
-        if not neurons:
-            raise ConfigError(f"neuron range {args.first}-{args.last} is empty (it is half-open)")
+        n = len(stage.check_layers([args.layer], key=None)[args.layer])
+        stage.check_target()
+        try:
+            neurons = parse_range(f"{args.first}-{args.last}", n=n)
+        except ConfigError as exc:
+            raise ConfigError(f"neurons {args.first} {args.last} (first, one past the last) of "
+                              f"conv{args.layer}: {exc}") from None
         df = run_scr(stage, args.layer, neurons, force=args.force)
         print(summary_line(df, args.layer) + f" -> {stage.layer_dir(args.layer) / 'motif_pair_stats.csv'}")
         stage.refresh_front_page()
@@ -1000,17 +1066,23 @@ def main_scr(argv: list[str] | None = None) -> None:
 
 
 def main_check_truth(argv: list[str] | None = None) -> None:
-    """Test the planted pairs of a synthetic set and compare the calls with their classes."""
+    """Test the planted pairs of a synthetic set (or of a hand-written truth) and compare the
+    calls with their classes."""
     from .cli import run_cli
-    from .data.truth import load_truth
+    from .data.truth import is_planted, load_truth
 
     def _main(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, InteractionConfig)
         stage = Stage(cfg, args.config, "interaction")
+        stage.check_layers(args.layer or [], key=None)
         _, _, meta = stage.data
         truth = load_truth(args.truth or Path(meta["path"]).parent / "truth.json")
+        if not truth["pairs"]:
+            raise InputError(f"{truth.get('source') or args.truth}: 'pairs' is empty: no pair to check")
         combos = truth_labels(truth)
-        df = run_sequence_scope(stage, combos, "truth_pairs", reference=planted_function(truth))
+        # A hand-written truth has no planted rule: no planted_epsilon column then.
+        reference = planted_function(truth) if is_planted(truth) else None
+        df = run_sequence_scope(stage, combos, "truth_pairs", reference=reference)
         cmp = compare_with_truth(df, truth)
         print("planted pairs tested over whole sequences (epsilon: the model's; planted_epsilon: the "
               "planted rule's on the same variants):")
@@ -1026,8 +1098,10 @@ def main_check_truth(argv: list[str] | None = None) -> None:
                 print(layer_cmp.to_string(index=False))
         return 0
 
-    p = argparse.ArgumentParser(description="Check interaction calls against a synthetic set's truth.json")
+    p = argparse.ArgumentParser(description="Check interaction calls against a synthetic set's truth.json "
+                                            "or a hand-written truth")
     p.add_argument("config", help="configs/interaction/<model>.yaml")
-    p.add_argument("--truth", help="truth.json (default: next to the data file)")
+    p.add_argument("--truth", help="truth.json or a hand-written truth file (default: truth.json next to "
+                                   "the data file)")
     p.add_argument("--layer", type=int, action="append", help="also summarise conv<L>'s neuron-level rows")
     run_cli(_main, p, argv)

@@ -37,11 +37,12 @@ import yaml
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import load_config, path_field
+from .config import load_config, parse_range, path_field
 from .errors import ConfigError, InputError
-from .io import atomic_path, save_npz
+from .io import atomic_path, check_output_dir, save_npz
 from .models.anatomy import Anatomy
 from .models.loader import LoadedModel, load_model, model_fingerprint
+from .paths import relative_path, repo_root
 from .sequences import decode
 
 # --------------------------------------------------------------------------- anatomy
@@ -444,7 +445,11 @@ def load_dataset(spec: DataSpec, ckpt: dict | None, seq_len: int, encode=None) -
     if not Path(path).is_file():
         raise InputError(f"{path}: data file not found")
     split_info = info.get("split") or {}
-    if split_info and fmt == info.get("format"):
+    # The recorded split belongs to the file the model was trained on: another file
+    # (a user's own CSV) is read whole, never cut with the training's top_n / test_n.
+    own_file = spec.path is None or not info.get("path") or \
+        Path(spec.path).resolve() == Path(info["path"]).resolve()
+    if split_info and fmt == info.get("format") and own_file:
         kind = split_info.get("kind", "file" if fmt == "saluki_h5" else "random")
         label = spec.label or (info.get("label") if fmt == "mrl_csv" else "rl")
         dc = DataConfig(format=fmt, path=str(path), split=kind, label=label or "rl",
@@ -462,7 +467,9 @@ def load_dataset(spec: DataSpec, ckpt: dict | None, seq_len: int, encode=None) -
         y = np.concatenate([data.splits[s][1].numpy() for s in names])
     else:
         if spec.split != "all":
-            raise ConfigError(f"data: the model does not record how it was split; set 'data.split: all' "
+            why = ("the model does not record how it was split" if not split_info or own_file
+                   else f"it is not the file the model was trained on ({info.get('path')})")
+            raise ConfigError(f"data: 'data.split' = {spec.split!r} but {why}; set 'data.split: all' "
                               f"to scan the whole of {path}")
         if fmt == "saluki_h5":
             from .data.halflife import read_h5
@@ -500,10 +507,6 @@ def codes_to_strings(codes: np.ndarray) -> list[str]:
 # --------------------------------------------------------------------------- a stage run
 
 
-def repo_root() -> Path:
-    return Path(__file__).resolve().parents[1]
-
-
 class Stage:
     """What the contribution and interaction stages share: the model, the scanned
     sequences and where outputs go (``results/<model>/<stage>/``)."""
@@ -512,14 +515,50 @@ class Stage:
         torch.manual_seed(cfg.seed)
         self.cfg = cfg
         self.stage = stage
+        self.config_path = str(config_path)
+        results = Path(cfg.results_dir) if cfg.results_dir else repo_root() / "results"
+        check_output_dir(results, self.config_path, "results_dir")   # before the model is loaded
         self.loaded: LoadedModel = load_model(cfg.model, cfg.device)
         self.name = self.loaded.name
-        results = Path(cfg.results_dir) if cfg.results_dir else repo_root() / "results"
         self.out = results / self.name / stage
+        check_output_dir(self.out, self.config_path, "results_dir")
         self.device = next(self.loaded.module.parameters()).device
         self._data = None
         self._fingerprint: str | None = None
         self.config_dir = Path(config_path).resolve().parent
+
+    def check_layers(self, layers: Sequence[int], key: str | None = "neurons") -> dict[int, list[int]]:
+        """Check, before any work, that the model has every layer and that the config's
+        neuron selection ``key`` fits each; returns layer -> selected neurons.
+
+        Raises
+        ------
+        combmotif.errors.CombMotifError
+            Naming the config file, the model file or the key and value.
+        """
+        anatomy = Anatomy(self.loaded.module)
+        out = {}
+        for L in layers:
+            if not 1 <= L <= len(anatomy):
+                raise InputError(f"layer {L} does not exist: {self.cfg.model.checkpoint or self.cfg.model.keras_hdf5}"
+                                 f" has conv1..conv{len(anatomy)}")
+            n = anatomy.layer(L).out_channels
+            spec = getattr(self.cfg, key) if key else "all"
+            try:
+                out[L] = parse_range(spec, n)
+            except ConfigError as exc:
+                raise ConfigError(f"{self.config_path}: '{key}' = {spec!r} for conv{L}: {exc}") from None
+        return out
+
+    def check_target(self) -> None:
+        """Check the config's ``target_index`` against the model's outputs (one tiny forward pass)."""
+        index = self.cfg.target_index
+        out = np.asarray(self.loaded.predict(np.zeros((1, self.loaded.in_channels, self.loaded.seq_len),
+                                                      np.float32)))
+        n = 1 if out.ndim == 1 else out.shape[1]
+        if not 0 <= index < n:
+            raise ConfigError(f"{self.config_path}: 'target_index' = {index} but the model has "
+                              f"{n} output(s)")
 
     def refresh_front_page(self) -> None:
         """Rewrite ``results/<model>/index.html`` so it links this stage's new outputs."""
@@ -537,7 +576,10 @@ class Stage:
             h = hashlib.sha1()
             h.update(model_fingerprint(self.loaded.module).encode())
             _, _, meta = self.data
-            h.update(repr((meta["path"], meta["split"], meta["n"], self.cfg.activation_tracks)).encode())
+            # The data file relative to the repository: a clone at another path gets
+            # the same fingerprint, and so byte-identical outputs.
+            h.update(repr((relative_path(meta["path"], repo_root()), meta["split"], meta["n"],
+                           self.cfg.activation_tracks)).encode())
             self._fingerprint = h.hexdigest()
         return self._fingerprint
 
@@ -608,8 +650,9 @@ def main_search(argv: list[str] | None = None, config_cls=None, stage_name: str 
 
     def _main(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, config_cls)
-        stage = Stage(cfg, args.config, stage_name)
         layers = layer_range(args.first, args.last)
+        stage = Stage(cfg, args.config, stage_name)
+        stage.check_layers(layers, key=None)
         for path in stage.search(layers, force=args.force):
             res = MaxAct.load(path)
             print(f"conv{res.layer}: {len(res.neuron_max)} neurons over {len(res.seq_max)} sequences, "

@@ -17,7 +17,7 @@ the label scale. Same seed + same data -> same weights on CPU.
 from __future__ import annotations
 
 import argparse
-import shlex
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -30,16 +30,23 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .checkpoint import resolve_device, save_checkpoint
+from .checkpoint import check_device, portable_data, resolve_device, save_checkpoint
 from .config import load_config, path_field, to_dict
 from .errors import InputError
-from .io import write_json
+from .io import check_output_dir, write_json
 from .models.saluki import SalukiModel
+from .paths import portable_command, repo_root
 
 SPLITS = ("train", "valid", "test")
 
 
 # --------------------------------------------------------------------------- config
+
+
+def _require(ok: bool, key: str, value, rule: str) -> None:
+    """Raise the one config error line for ``key``: ``'key' must be RULE; got VALUE``."""
+    if not ok:
+        raise ValueError(f"'{key}' must be {rule}; got {value!r}")
 
 
 @dataclass
@@ -84,10 +91,13 @@ class DataConfig:
                              f"got {self.fractions}")
         if not 0 <= self.valid_frac < 1:
             raise ValueError(f"'data.valid_frac' must be in [0, 1); got {self.valid_frac}")
-        if self.top_n < 1 or self.test_n < 1 or self.test_n >= self.top_n:
-            raise ValueError("'data.top_n' and 'data.test_n' must be positive with test_n < top_n")
+        _require(self.top_n >= 2, "data.top_n", self.top_n, ">= 2")
+        _require(1 <= self.test_n < self.top_n, "data.test_n", self.test_n,
+                 f">= 1 and below data.top_n ({self.top_n})")
         if self.seq_len is not None and self.seq_len < 1:
             raise ValueError(f"'data.seq_len' must be positive; got {self.seq_len}")
+        _require(self.split_seed >= 0, "data.split_seed", self.split_seed, "an integer >= 0")
+        _require(bool(str(self.label).strip()), "data.label", self.label, "a column name")
 
 
 @dataclass
@@ -104,10 +114,10 @@ class ModelConfig:
     dense_units: int = 64
 
     def validate(self) -> None:
-        if self.num_layers < 0 or self.filters < 1 or self.kernel_size < 1:
-            raise ValueError("'model' sizes must be positive")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"'model.dropout' must be in [0, 1); got {self.dropout}")
+        _require(self.num_layers >= 0, "model.num_layers", self.num_layers, "an integer >= 0")
+        for key in ("filters", "kernel_size", "gru_units", "dense_units"):
+            _require(getattr(self, key) >= 1, f"model.{key}", getattr(self, key), "an integer >= 1")
+        _require(0 <= self.dropout < 1, "model.dropout", self.dropout, "in [0, 1)")
 
 
 @dataclass
@@ -119,6 +129,12 @@ class OptimConfig:
     ``max_minutes``: stop after this much training time and keep the best epoch.
     ``clip_norm``: clip the gradient's global L2 norm to this before each step
     (``null``: no clipping); a GRU over 1 kb can take steps that undo an epoch.
+
+    Training stops on its own when the validation loss stops falling: after
+    ``patience`` epochs in a row none of which beats the last counted gain by
+    more than ``min_delta`` (on the standardised scale, where 1.0 is the loss
+    of predicting the mean), so ``epochs`` can be a generous cap. The weights
+    of the lowest validation loss are kept either way.
     """
 
     epochs: int = 20
@@ -126,21 +142,28 @@ class OptimConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     patience: int = 5
+    min_delta: float = 0.0
     lr_patience: int | None = 2
     lr_factor: float = 0.5
     max_minutes: float | None = None
     clip_norm: float | None = None
 
     def validate(self) -> None:
-        if self.clip_norm is not None and self.clip_norm <= 0:
-            raise ValueError(f"'train.clip_norm' must be > 0 or null; got {self.clip_norm}")
-        if self.epochs < 1 or self.batch_size < 2 or self.patience < 1:
-            raise ValueError("'train.epochs' and 'train.patience' must be >= 1, "
-                             "'train.batch_size' >= 2 (the head has batch norm)")
-        if self.lr <= 0 or self.weight_decay < 0:
-            raise ValueError("'train.lr' must be > 0 and 'train.weight_decay' >= 0")
-        if not 0 < self.lr_factor <= 1 or (self.lr_patience is not None and self.lr_patience < 1):
-            raise ValueError("'train.lr_factor' must be in (0, 1] and 'train.lr_patience' >= 1 or null")
+        if self.clip_norm is not None:
+            _require(0 < self.clip_norm < math.inf, "train.clip_norm", self.clip_norm, "> 0 or null")
+        _require(self.epochs >= 1, "train.epochs", self.epochs, ">= 1")
+        _require(self.patience >= 1, "train.patience", self.patience, ">= 1")
+        _require(self.batch_size >= 2, "train.batch_size", self.batch_size,
+                 ">= 2 (the head has batch norm)")
+        _require(0 < self.lr < math.inf, "train.lr", self.lr, "a number > 0")
+        _require(0 <= self.weight_decay < math.inf, "train.weight_decay", self.weight_decay, ">= 0")
+        _require(0 < self.lr_factor <= 1, "train.lr_factor", self.lr_factor, "in (0, 1]")
+        if self.lr_patience is not None:
+            _require(self.lr_patience >= 1, "train.lr_patience", self.lr_patience, ">= 1 or null")
+        if self.max_minutes is not None:
+            _require(self.max_minutes > 0, "train.max_minutes", self.max_minutes, "> 0 or null")
+        if not 0 <= self.min_delta < 1:
+            raise ValueError(f"'train.min_delta' must be in [0, 1) (standardised loss); got {self.min_delta}")
 
 
 @dataclass
@@ -171,8 +194,10 @@ class TrainConfig:
         if self.output.name is None:
             self.output.name = self.name
         for label, value in (("name", self.name), ("output.name", self.output.name)):
-            if not value or "/" in value or value.startswith("."):
+            if not value or "/" in value or "\\" in value or value.startswith("."):
                 raise ValueError(f"'{label}' must be a plain file name; got {value!r}")
+        _require(self.seed >= 0, "seed", self.seed, "an integer >= 0")
+        check_device(self.device)
 
     @property
     def checkpoint_path(self) -> Path:
@@ -180,12 +205,8 @@ class TrainConfig:
 
     @property
     def results_dir(self) -> Path:
-        base = Path(self.output.results_dir) if self.output.results_dir else _repo_root() / "results"
+        base = Path(self.output.results_dir) if self.output.results_dir else repo_root() / "results"
         return base / self.name
-
-
-def _repo_root() -> Path:
-    return Path(__file__).resolve().parents[1]
 
 
 # --------------------------------------------------------------------------- data
@@ -223,8 +244,13 @@ def read_labelled_csv(path: str | Path, label: str) -> pd.DataFrame:
     if missing:
         raise InputError(f"{path}: missing column {', '.join(repr(c) for c in missing)} "
                          f"(label column is set by data.label)")
-    df = pd.read_csv(path, usecols=["utr", label], dtype={"utr": str}, keep_default_na=False,
-                     na_values=[""])
+    try:
+        df = pd.read_csv(path, usecols=["utr", label], dtype={"utr": str}, keep_default_na=False,
+                         na_values=[""])
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    if df.empty:
+        raise InputError(f"{path}: no data rows (only a header)")
     y = pd.to_numeric(df[label], errors="coerce")
     bad = np.flatnonzero(~np.isfinite(y.to_numpy(dtype=float)))
     if bad.size:
@@ -268,16 +294,25 @@ def _mrl_splits(cfg: DataConfig) -> tuple[dict[str, tuple[np.ndarray, np.ndarray
     from .data import mrl as mrl_data
 
     seq_len = cfg.seq_len or 50
-    df = (mrl_data.read_mrl_csv(cfg.path) if cfg.label == "rl"
+    # Only the reference split ranks by read counts: a user's own CSV with a random
+    # split needs just ``utr`` and the label column.
+    df = (mrl_data.read_mrl_csv(cfg.path) if cfg.split == "reference"
           else read_labelled_csv(cfg.path, cfg.label))
     check_utrs(df["utr"], seq_len, cfg.path)
     if cfg.split == "reference":
+        if min(len(df), cfg.top_n) <= cfg.test_n:
+            raise InputError(f"{cfg.path}: {len(df)} rows, too few for 'data.test_n' = {cfg.test_n} "
+                             f"(the reference split tests on the test_n best-read of the "
+                             f"data.top_n = {cfg.top_n} best-read rows and trains on the rest)")
         parts = mrl_data.reference_split(df, top_n=cfg.top_n, test_n=cfg.test_n,
                                          valid_frac=cfg.valid_frac, seed=cfg.split_seed)
         split_info = {"kind": "reference", "top_n": cfg.top_n, "test_n": cfg.test_n,
                       "valid_frac": cfg.valid_frac, "seed": cfg.split_seed}
     else:
-        idx = random_split(len(df), cfg.fractions, cfg.split_seed)
+        try:
+            idx = random_split(len(df), cfg.fractions, cfg.split_seed)
+        except InputError as exc:
+            raise InputError(f"{cfg.path}: {exc} ('data.fractions')") from None
         parts = {k: df.iloc[v] for k, v in idx.items()}
         split_info = {"kind": "random", "fractions": list(cfg.fractions), "seed": cfg.split_seed}
     arrays = {k: (mrl_data.encode_utrs(p["utr"].tolist(), length=seq_len, source=str(cfg.path)),
@@ -326,6 +361,8 @@ def load_task_data(cfg: TrainConfig) -> TaskData:
     ``data.seq_len``.
     """
     d = cfg.data
+    if Path(d.path).is_dir():
+        raise InputError(f"{d.path}: is a folder, not a data file ('data.path')")
     if not Path(d.path).is_file():
         hint = (" (make the synthetic sets with: bash generate_dataset/make_default.sh)"
                 if Path(d.path).parent.name.startswith("synthetic") else "")
@@ -339,6 +376,46 @@ def load_task_data(cfg: TrainConfig) -> TaskData:
             "split": split_info, "label": d.label if d.format == "mrl_csv" else "halflife"}
     splits = {k: (torch.from_numpy(X), torch.from_numpy(y)) for k, (X, y) in arrays.items()}
     return TaskData(splits, channels, length, info, "mrl" if d.format == "mrl_csv" else "halflife")
+
+
+def check_training_inputs(cfg: TrainConfig, source: str | Path) -> TaskData:
+    """Check everything a training run needs before the first epoch; return its data.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        A loaded (hence key- and range-checked) training config.
+    source : str or Path
+        The config file, named in every message.
+
+    Returns
+    -------
+    TaskData
+        The data set, read, split and encoded (pass it on to :func:`train_from_config`).
+
+    Raises
+    ------
+    InputError
+        An output location that cannot become a folder, a checkpoint name taken by a
+        folder, unusable data, constant training labels, or a model the data is too
+        short for. A refused run writes nothing.
+    """
+    check_output_dir(cfg.output.weights_dir, str(source), "output.weights_dir")
+    check_output_dir(cfg.results_dir, str(source), "output.results_dir")
+    for target in (cfg.checkpoint_path, cfg.checkpoint_path.with_suffix(".json")):
+        if target.is_dir():
+            raise InputError(f"{source}: 'output.name' = {cfg.output.name!r}: {target} is a folder; "
+                             "the checkpoint must be a file")
+    data = load_task_data(cfg)
+    y = data.splits["train"][1].numpy()
+    if np.ptp(y) == 0:
+        raise InputError(f"{cfg.data.path}: the {len(y)} training labels are all {float(y[0]):g}; "
+                         "nothing to learn")
+    try:
+        build_from_config(cfg, data)
+    except InputError as exc:
+        raise InputError(f"{source}: 'model' does not fit the data: {exc}") from None
+    return data
 
 
 def build_from_config(cfg: TrainConfig, data: TaskData) -> SalukiModel:
@@ -429,6 +506,7 @@ def fit(model: SalukiModel, splits: dict[str, tuple[torch.Tensor, torch.Tensor]]
     start = time.monotonic()
 
     best = (float("inf"), 0, _state_copy(model))
+    ref_loss = float("inf")
     history: list[dict] = []
     stopped = "epochs"
     bad_epochs = 0
@@ -468,6 +546,10 @@ def fit(model: SalukiModel, splits: dict[str, tuple[torch.Tensor, torch.Tensor]]
                   flush=True)
         if valid < best[0]:
             best = (valid, epoch, _state_copy(model))
+        # Patience counts from the last gain larger than min_delta, so a loss that
+        # creeps down by less than that still ends the run.
+        if valid < ref_loss - opt_cfg.min_delta:
+            ref_loss = valid
             bad_epochs = 0
         else:
             bad_epochs += 1
@@ -504,20 +586,23 @@ def train_from_config(cfg: TrainConfig, command: str | None = None,
     result = fit(model, data.splits, cfg, device=device)
     metrics = evaluate_splits(result.model, data, result.scaler, batch_size=cfg.train.batch_size)
     data_info = dict(data.info, scaler=result.scaler)
+    # Paths are written relative to the checkpoint's folder and the command as run
+    # from the repository's root: the record must work from a clone at another path.
+    folder = cfg.checkpoint_path.parent
     record = {
         "name": cfg.output.name,
-        "command": command if command is not None else shlex.join([sys.executable, *sys.argv]),
+        "command": command if command is not None else portable_command(),
         "seed": cfg.seed,
         "device": str(device),
         "torch": torch.__version__,
-        "checkpoint": str(cfg.checkpoint_path),
-        "data": data_info,
+        "checkpoint": cfg.checkpoint_path.name,
+        "data": portable_data(data_info, folder),
         "arch": dict(result.model.arch),
         "metrics": metrics,
         "training": {"best_epoch": result.best_epoch, "epochs_run": len(result.history),
                      "stopped": result.stopped, "seconds": round(result.seconds, 1),
                      "history": result.history},
-        "config": to_dict(cfg),
+        "config": to_dict(cfg, relative_to=folder),
     }
     save_checkpoint(cfg.checkpoint_path, result.model, data_info, metrics,
                     extra={"training": record["training"], "config": record["config"],
@@ -541,13 +626,15 @@ def load_train_config(path: str | Path, args: argparse.Namespace | None = None) 
 
 
 # flag attribute -> (config section, key); section "" is top level.
-_OVERRIDES = {"epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"),
+_OVERRIDES = {"epochs": ("train", "epochs"), "patience": ("train", "patience"),
+              "batch_size": ("train", "batch_size"),
               "lr": ("train", "lr"), "max_minutes": ("train", "max_minutes"),
               "seed": ("", "seed"), "device": ("", "device")}
 
 
 def add_override_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, help="override train.epochs")
+    parser.add_argument("--patience", type=int, help="override train.patience")
     parser.add_argument("--batch-size", dest="batch_size", type=int, help="override train.batch_size")
     parser.add_argument("--lr", type=float, help="override train.lr")
     parser.add_argument("--max-minutes", dest="max_minutes", type=float, help="override train.max_minutes")
@@ -565,7 +652,7 @@ def build_parser(default_config: str | Path | None = None) -> argparse.ArgumentP
 
 def _main(args: argparse.Namespace) -> int:
     cfg = load_train_config(args.config, args)
-    record = train_from_config(cfg)
+    record = train_from_config(cfg, data=check_training_inputs(cfg, args.config))
     test = record["metrics"]["test"]
     print(f"{cfg.output.name}: best epoch {record['training']['best_epoch']} of "
           f"{record['training']['epochs_run']} ({record['training']['seconds']:.0f} s); "

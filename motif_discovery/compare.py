@@ -20,7 +20,7 @@ def main(args: argparse.Namespace) -> int:
     overrides = {"device": args.device} if args.device else None
     cfg = load_compare_config(args.config, overrides)
     comp, tables = run_compare(cfg, force=args.force, run=not args.no_run,
-                               base_dir=Path(args.config).resolve().parent)
+                               base_dir=Path(args.config).resolve().parent, source=args.config)
     print(tables["counts"].rename(columns={"method": f"distinct motifs, q < {cfg.significance:g}"})
           .replace(LABELS).to_string(index=False))
     if "recovery" in tables:

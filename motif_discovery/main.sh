@@ -15,6 +15,6 @@ if [ "$first" -lt 1 ] || [ "$last" -lt "$first" ]; then
 fi
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../scripts/setup_env.sh"   # .venv, PYTHONPATH, OMP_WAIT_POLICY=PASSIVE
-for ((layer = first; layer <= last; layer++)); do
-  python "$HERE/discover.py" "$config" --layer "$layer" "$@"
-done
+# One process for the whole range: every layer is checked against the model
+# before the first is sampled, and the model is loaded once.
+python "$HERE/discover.py" "$config" --layers "$first" "$last" "$@"

@@ -167,8 +167,13 @@ def test_records_errors(tmp_path):
     rows = _records(12, rng)
     rows[9] = rows[9][:3] + ("ACGXT",) + rows[9][4:]
     _write_records(tmp_path / "r.tsv", rows)
+    # Read from a file, the bad record is blamed on the file and its line ...
+    with pytest.raises(InputError, match=r"r\.tsv: row 10 \(line 11\): column 'utr3' has invalid character 'X'"):
+        read_records(tmp_path / "r.tsv")
+    # ... given in memory, on its index.
+    recs = [dict(zip(("name", "utr5", "orf", "utr3", "exon_ends", "half_life"), r)) for r in rows]
     with pytest.raises(InputError, match=r"record 9: transcript \(utr5\+orf\+utr3\) has invalid character 'X'"):
-        records_to_h5(read_records(tmp_path / "r.tsv"), tmp_path / "d.h5", length=64)
+        records_to_h5(recs, tmp_path / "d.h5", length=64)
     assert not (tmp_path / "d.h5").exists()
     rows = _records(5, rng)
     rows[2] = rows[2][:5] + ("slow",)
@@ -189,3 +194,4 @@ def test_convert_records_cli(tmp_path):
     assert res.returncode == 0, res.stderr
     data = read_h5(tmp_path / "d.h5")
     assert sum(len(v[1]) for v in data.values()) == 20 and data["train"][0].shape[1:] == (6, 64)
+    assert read_h5_attrs(tmp_path / "d.h5")["source"] == "r.tsv"  # as seen from the .h5, not absolute

@@ -327,9 +327,12 @@ def test_hand_written_labels_win_over_proposals_and_template(tmp_path):
     (tmp_path / "template.yaml").write_text("c:\n  motifA: [AAAA]\n  motifB: [CCCC]\n")
     cfg = I.InteractionConfig(model=None, labels_dir=str(hand), discovery_dir=str(tmp_path / "disc"),
                               template=str(tmp_path / "template.yaml"))
-    stage = types.SimpleNamespace(cfg=cfg, out=tmp_path / "results" / "m" / "interaction")
+    out = tmp_path / "results" / "m" / "interaction"
+    stage = types.SimpleNamespace(cfg=cfg, out=out, layer_dir=lambda layer: out / f"conv{layer}")
     combos, source = I.resolve_labels(stage, 2, 3)
     assert source.startswith("hand-written") and len(combos) == 2
+    # named relative to the neuron's folder, where labels.yaml records it
+    assert source == "hand-written ../../../../../hand/conv2_neuron3.yaml"
     combos, source = I.resolve_labels(stage, 2, 4)  # no hand file, no segments -> template
     assert source.startswith("template") and combos[0].motifA == ["AAAA"]
     (hand / "conv2_neuron3.yaml").unlink()

@@ -324,7 +324,8 @@ def test_generator_clis(tmp_path):
     np.testing.assert_allclose(df["rl"], smrl.make_mrl(n=500, seed=1)[0]["rl"])
     res = subprocess.run([sys.executable, str(mrl), "--out", str(tmp_path / "bad"), "--n", "5"],
                          capture_output=True, text=True)
-    assert res.returncode == 2 and res.stderr.strip().splitlines() == ["error: --n must be at least 100, got 5"]
+    assert res.returncode == 2 and res.stderr.strip().splitlines() == [
+        "error: make_synthetic_mrl.py: argument --n: must be an integer >= 100; got 5 (see --help)"]
     assert not (tmp_path / "bad").exists()
     hl = REPO / "generate_dataset" / "make_synthetic_halflife.py"
     res = subprocess.run([sys.executable, str(hl), "--out", str(tmp_path / "h"), "--n", "150", "--length", "768"],

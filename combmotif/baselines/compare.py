@@ -52,14 +52,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..config import load_config, parse_range, path_field, to_dict
+from ..checkpoint import check_device
+from ..config import check_selection, load_config, parse_range, path_field, to_dict
 from ..errors import ConfigError, InputError
-from ..io import atomic_path, write_json, write_text
+from ..io import atomic_path, check_output_dir, clean_partials, write_json, write_text
 from ..maxact import DataSpec, load_dataset
 from ..models.anatomy import Anatomy
 from ..models.loader import LoadedModel, ModelSpec, load_model, model_fingerprint
 from ..motifs.collect import database_groups
-from ..motifs.databases import resolve_motif_db
+from ..motifs.databases import check_motif_db, motif_db_text, resolve_motif_db
 from ..motifs.formats import Motif
 from ..motifs.match import MatchConfig, load_neuron, neuron_dirs
 from ..motifs.tomtom import tomtom
@@ -124,8 +125,8 @@ class CompareConfig:
     device: str = "auto"
     neurons: str | list[int] = "all"                # the same neurons for every layer-wise method
     data: DataSpec = field(default_factory=DataSpec)
-    truth: str | None = path_field(None)            # truth.json of a synthetic set
-    motif_db: str = "curated"                       # e.g. planted+curated; 'planted' reads truth's folder
+    truth: str | None = path_field(None)            # truth.json of a synthetic set, or a hand-written truth
+    motif_db: str | list[str] = "curated"           # e.g. planted+curated or a list; 'planted' reads truth's folder
     significance: float = 0.01                      # q below which a database motif counts as matched
     recovery_q: float = 0.05                        # q below which a planted motif counts as recovered
     min_identity: float = 0.8                       # ... or segment consensus identity at least this
@@ -143,6 +144,8 @@ class CompareConfig:
         for v in (self.significance, self.recovery_q, self.merge_q):
             if not 0 < v <= 1:
                 raise ValueError("'significance', 'recovery_q' and 'merge_q' must be in (0, 1]")
+        check_selection(self.neurons, "neurons")
+        check_device(self.device)
 
 
 def load_compare_config(path: str | Path, overrides: dict | None = None) -> CompareConfig:
@@ -169,7 +172,10 @@ class Comparison:
         self.out = self.model_dir / "compare"
         self.anatomy = Anatomy(self.loaded.module)
         for L in cfg.layers:
-            self.anatomy.layer(L)   # raises for a layer the model lacks
+            if not 1 <= L <= len(self.anatomy):
+                raise InputError(f"'layers' = {cfg.layers}: layer {L} does not exist: "
+                                 f"{cfg.model.checkpoint or cfg.model.keras_hdf5 or self.name} "
+                                 f"has conv1..conv{len(self.anatomy)}")
         self._data = data
         self._dcfg = None
 
@@ -178,8 +184,38 @@ class Comparison:
         n = self.anatomy.layer(layer).out_channels if n is None else n
         try:
             return parse_range(self.cfg.neurons, n)
-        except ValueError:
-            raise ConfigError(f"neurons: cannot read selection {self.cfg.neurons!r}") from None
+        except (ValueError, ConfigError) as exc:
+            raise ConfigError(f"'neurons' = {self.cfg.neurons!r} for conv{layer}: {exc}") from None
+
+    def preflight(self, source: str) -> None:
+        """Check, before any method runs, what the comparison reads and where it writes:
+        the output folder, every layer's neuron selection, the NeuronMotif config, the
+        truth file and the motif database (read whole).
+
+        Raises
+        ------
+        combmotif.errors.CombMotifError
+            One message naming ``source`` (the config file), the key and the value.
+        """
+        cfg = self.cfg
+        check_output_dir(self.model_dir, source, "output_dir")
+        for L in cfg.layers:
+            try:
+                self.neurons(L)
+            except ConfigError as exc:
+                raise ConfigError(f"{source}: {exc}") from None
+        if cfg.methods.neuronmotif.enabled:
+            self.discovery_config   # reads methods.neuronmotif.config and checks its model
+            check_output_dir(self.discovery_dir, source, "methods.neuronmotif.config")
+        if cfg.truth:
+            try:
+                load_truth(cfg.truth)
+            except (InputError, ValueError) as exc:   # ValueError: not JSON
+                raise InputError(f"{source}: 'truth' = {cfg.truth}: {exc}") from None
+        check_motif_db(cfg.motif_db, source, "motif_db", data_dir=_data_dir(self), base_dir=self.base_dir)
+        if cfg.methods.modisco.enabled or (cfg.methods.max_seqlet.enabled
+                                           and cfg.methods.max_seqlet.source == "data"):
+            self.data   # read (and kept) now, not after NeuronMotif has run
 
     def method_dir(self, method: str) -> Path:
         if method == "neuronmotif":
@@ -248,13 +284,17 @@ class Comparison:
         records: list[dict] = []
         weights = model_fingerprint(module)
         all_force = force
+        # a killed run's temporaries never survive a rerun (NeuronMotif's layers clean their own)
+        clean_partials(self.model_dir / "baselines", depth=3)
+        clean_partials(self.out, depth=2)
         for method in cfg.methods.enabled():
             self.log(f"{LABELS[method]}: running")
             force = all_force
             if method != "neuronmotif":   # NeuronMotif's layers check their own fingerprint
                 stamp = self.method_dir(method) / "run.json"
                 record = {"model_fingerprint": weights, "seed": cfg.seed, "ppm": to_dict(cfg.ppm),
-                          "data": to_dict(cfg.data), "method": to_dict(getattr(cfg.methods, method))}
+                          "data": to_dict(cfg.data, relative_to=stamp.parent),
+                          "method": to_dict(getattr(cfg.methods, method), relative_to=stamp.parent)}
                 record = json.loads(json.dumps(record))
                 old = json.loads(stamp.read_text()) if stamp.is_file() else None
                 if old != record and not force:
@@ -815,16 +855,22 @@ def _csv(path: Path, df: pd.DataFrame) -> None:
         df.to_csv(tmp, index=False)
 
 
-def compare(comp: Comparison, records: Sequence[dict] = ()) -> dict[str, pd.DataFrame]:
-    """Match every method's segments, build the tables and figures, write the page."""
+def _data_dir(comp: Comparison) -> Path | None:
+    """The folder ``motif_db: planted`` reads: the truth's, the data's or the checkpoint's data's."""
     cfg = comp.cfg
     data_dir = Path(cfg.truth).parent if cfg.truth else (
         Path(cfg.data.path).parent if cfg.data.path else None)
     if data_dir is None and comp.loaded.ckpt:
         p = ((comp.loaded.ckpt.get("data") or {}).get("path"))
         data_dir = Path(p).parent if p else None
-    targets = resolve_motif_db(cfg.motif_db, data_dir=data_dir, base_dir=comp.base_dir)
-    db_summary = f"{cfg.motif_db} ({len(targets)} motifs)"
+    return data_dir
+
+
+def compare(comp: Comparison, records: Sequence[dict] = ()) -> dict[str, pd.DataFrame]:
+    """Match every method's segments, build the tables and figures, write the page."""
+    cfg = comp.cfg
+    targets = resolve_motif_db(cfg.motif_db, data_dir=_data_dir(comp), base_dir=comp.base_dir)
+    db_summary = f"{motif_db_text(cfg.motif_db)} ({len(targets)} motifs)"
     comp.log(f"database: {db_summary}; grouping near-duplicates")
     groups = database_groups(targets, merge_q=cfg.merge_q, cfg=cfg.match)
     methods = cfg.methods.enabled()
@@ -854,7 +900,7 @@ def compare(comp: Comparison, records: Sequence[dict] = ()) -> dict[str, pd.Data
         _csv(out / f"{key}.csv", df)
     figures = {"box": box_plot(best, methods, out / "best_q.png", cfg.significance),
                "upset": upset_plot(best, methods, out / "overlap.png")}
-    write_json(out / "settings.json", to_dict(cfg) | {"database": db_summary})
+    write_json(out / "settings.json", to_dict(cfg, relative_to=out) | {"database": db_summary})
     write_page(comp, tables, figures, db_summary)
     return tables
 
@@ -873,12 +919,15 @@ def recovery_wide(rec: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_compare(cfg: CompareConfig, force: bool = False, run: bool = True, log=None,
-                base_dir: str | Path | None = None) -> tuple[Comparison, dict[str, pd.DataFrame]]:
-    """Run the methods (unless ``run`` is False), then :func:`compare`.
+                base_dir: str | Path | None = None, source: str = "config"
+                ) -> tuple[Comparison, dict[str, pd.DataFrame]]:
+    """Check every input (:meth:`Comparison.preflight`), run the methods (unless ``run``
+    is False), then :func:`compare`.
 
     ``base_dir``: folder that relative motif files in ``motif_db`` are resolved
-    against (the config file's folder).
+    against (the config file's folder); ``source``: the config file, for messages.
     """
     comp = Comparison(cfg, log, base_dir)
+    comp.preflight(source)
     records = comp.run(force) if run else []
     return comp, compare(comp, records)

@@ -251,7 +251,7 @@ def read_records(path: str | os.PathLike) -> pd.DataFrame:
     name = str(path)
     if not path.is_file():
         raise InputError(f"{name}: file not found")
-    with open(path) as fh:
+    with open(path, encoding="utf-8", errors="replace") as fh:
         header = fh.readline()
     sep = "\t" if (path.suffix.lower() in (".tsv", ".txt") or "\t" in header) else ","
     try:
@@ -261,8 +261,10 @@ def read_records(path: str | os.PathLike) -> pd.DataFrame:
     for col in RECORD_COLUMNS:
         if col not in df.columns:
             raise InputError(f"{name}: missing column '{col}' (columns: {', '.join(df.columns)})")
+    if df.empty:
+        raise InputError(f"{name}: no records (only a header)")
     hl = pd.to_numeric(df["half_life"], errors="coerce")
-    bad = np.flatnonzero(hl.isna().to_numpy())
+    bad = np.flatnonzero(~np.isfinite(hl.to_numpy(dtype=np.float64)))  # "inf" parses, then poisons training
     if bad.size:
         row = int(bad[0])
         raise InputError(f"{name}: row {row + 1} (line {row + 2}): half_life is not a number "
@@ -276,6 +278,22 @@ def read_records(path: str | os.PathLike) -> pd.DataFrame:
             raise InputError(f"{name}: row {row + 1} (line {row + 2}): exon_ends {v!r} is not a "
                              "list of integers") from None
     df["exon_ends"] = ends
+    # Check every transcript here, so that a bad record is blamed on this file and its
+    # line, not on the H5 being written from it.
+    tx = df["utr5"] + df["orf"] + df["utr3"]
+    bad = np.flatnonzero(tx.str.contains(r"[^ACGTUNacgtun]", regex=True).to_numpy())
+    if bad.size:
+        row = int(bad[0])
+        for col in ("utr5", "orf", "utr3"):
+            wrong = [c for c in df[col].iloc[row] if c not in "ACGTUNacgtun"]
+            if wrong:
+                raise InputError(f"{name}: row {row + 1} (line {row + 2}): column '{col}' has invalid "
+                                 f"character {wrong[0]!r} (allowed: A, C, G, T, U, N)")
+    for row, (length, e) in enumerate(zip(tx.str.len().tolist(), ends)):
+        outside = [p for p in e if not 0 <= p < length]
+        if outside:
+            raise InputError(f"{name}: row {row + 1} (line {row + 2}): exon end {outside[0]} lies "
+                             f"outside the transcript utr5+orf+utr3 ({length} nt)")
     return df
 
 

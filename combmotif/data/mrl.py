@@ -3,9 +3,11 @@
 The layout is one row per 5'UTR with at least the columns ``utr`` (the
 sequence), ``rl`` (mean ribosome load) and ``total_reads``; the published file
 also carries a leading unnamed index column and the polysome-fraction columns,
-which are kept as they are. Only the first 50 nt of a UTR are used (the
-published UTRs are 50 nt); U is read as T and sequences are upper-cased on
-reading, so a file written back has DNA letters.
+which are kept as they are. A model reads UTRs of up to its ``seq_len`` (50 nt,
+the published length); shorter ones are zero-padded at the 3' end and training
+refuses a longer one, naming its row (which end to keep depends on the data:
+cut them yourself). U is read as T and sequences are upper-cased on reading, so
+a file written back has DNA letters.
 
 The reference split of Sample et al.: sort by ``total_reads``, keep the
 280,000 best-read UTRs, test on the 20,000 with most reads and train on the
@@ -48,6 +50,8 @@ def read_mrl_csv(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     name = str(path)
+    if path.is_dir():
+        raise InputError(f"{name}: is a folder, not a CSV file")
     if not path.is_file():
         raise InputError(f"{name}: file not found")
     try:
@@ -60,6 +64,8 @@ def read_mrl_csv(path: str | os.PathLike) -> pd.DataFrame:
     for col in REQUIRED_COLUMNS:
         if col not in df.columns:
             raise InputError(f"{name}: missing column '{col}' (columns: {', '.join(map(str, df.columns))})")
+    if df.empty:
+        raise InputError(f"{name}: no data rows (only a header)")
     for col in ("rl", "total_reads"):
         df[col] = _numeric_column(df[col], name, col)
     df["utr"] = _clean_utrs(df["utr"], name)
@@ -68,11 +74,14 @@ def read_mrl_csv(path: str | os.PathLike) -> pd.DataFrame:
 
 def _numeric_column(col: pd.Series, name: str, key: str) -> pd.Series:
     num = pd.to_numeric(col, errors="coerce")
-    bad = np.flatnonzero(num.isna().to_numpy())
+    # "inf" parses as a number but would turn every loss into NaN.
+    bad = np.flatnonzero(~np.isfinite(num.to_numpy(dtype=np.float64)))
     if bad.size:
         row = int(bad[0])
+        value = col.iloc[row]
+        shown = repr(value) if isinstance(value, str) else "empty" if pd.isna(value) else str(value)
         raise InputError(f"{name}: row {row + 1} (line {row + 2}): column '{key}' is not a number "
-                         f"({col.iloc[row]!r})")
+                         f"({shown})")
     return num
 
 

@@ -27,11 +27,29 @@ truth.json schema (both tasks)::
                 "joint_effect", "rule"}],
      "features": [...task-specific whole-sequence terms...],
      "ceiling": {"split", "n", "r", "r2"}}
+
+:func:`load_truth` also reads a *hand-written* truth file (YAML or JSON, no
+``task``): the motifs a user expects a model of real data to have learned and
+the pairs they expect to interact::
+
+    motifs:
+      - {name: uAUG, consensus: ATG, effect: -1}       # IUPAC consensus (U read as T)
+      - name: PUM
+        ppm: [[0.1, 0.1, 0.1, 0.7], ...]              # or a PPM: one row A, C, G, T per position
+        sign: negative                                 # effect (a number) or sign; optional
+    pairs:
+      - {a: PUM, b: let7, class: synergistic, epsilon: -0.3}   # epsilon optional
+
+It is converted to the in-memory form of the generators' layout (``motifA``,
+``motifB``, ``interaction`` = epsilon or None, a consensus derived from a PPM),
+with ``task`` None: checks that need the planted rule itself (noise ceiling,
+``planted_epsilon``, confounding) skip it, every other comparison runs.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -56,36 +74,55 @@ PAIR_KEYS = ("name", "motifA", "motifB", "class", "interaction", "joint_effect",
 # ----------------------------------------------------------------------------- truth.json
 
 def load_truth(truth: str | os.PathLike | Mapping[str, Any], task: str | None = None) -> dict:
-    """Return a truth dict from a path to ``truth.json`` or from a dict, checking its schema.
+    """Return a truth dict from a path or a dict, checking its schema.
 
-    Raises :class:`InputError` naming the file and the missing or inconsistent key.
+    Parameters
+    ----------
+    truth : path-like or mapping
+        A generator's ``truth.json`` (it has ``task``) or a hand-written truth
+        file (YAML or JSON; see the module docstring), or the dict of either.
+    task : str, optional
+        Insist on a generator's truth of this task (``mrl``, ``halflife``): the
+        callers that recompute the planted label need one.
+
+    Returns
+    -------
+    dict
+        A generator's truth unchanged; a hand-written one converted to the same
+        form (``task`` None, ``hand_written`` True).
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable file, or a missing or bad key; the message names
+        the file and the key (``motifs[1].consensus``).
     """
     if isinstance(truth, Mapping):
         src, data = "truth", dict(truth)
     else:
         src = str(truth)
-        path = Path(truth)
-        if not path.is_file():
-            raise InputError(f"{src}: truth file not found")
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{src}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
-        if not isinstance(data, dict):
-            raise InputError(f"{src}: top level must be an object")
+        data = _read_truth_file(Path(truth))
+    if "task" not in data:
+        if task is not None:
+            raise InputError(f"{src}: a hand-written truth (no 'task') has no planted rule; "
+                             f"this step needs the truth.json of a synthetic {task} set")
+        return _hand_written_truth(data, src)
     for key in _REQUIRED_TOP:
         if key not in data:
             raise InputError(f"{src}: missing key '{key}'")
     if task is not None and data["task"] != task:
         raise InputError(f"{src}: task is {data['task']!r}, expected {task!r}")
+    _check_lists(data, src, non_empty=False)
     names = set()
     for i, m in enumerate(data["motifs"]):
+        _check_entry(m, f"{src}: motifs[{i}]")
         for key in _REQUIRED_MOTIF:
             if key not in m:
                 raise InputError(f"{src}: motifs[{i}] is missing key '{key}'")
         iupac_mask(m["consensus"], source=f"{src}: motifs[{i}]")
         names.add(m["name"])
     for i, p in enumerate(data["pairs"]):
+        _check_entry(p, f"{src}: pairs[{i}]")
         for key in _REQUIRED_PAIR:
             if key not in p:
                 raise InputError(f"{src}: pairs[{i}] is missing key '{key}'")
@@ -95,6 +132,200 @@ def load_truth(truth: str | os.PathLike | Mapping[str, Any], task: str | None = 
         if p["class"] not in PAIR_CLASSES:
             raise InputError(f"{src}: pairs[{i}].class must be one of {PAIR_CLASSES}, got {p['class']!r}")
     return data
+
+
+def is_planted(truth: Mapping[str, Any]) -> bool:
+    """Whether a loaded truth comes from a generator (its planted rule can be recomputed)."""
+    return truth.get("task") is not None
+
+
+def _read_truth_file(path: Path) -> dict:
+    """JSON for ``.json``, YAML otherwise (YAML also reads JSON); a UTF-8 BOM is allowed."""
+    import yaml
+
+    src = str(path)
+    if not path.is_file():
+        raise InputError(f"{src}: truth file not found" + (" (it is a directory)" if path.is_dir() else ""))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{src}: not UTF-8 text (byte {exc.start})") from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{src}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    else:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise InputError(f"{src}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{src}: top level must be a mapping with 'motifs' (and 'pairs')")
+    return data
+
+
+def _check_lists(data: Mapping[str, Any], src: str, non_empty: bool = True) -> None:
+    if not isinstance(data.get("motifs"), list) or (non_empty and not data["motifs"]):
+        raise InputError(f"{src}: 'motifs' must be a non-empty list; got {data.get('motifs')!r}")
+    if not isinstance(data.get("pairs", []), list):
+        raise InputError(f"{src}: 'pairs' must be a list; got {data.get('pairs')!r}")
+
+
+def _check_entry(entry: Any, where: str) -> None:
+    if not isinstance(entry, Mapping):
+        raise InputError(f"{where} must be a mapping of keys; got {entry!r}")
+
+
+_HAND_MOTIF_KEYS = ("name", "consensus", "ppm", "effect", "sign")
+_HAND_PAIR_KEYS = ("name", "a", "b", "motifA", "motifB", "class", "epsilon", "interaction")
+
+
+def _hand_written_truth(data: dict, src: str) -> dict:
+    """A hand-written truth -> the generators' in-memory form (see the module docstring)."""
+    unknown = [k for k in data if k not in ("motifs", "pairs", "label", "description")]
+    if unknown:
+        raise InputError(f"{src}: unknown key '{unknown[0]}' (a hand-written truth has motifs, pairs, "
+                         f"label, description; a generator's truth.json has 'task')")
+    _check_lists(data, src)
+    motifs, names = [], set()
+    for i, m in enumerate(data["motifs"]):
+        where = f"{src}: motifs[{i}]"
+        _check_entry(m, where)
+        bad = [k for k in m if k not in _HAND_MOTIF_KEYS]
+        if bad:
+            raise InputError(f"{where}: unknown key '{bad[0]}' (known: {', '.join(_HAND_MOTIF_KEYS)})")
+        name = m.get("name")
+        if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
+            raise InputError(f"{where}.name must be a name without spaces; got {name!r}")
+        if name in names:
+            raise InputError(f"{where}.name {name!r} is used twice")
+        names.add(name)
+        if ("consensus" in m) == ("ppm" in m):
+            raise InputError(f"{where} ({name}) needs exactly one of 'consensus' and 'ppm'")
+        if "ppm" in m:
+            ppm = _ppm_rows(m["ppm"], f"{where}.ppm")
+            consensus = ppm_consensus(ppm)
+        else:
+            ppm, consensus = None, m["consensus"]
+            if not isinstance(consensus, str):
+                raise InputError(f"{where}.consensus must be an IUPAC string; got {consensus!r}")
+            iupac_mask(consensus, source=f"{where}.consensus")
+            consensus = consensus.strip().upper().replace("U", "T")
+        effect, sign = _effect_and_sign(m, where)
+        out = {"name": name, "consensus": consensus, "effect": effect, "sign": sign}
+        if ppm is not None:
+            out["ppm"] = ppm.tolist()
+        motifs.append(out)
+    pairs = []
+    for i, p in enumerate(data.get("pairs") or []):
+        where = f"{src}: pairs[{i}]"
+        _check_entry(p, where)
+        bad = [k for k in p if k not in _HAND_PAIR_KEYS]
+        if bad:
+            raise InputError(f"{where}: unknown key '{bad[0]}' (known: name, a, b, class, epsilon)")
+        sides = []
+        for short, long in (("a", "motifA"), ("b", "motifB")):
+            if (short in p) == (long in p):
+                raise InputError(f"{where} needs the motif name '{short}' (or '{long}')")
+            value = p.get(short, p.get(long))
+            if value not in names:
+                raise InputError(f"{where}.{short if short in p else long} names unknown motif {value!r} "
+                                 f"(motifs: {', '.join(sorted(names))})")
+            sides.append(value)
+        if "class" not in p:
+            raise InputError(f"{where} is missing key 'class' (one of {', '.join(PAIR_CLASSES)})")
+        if p["class"] not in PAIR_CLASSES:
+            raise InputError(f"{where}.class must be one of {', '.join(PAIR_CLASSES)}; got {p['class']!r}")
+        if "epsilon" in p and "interaction" in p:
+            raise InputError(f"{where}: give 'epsilon' or 'interaction', not both")
+        eps = p.get("epsilon", p.get("interaction"))
+        if eps is not None and not _is_number(eps):
+            raise InputError(f"{where}.epsilon must be a number or absent; got {eps!r}")
+        pname = p.get("name", f"{sides[0]}+{sides[1]}")
+        if not isinstance(pname, str) or not pname:
+            raise InputError(f"{where}.name must be a string; got {pname!r}")
+        pairs.append({"name": pname, "motifA": sides[0], "motifB": sides[1], "class": p["class"],
+                      "interaction": None if eps is None else float(eps)})
+    return {"task": None, "hand_written": True, "source": src, "label": data.get("label"),
+            "baseline": None, "motifs": motifs, "pairs": pairs, "features": []}
+
+
+def require_signs(truth: Mapping[str, Any]) -> None:
+    """Raise :class:`InputError` naming the file and motif when a motif has no direction
+    (``effect`` or ``sign``), for checks that compare directions."""
+    for i, m in enumerate(truth["motifs"]):
+        if m.get("sign") is None and m.get("effect") is None:
+            raise InputError(f"{truth.get('source', 'truth')}: motifs[{i}] ({m['name']}) needs 'effect' "
+                             f"(a number) or 'sign' (positive/negative) for the contribution check")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _effect_and_sign(m: Mapping[str, Any], where: str) -> tuple[float | None, str | None]:
+    """``effect`` (a number) and/or ``sign``; the one not given follows from the other.
+    Both may be absent: recovery and pair checks need no direction, the contribution
+    check asks for it (:func:`require_signs`)."""
+    if "effect" not in m and "sign" not in m:
+        return None, None
+    sign = m.get("sign")
+    if sign is not None and sign not in ("positive", "negative"):
+        raise InputError(f"{where}.sign must be positive or negative; got {sign!r}")
+    if "effect" in m:
+        effect = m["effect"]
+        if not _is_number(effect) or effect == 0:
+            raise InputError(f"{where}.effect must be a non-zero number; got {effect!r}")
+        implied = "positive" if effect > 0 else "negative"
+        if sign is not None and sign != implied:
+            raise InputError(f"{where}: effect {effect} and sign {sign!r} disagree")
+        return float(effect), implied
+    return (1.0 if sign == "positive" else -1.0), sign
+
+
+def _ppm_rows(value: Any, where: str) -> np.ndarray:
+    """A hand-written PPM (rows of A, C, G, T counts or probabilities) -> (k, 4) rows summing to 1."""
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(r, list) and len(r) == 4 and all(_is_number(v) for v in r) for r in value)):
+        raise InputError(f"{where} must be a list of rows of 4 numbers (A, C, G, T); got {value!r}"[:300])
+    m = np.asarray(value, dtype=np.float64)
+    sums = m.sum(1)
+    if (m < 0).any() or (sums <= 0).any():
+        row = int(np.argmax((m < 0).any(1) | (sums <= 0)))
+        raise InputError(f"{where}[{row}] must be non-negative numbers with a positive sum; got {value[row]!r}")
+    return m / sums[:, None]
+
+
+# IUPAC code of each set of bases (the inverse of IUPAC).
+_CODE_OF = {frozenset(bases): code for code, bases in IUPAC.items() if code != "U"}
+
+
+def ppm_consensus(ppm: np.ndarray) -> str:
+    """IUPAC consensus of a PPM (Cavener's rule): a base with p > 0.5 and more than twice
+    the next; else two bases together > 0.75 as their two-base code; else N.
+
+    Parameters
+    ----------
+    ppm : ndarray, shape (k, 4)
+        Rows A, C, G, T summing to 1.
+
+    Returns
+    -------
+    str
+        k IUPAC letters (DNA).
+    """
+    out = []
+    for row in np.asarray(ppm, dtype=np.float64):
+        order = np.argsort(-row, kind="stable")
+        first, second = row[order[0]], row[order[1]]
+        if first > 0.5 and first > 2 * second:
+            out.append(DNA[order[0]])
+        elif first + second > 0.75:
+            out.append(_CODE_OF[frozenset(DNA[i] for i in order[:2])])
+        else:
+            out.append("N")
+    return "".join(out)
 
 
 def write_truth(path: str | os.PathLike, truth: Mapping[str, Any]) -> None:

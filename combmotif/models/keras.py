@@ -94,10 +94,13 @@ def load_keras_hdf5(path: str | Path, alphabet: str = "ACGT") -> KerasSequential
         if "model_config" not in fh.attrs:
             raise InputError(f"{path}: no 'model_config' attribute (weights-only file?)")
         raw = fh.attrs["model_config"]
-        config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        try:
+            config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: 'model_config' is not valid JSON ({exc})") from None
         layers = _sequential_layers(config, path)
         weights_root = fh["model_weights"] if "model_weights" in fh else fh
-        weights = {name: _layer_weights(weights_root, name) for name in _layer_names(weights_root)}
+        weights = {name: _layer_weights(weights_root, name, path) for name in _layer_names(weights_root)}
         version = fh.attrs.get("keras_version", b"")
     keras_version = version.decode() if isinstance(version, bytes) else str(version)
     input_shape = _input_shape(layers, path)
@@ -107,7 +110,15 @@ def load_keras_hdf5(path: str | Path, alphabet: str = "ACGT") -> KerasSequential
     for layer in layers:
         cls, cfg = layer["class_name"], layer.get("config", {})
         name = cfg.get("name", cls.lower())
-        new, shape = _translate(cls, cfg, name, weights.get(name, []), shape, path)
+        try:
+            new, shape = _translate(cls, cfg, name, weights.get(name, []), shape, path)
+        except (ValueError, TypeError, KeyError, RuntimeError) as exc:
+            # A config value of the wrong type or a weight torch cannot take: name the layer.
+            raise InputError(f"{path}: layer '{name}' ({cls}) cannot be rebuilt: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        if any(d < 1 for d in shape):
+            raise InputError(f"{path}: layer '{name}' ({cls}) leaves no output: shape {shape} "
+                             f"(channels, length) from input length {seq_len}")
         modules.extend(new)
     body = nn.Sequential(OrderedDict(modules))
     _fold_alphabet(body, alphabet.upper(), path)
@@ -122,14 +133,21 @@ def _sequential_layers(config: Any, path: Path) -> list[dict]:
     # Keras 1 may store a bare list; Keras 2.0/2.1 {"class_name": "Sequential", "config": [...]};
     # Keras 2.2+ {"class_name": "Sequential", "config": {"name": ..., "layers": [...]}}.
     if isinstance(config, list):
-        return config
-    if config.get("class_name") != "Sequential":
+        layers = config
+    elif not isinstance(config, dict):
+        raise InputError(f"{path}: 'model_config' is a JSON {type(config).__name__}, not a model")
+    elif config.get("class_name") != "Sequential":
         raise InputError(f"{path}: only Sequential models are supported "
                          f"(found {config.get('class_name')})")
-    inner = config.get("config")
-    layers = inner.get("layers") if isinstance(inner, dict) else inner
+    else:
+        inner = config.get("config")
+        layers = inner.get("layers") if isinstance(inner, dict) else inner
     if not isinstance(layers, list):
         raise InputError(f"{path}: model_config has no layer list")
+    for i, layer in enumerate(layers):
+        if not (isinstance(layer, dict) and isinstance(layer.get("class_name"), str)
+                and isinstance(layer.get("config", {}), dict)):
+            raise InputError(f"{path}: model_config layer {i} is not a {{class_name, config}} mapping")
     return [layer for layer in layers if layer.get("class_name") != "InputLayer"]
 
 
@@ -144,7 +162,10 @@ def _input_shape(layers: list[dict], path: Path) -> tuple[int, int]:
         if shape is not None:
             if len(shape) != 3 or shape[1] is None:
                 raise InputError(f"{path}: input shape {shape[1:]} is not (length, channels)")
-            return int(shape[1]), int(shape[2])
+            try:
+                return int(shape[1]), int(shape[2])
+            except (TypeError, ValueError):
+                raise InputError(f"{path}: input shape {shape[1:]} is not (length, channels)") from None
     raise InputError(f"{path}: the first layer does not declare an input shape")
 
 
@@ -155,7 +176,7 @@ def _layer_names(root: h5py.Group) -> list[str]:
     return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
 
 
-def _layer_weights(root: h5py.Group, name: str) -> list[tuple[str, np.ndarray]]:
+def _layer_weights(root: h5py.Group, name: str, path: Path) -> list[tuple[str, np.ndarray]]:
     if name not in root:
         return []
     group = root[name]
@@ -165,8 +186,18 @@ def _layer_weights(root: h5py.Group, name: str) -> list[tuple[str, np.ndarray]]:
     out = []
     for n in names:
         n = n.decode() if isinstance(n, bytes) else str(n)
+        if not isinstance(group.get(n), h5py.Dataset):
+            raise InputError(f"{path}: layer '{name}' lists weight '{n}' in weight_names, but the "
+                             "file has no such dataset")
         out.append((n, np.asarray(group[n], dtype=np.float32)))
     return out
+
+
+def _check_shape(w: np.ndarray | None, want: tuple, what: str, name: str, cls: str, path: Path) -> None:
+    """Refuse a stored weight whose shape does not fit the architecture the config declares."""
+    if w is not None and tuple(w.shape) != tuple(want):
+        raise InputError(f"{path}: layer '{name}' ({cls}): {what} has shape {tuple(w.shape)}, but the "
+                         f"architecture needs {tuple(want)}")
 
 
 def _pick(weights: list[tuple[str, np.ndarray]], *suffixes: str) -> np.ndarray | None:
@@ -207,9 +238,13 @@ def _translate(cls: str, cfg: dict, name: str, weights: list, shape: tuple,
         bias = _pick(weights, "bias", "b")
         if kernel is None:
             raise InputError(f"{path}: layer '{name}' has no kernel weights")
-        if kernel.ndim == 4:  # Keras 1: (k, 1, in, out)
+        if kernel.ndim == 4 and kernel.shape[1] == 1:  # Keras 1: (k, 1, in, out)
             kernel = kernel[:, 0]
-        k, cin, cout = kernel.shape
+        k = int(_first(cfg, "kernel_size", "filter_length", default=kernel.shape[0]))
+        cout = int(_first(cfg, "filters", "nb_filter", default=kernel.shape[-1]))
+        cin = shape[0]
+        _check_shape(kernel, (k, cin, cout), "kernel (length, in, filters)", name, cls, path)
+        _check_shape(bias, (cout,), "bias", name, cls, path)
         stride = int(_first(cfg, "strides", "subsample_length", default=1))
         dilation = int(_first(cfg, "dilation_rate", "atrous_rate", default=1))
         padding = _first(cfg, "padding", "border_mode", default="valid")
@@ -251,6 +286,9 @@ def _translate(cls: str, cfg: dict, name: str, weights: list, shape: tuple,
         bias = _pick(weights, "bias", "b")
         if kernel is None:
             raise InputError(f"{path}: layer '{name}' has no kernel weights")
+        units = int(_first(cfg, "units", "output_dim", default=kernel.shape[-1]))
+        _check_shape(kernel, (shape[0], units), "kernel (in, units)", name, cls, path)
+        _check_shape(bias, (units,), "bias", name, cls, path)
         lin = nn.Linear(kernel.shape[0], kernel.shape[1], bias=bias is not None)
         with torch.no_grad():
             lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.T)))
@@ -270,6 +308,8 @@ def _translate(cls: str, cfg: dict, name: str, weights: list, shape: tuple,
         var = _pick(weights, "moving_variance", "running_std")  # Keras 1 stores the variance here
         if mean is None or var is None:
             raise InputError(f"{path}: layer '{name}' (BatchNormalization) lacks moving statistics")
+        for what, w in (("gamma", gamma), ("beta", beta), ("moving mean", mean), ("moving variance", var)):
+            _check_shape(w, (channels,), what, name, cls, path)
         axis = cfg.get("axis", -1)
         if axis not in (-1, 2 if len(shape) == 2 else 1):
             raise InputError(f"{path}: layer '{name}' normalises axis {axis}; only the channel "

@@ -98,8 +98,8 @@ class SalukiModel(SequenceModel):
             ("dense2", nn.Linear(dense_units, num_targets)),
         ]))
         if self.trunk_length() < 1:
-            raise InputError(f"seq_len {seq_len} is too short for {num_layers} "
-                             f"{padding}-padded blocks")
+            raise InputError(f"seq_len {seq_len} is too short for num_layers={num_layers} "
+                             f"{padding}-padded blocks of kernel_size {kernel_size}")
 
     def trunk_length(self) -> int:
         """Positions left after the conv trunk (what the GRU reads)."""
@@ -122,9 +122,49 @@ class SalukiModel(SequenceModel):
         return out.squeeze(-1) if self.num_targets == 1 else out
 
 
+def _int_at_least(low: int):
+    return (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low,
+            f"an integer >= {low}")
+
+
+# What each constructor argument a checkpoint's ``arch`` may hold must be: key -> (test, rule).
+ARCH_RULES = {
+    "in_channels": _int_at_least(1), "seq_len": _int_at_least(1), "num_layers": _int_at_least(0),
+    "filters": _int_at_least(1), "kernel_size": _int_at_least(1),
+    "padding": (lambda v: v in ("same", "valid"), "'same' or 'valid'"),
+    "dropout": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1,
+                "a number in [0, 1)"),
+    "gru_units": _int_at_least(1), "dense_units": _int_at_least(1), "num_targets": _int_at_least(1),
+    "go_backwards": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def check_arch(arch: dict) -> None:
+    """Check a checkpoint's ``arch`` before building anything from it.
+
+    Parameters
+    ----------
+    arch : dict
+        Constructor arguments of :class:`SalukiModel`.
+
+    Raises
+    ------
+    InputError
+        ``'arch.<key>' must be ...; got ...`` for a value of the wrong type or
+        range, or an unknown key (callers add the checkpoint's file name).
+    """
+    if not isinstance(arch, dict):
+        raise InputError(f"'arch' must be a mapping of constructor arguments; got {type(arch).__name__}")
+    for key, value in arch.items():
+        if key not in ARCH_RULES:
+            raise InputError(f"'arch' has unknown key {key!r} (known: {', '.join(ARCH_RULES)})")
+        test, rule = ARCH_RULES[key]
+        if not test(value):
+            raise InputError(f"'arch.{key}' must be {rule}; got {value!r}")
+
+
 def build_model(arch: dict) -> SalukiModel:
-    """Rebuild a model from the ``arch`` dict stored in a checkpoint."""
-    try:
-        return SalukiModel(**arch)
-    except TypeError as exc:
-        raise InputError(f"checkpoint architecture not understood: {exc}") from None
+    """Rebuild a model from the ``arch`` dict stored in a checkpoint (checked first, see
+    :func:`check_arch`)."""
+    check_arch(arch)
+    return SalukiModel(**arch)

@@ -14,6 +14,11 @@ anything else
     A motif file (MEME, TRANSFAC, JASPAR), relative to ``base_dir`` when not absolute.
 
 Example: ``planted+curated`` or ``curated+../shared/motif_db/ATtRACT_2017_12.tf``.
+A YAML list is the same merge with one part per item, taken whole (no ``+``
+splitting), so a file path that contains ``+`` can be given::
+
+    motif_db: [planted, curated, ../motifs/RBP+miRNA.meme]
+
 Names are made unique across the merged parts (``X``, ``X.2`` ...), and each
 motif's ``source`` says which part it came from.
 """
@@ -22,24 +27,60 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from .curated import curated_motifs
 from .formats import ALPHABET, Motif, normalize_counts, read_motifs, unique_names
 
 DEFAULT_MRNA_DB = "curated"
 
 
-def resolve_motif_db(spec: str, data_dir: str | os.PathLike | None = None,
+def motif_db_parts(spec: str | Sequence[str]) -> list[str]:
+    """The parts of a ``motif_db`` value: a string split at ``+``, a list item by item.
+
+    Parameters
+    ----------
+    spec : str or sequence of str
+        ``"planted+curated"`` or ``["planted", "curated", "my+file.meme"]``.
+
+    Returns
+    -------
+    list of str
+        Non-empty parts, stripped, in order.
+
+    Raises
+    ------
+    ConfigError
+        No part at all, or a list item that is not a string.
+    """
+    if isinstance(spec, (list, tuple)):
+        bad = [v for v in spec if not isinstance(v, str)]
+        if bad:
+            raise ConfigError(f"motif_db: list items must be strings; got {bad[0]!r}")
+        parts = [p.strip() for p in spec if p.strip()]
+    else:
+        parts = [p.strip() for p in str(spec).split("+") if p.strip()]
+    if not parts:
+        raise ConfigError("motif_db is empty")
+    return parts
+
+
+def motif_db_text(spec: str | Sequence[str]) -> str:
+    """A ``motif_db`` value as one line for logs and pages (list parts joined by ``' + '``)."""
+    return " + ".join(spec) if isinstance(spec, (list, tuple)) else str(spec)
+
+
+def resolve_motif_db(spec: str | Sequence[str], data_dir: str | os.PathLike | None = None,
                      base_dir: str | os.PathLike | None = None) -> list[Motif]:
     """Turn a ``motif_db`` value into target motifs.
 
     Parameters
     ----------
-    spec : str
-        See the module docstring; parts joined with ``+``.
+    spec : str or sequence of str
+        See the module docstring; parts joined with ``+``, or a list of parts.
     data_dir : path-like, optional
         Folder of the synthetic data set, holding ``planted.meme`` (needed by ``planted``).
     base_dir : path-like, optional
@@ -52,11 +93,8 @@ def resolve_motif_db(spec: str, data_dir: str | os.PathLike | None = None,
     InputError
         A motif file is missing or malformed.
     """
-    parts = [p.strip() for p in str(spec).split("+") if p.strip()]
-    if not parts:
-        raise ConfigError("motif_db is empty")
     motifs: list[Motif] = []
-    for part in parts:
+    for part in motif_db_parts(spec):
         motifs.extend(_resolve_part(part, data_dir, base_dir))
     return unique_names(motifs)
 
@@ -77,7 +115,45 @@ def _resolve_part(part: str, data_dir, base_dir) -> list[Motif]:
     path = Path(part)
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
+    if not path.exists():
+        # A misspelt source name ("plantd") would otherwise read as a missing file.
+        raise InputError(f"{part!r}: motif file {path} not found, and not a source name "
+                         f"(curated, planted, jaspar:<year>[:<collection>[:<tax_group>]])")
     return _tag(read_motifs(path), path.name)
+
+
+def check_motif_db(spec: str | Sequence[str], source: str, key: str = "motif_db", data_dir: str | os.PathLike | None = None,
+                   base_dir: str | os.PathLike | None = None) -> list[Motif]:
+    """:func:`resolve_motif_db` before any work, its errors naming the config and key.
+
+    Parameters
+    ----------
+    spec : str or sequence of str
+        The ``motif_db`` value.
+    source : str
+        The config file it came from.
+    key : str
+        The key holding it.
+    data_dir, base_dir : path-like, optional
+        As for :func:`resolve_motif_db`.
+
+    Returns
+    -------
+    list of Motif
+        The target motifs.
+
+    Raises
+    ------
+    InputError
+        ``<source>: '<key>' = '<spec>': <why>`` for an unknown source, a missing,
+        unreadable or empty motif file, or an unknown JASPAR release.
+    """
+    from ..errors import CombMotifError
+
+    try:
+        return resolve_motif_db(spec, data_dir=data_dir, base_dir=base_dir)
+    except CombMotifError as exc:
+        raise InputError(f"{source}: '{key}' = {motif_db_text(spec)!r}: {exc}") from None
 
 
 def _tag(motifs: list[Motif], source: str) -> list[Motif]:

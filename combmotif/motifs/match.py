@@ -62,6 +62,16 @@ class MatchConfig:
             raise ValueError("'top_k' must be at least 1")
         if not 0 < self.significance <= 1 or not 0 < self.thresh <= 1:
             raise ValueError("'significance' and 'thresh' must be in (0, 1]")
+        # Checked here, when the config is read, so a missing binary stops a run
+        # before sampling rather than after it.
+        import shutil
+
+        binary = shutil.which("tomtom")
+        if self.tomtom_backend == "meme" and not binary:
+            raise ValueError("'tomtom_backend' = 'meme' but no 'tomtom' binary on PATH "
+                             "(install the MEME suite, or use auto or memelite)")
+        if self.dist != "ed" and (self.tomtom_backend == "memelite" or not binary):
+            raise ValueError(f"'dist' = {self.dist!r} needs MEME's tomtom binary; memelite has only 'ed'")
 
 
 @dataclasses.dataclass

@@ -17,8 +17,17 @@ cluster PPMs and segments (:mod:`.ppm`), and writes
 
 Each neuron folder is written under a temporary name and renamed when
 complete, so a rerun skips finished neurons (``force`` redoes them) and a
-killed run resumes. No timings go into files: the same seed gives
-byte-identical outputs on the same machine.
+killed run resumes. Until every selected neuron of a layer is written, the
+layer's samples are kept in ``conv<L>/.samples.npz`` (keyed by the weights and
+the sampling settings) and the written neurons' exact indicators in
+``conv<L>/.demixed.json``, so a run killed while demixing or writing does not
+sample again and recomputes no written neuron. Neurons are written as soon as
+they are demixed where the layer's pattern groups are settled beforehand (no
+max-pool below, ``demix.adaptive: false``, or a resumed layer); otherwise once
+the layer's test over all neurons has chosen them. A layer made with other
+weights or other settings (``layer.json``) is redone, also when all its neurons
+are finished. No timings go into files: the same seed gives byte-identical
+outputs on the same machine.
 """
 
 from __future__ import annotations
@@ -35,9 +44,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..config import load_config, parse_range, path_field, to_dict
+from ..checkpoint import check_device
+from ..config import check_selection, load_config, parse_range, path_field, to_dict
 from ..errors import ConfigError, InputError
-from ..io import atomic_path, save_npz, write_json, write_text
+from ..io import (atomic_path, clean_partials, fault_point, read_stamp, save_npz, settings_changes,
+                  write_json, write_text)
 from ..models.anatomy import Anatomy, ConvCut
 from ..models.loader import ModelSpec, model_fingerprint
 from ..motifs.match import MatchConfig
@@ -67,8 +78,15 @@ class LayersConfig:
                 spec = value
         try:
             return parse_range(spec, n)
-        except ValueError:
-            raise ConfigError(f"layers: cannot read neuron selection {spec!r}") from None
+        except (ValueError, ConfigError) as exc:
+            raise ConfigError(f"'layers' of conv{layer}: {exc}") from None
+
+    def validate(self) -> None:
+        check_selection(self.ind, "layers.ind")
+        for key, spec in self.per_layer.items():
+            if not str(key).removeprefix("conv").isdigit():
+                raise ValueError(f"'layers.per_layer' key {key!r} must be a layer: conv<L> or <L>")
+            check_selection(spec, f"layers.per_layer.{key}")
 
 
 @dataclass
@@ -86,7 +104,7 @@ class DiscoveryConfig:
     model: ModelSpec
     name: str | None = None
     output_dir: str | None = path_field(None)
-    motif_db: str = "curated"            # curated | planted | jaspar:2024:CORE:vertebrates | a file; join with +
+    motif_db: str | list[str] = "curated"  # curated | planted | jaspar:2024:CORE:vertebrates | a file; join with + or list
     data_dir: str | None = path_field(None)  # the synthetic set's folder (planted.meme) for motif_db 'planted'
     matching: MatchConfig = field(default_factory=MatchConfig)
     report: "ReportConfig" = field(default_factory=lambda: ReportConfig())
@@ -100,7 +118,8 @@ class DiscoveryConfig:
 
     def validate(self) -> None:
         if self.batch_size < 1:
-            raise ValueError("batch_size must be >= 1")
+            raise ValueError(f"'batch_size' must be >= 1; got {self.batch_size}")
+        check_device(self.device)
 
     @property
     def model_file(self) -> Path:
@@ -283,15 +302,26 @@ def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery
     device = next(model.parameters()).device
     anatomy = Anatomy(model)
     info = anatomy.layer(layer)
+    layer_dir = ddir / f"conv{layer}"
+    clean_partials(ddir, depth=0)          # a killed run's half-written units never survive a rerun
+    clean_partials(layer_dir, depth=1)
     ddir.mkdir(parents=True, exist_ok=True)
     write_text(ddir / "anatomy.csv", pd.DataFrame(anatomy.table()).to_csv(index=False))
     neurons = cfg.layers.neurons(layer, info.out_channels)
-    layer_dir = ddir / f"conv{layer}"
     meta_path = layer_dir / "layer.json"
     weights = model_fingerprint(model)
-    if not force and made_with_other_weights(layer_dir, weights):
+    record = _config_record(cfg)
+    # What the finished neurons were made with: layer.json, or, for a layer whose run
+    # was killed before writing it, the record kept beside its neurons.
+    made = read_stamp(meta_path) or read_stamp(layer_dir / DEMIX_KEPT)
+    if not force and made is not None and made.get("model_fingerprint") != weights:
         log(f"conv{layer}: the model's weights are not those the finished neurons were made with; "
             f"redoing the layer")
+        force = True
+    elif not force and made is not None and made.get("config") != record:
+        # Also when every neuron is finished: outputs never mix two settings.
+        log(f"conv{layer}: settings changed since the finished neurons were made "
+            f"({settings_changes(made.get('config') or {}, record)}); redoing the layer")
         force = True
     finished = {k for k in neurons if (layer_dir / f"neuron{k}" / "clusters.json").is_file()}
     pending = list(neurons) if force else [k for k in neurons if k not in finished]
@@ -299,14 +329,9 @@ def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery
         log(f"conv{layer}: all {len(neurons)} selected neurons already done (use --force to redo)")
         return write_summary(layer_dir)
 
-    # A layer already started keeps its pattern groups (resume); warn when the settings changed.
-    fixed = None
-    if not force and meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
-        fixed = meta.get("pattern_groups")
-        if meta.get("config") != _config_record(cfg):
-            log(f"conv{layer}: warning: the config differs from the one the finished neurons were made "
-                f"with; use --force to redo the whole layer consistently")
+    # A layer already started keeps its pattern groups (resume).
+    fixed = json.loads(meta_path.read_text()).get("pattern_groups") if not force and meta_path.is_file() \
+        else None
 
     cut = anatomy.cut(layer, cfg.sampling.after_activation, cfg.sampling.extra_tracks).to(device)
     seed_ppms = None
@@ -322,47 +347,156 @@ def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery
         else:
             bar.set_postfix_str(f"enumerating {100 * p['done'] // p['total']}%", refresh=True)
 
-    t0 = time.perf_counter()
-    samples = sample_layer(cut, pending, cfg.sampling, cfg.seed, layer, cfg.batch_size, seed_ppms,
-                           on_progress if progress else None)
-    t_sample = time.perf_counter() - t0
+    # The layer's sampling is kept on disk until every neuron is written, so a run
+    # killed while demixing or writing resumes without sampling again.
+    kept = layer_dir / SAMPLES_KEPT
+    key = _sampling_key(cfg, layer, weights, seed_ppms, device)
+    samples = load_kept_samples(kept, key, pending)
+    if samples is not None:
+        log(f"conv{layer}: reusing the sampling of {len(pending)} neurons kept by an unfinished run "
+            f"({kept.name})")
+    else:
+        t0 = time.perf_counter()
+        samples = sample_layer(cut, pending, cfg.sampling, cfg.seed, layer, cfg.batch_size, seed_ppms,
+                               on_progress if progress else None)
+        t_sample = time.perf_counter() - t0
+        fault_point("sampling")
+        save_kept_samples(kept, key, samples)
+        method = samples[0].method
+        log(f"conv{layer}: RF {info.rf}, sampled {len(pending)} neurons by "
+            f"{'enumeration' if method == 'enumerate' else 'GA'} "
+            f"({sum(s.evaluations for s in samples):,} evaluations"
+            + (f", up to {max(s.generations for s in samples)} generations" if method == "ga" else "")
+            + f") in {t_sample:.1f} s" + (" seeded from conv%d PPMs" % (layer - 1) if seed_ppms else ""))
     bar.n = 0
-    method = samples[0].method
-    log(f"conv{layer}: RF {info.rf}, sampled {len(pending)} neurons by "
-        f"{'enumeration' if method == 'enumerate' else 'GA'} "
-        f"({sum(s.evaluations for s in samples):,} evaluations"
-        + (f", up to {max(s.generations for s in samples)} generations" if method == "ga" else "")
-        + f") in {t_sample:.1f} s" + (" seeded from conv%d PPMs" % (layer - 1) if seed_ppms else ""))
 
     # Pattern groups: reuse a decision already taken for this layer (resume), else adapt.
     t1 = time.perf_counter()
     groups = fixed or cfg.demix.pattern_groups
     adapt = fixed is None and cfg.demix.adaptive and bool(cut.pool_sizes)
-    tests = []
-    while True:
-        bar.set_postfix_str(f"demixing, {groups} pattern group(s)", refresh=True)
-        results = [analyse_neuron(cut, s, groups, cfg, layer) for s in samples]
-        ok, test = accept_pattern_groups([r.indicator for r in results], cfg.demix)
-        test["pattern_groups"] = groups
-        tests.append(test)
-        if not adapt or ok or groups >= cfg.demix.max_pattern_groups:
-            break
-        groups += 1
-    log(f"conv{layer}: demixed with {groups} pattern group(s) (mean indicator {tests[-1]['mean']:.3f}"
-        + (f", t-test p={tests[-1]['p']:.3g}" if tests[-1]["p"] is not None else "")
-        + f") in {time.perf_counter() - t1:.1f} s")
+    demixed = layer_dir / DEMIX_KEPT
+    indicators = _kept_indicators(demixed, key, groups) if not force else {}
 
-    if fixed is None:
-        write_json(meta_path, {
-            "layer": layer, "anatomy": info.row(), "neurons": neurons, "pattern_groups": groups,
-            "pattern_group_tests": tests, "config": _config_record(cfg),
-            "model_fingerprint": weights,
-        })
-    for r in results:
+    def write(r: NeuronResult) -> None:
         _write_neuron(layer_dir / f"neuron{r.samples.neuron}", r, layer, info.rf, groups, cut.pool_sizes)
+        # exact indicators of written neurons: the layer's test needs them all
+        indicators[r.samples.neuron] = r.indicator
+        write_json(demixed, {"key": key, "pattern_groups": groups, "config": record,
+                             "model_fingerprint": weights,
+                             "indicators": {str(k): v for k, v in indicators.items()}})
         bar.update(1)
+
+    tests = []
+    if adapt:
+        # The layer's test over every neuron's indicator decides the groups, so
+        # neurons are written once it has passed.
+        while True:
+            bar.set_postfix_str(f"demixing, {groups} pattern group(s)", refresh=True)
+            results = []
+            for s in samples:
+                results.append(analyse_neuron(cut, s, groups, cfg, layer))
+                fault_point("demixing")
+            ok, test = accept_pattern_groups([r.indicator for r in results], cfg.demix)
+            test["pattern_groups"] = groups
+            tests.append(test)
+            if ok or groups >= cfg.demix.max_pattern_groups:
+                break
+            groups += 1
+        _write_layer_meta(meta_path, layer, info, neurons, groups, tests, record, weights)
+        for r in results:
+            write(r)
+    else:
+        # The groups are settled: each neuron is written as soon as it is demixed.
+        bar.set_postfix_str(f"demixing, {groups} pattern group(s)", refresh=True)
+        for s in samples:
+            write(analyse_neuron(cut, s, groups, cfg, layer))
+            fault_point("demixing")
+        if fixed is None:
+            ok, test = accept_pattern_groups([indicators.get(k, np.nan) for k in neurons], cfg.demix)
+            test["pattern_groups"] = groups
+            tests.append(test)
+            _write_layer_meta(meta_path, layer, info, neurons, groups, tests, record, weights)
     bar.close()
+    if tests:
+        log(f"conv{layer}: demixed with {groups} pattern group(s) (mean indicator {tests[-1]['mean']:.3f}"
+            + (f", t-test p={tests[-1]['p']:.3g}" if tests[-1]["p"] is not None else "")
+            + f") in {time.perf_counter() - t1:.1f} s")
+    else:
+        log(f"conv{layer}: demixed {len(pending)} neurons with the layer's {groups} pattern group(s) "
+            f"in {time.perf_counter() - t1:.1f} s")
+    kept.unlink(missing_ok=True)           # the layer is finished: its neuron folders hold the samples
+    demixed.unlink(missing_ok=True)
     return write_summary(layer_dir)
+
+
+#: Files kept in ``conv<L>/`` while a layer is unfinished (removed when it is).
+SAMPLES_KEPT = ".samples.npz"
+DEMIX_KEPT = ".demixed.json"
+
+
+def _write_layer_meta(path: Path, layer: int, info, neurons: Sequence[int], groups: int, tests: list,
+                      record: dict, weights: str) -> None:
+    write_json(path, {
+        "layer": layer, "anatomy": info.row(), "neurons": neurons, "pattern_groups": groups,
+        "pattern_group_tests": tests, "config": record, "model_fingerprint": weights,
+    })
+
+
+def _sampling_key(cfg: DiscoveryConfig, layer: int, weights: str, seed_ppms, device) -> str:
+    """Hash of everything that shapes a layer's samples: weights, layer, sampler settings,
+    seed, batch size, device and the previous layer's PPMs that seed the GA."""
+    import hashlib
+
+    h = hashlib.sha1()
+    h.update(json.dumps([weights, layer, to_dict(cfg.sampling), cfg.seed, cfg.batch_size, str(device)],
+                        sort_keys=True, default=str).encode())
+    for p in seed_ppms or []:
+        h.update(np.ascontiguousarray(p, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def save_kept_samples(path: Path, key: str, samples: Sequence[NeuronSamples]) -> None:
+    """Keep a layer's samples (atomically) until its neurons are written."""
+    arrays = {"key": np.array(key), "neurons": np.array([s.neuron for s in samples], dtype=np.int64),
+              "method": np.array([s.method for s in samples]),
+              "generations": np.array([s.generations for s in samples], dtype=np.int64),
+              "evaluations": np.array([s.evaluations for s in samples], dtype=np.int64)}
+    for s in samples:
+        arrays[f"codes{s.neuron}"] = s.codes
+        arrays[f"act{s.neuron}"] = s.act
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)         # uncompressed: written once, read at most once
+
+
+def load_kept_samples(path: Path, key: str, neurons: Sequence[int]) -> list[NeuronSamples] | None:
+    """The kept samples of ``neurons`` when ``path`` was made under ``key`` and holds them all.
+
+    A neuron's samples do not depend on which others shared its batch (the
+    sampler's randomness is per neuron), so a subset of a kept layer is exact.
+    """
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as z:
+            if str(z["key"]) != key:
+                return None
+            index = {int(k): i for i, k in enumerate(z["neurons"])}
+            if any(k not in index for k in neurons):
+                return None
+            return [NeuronSamples(int(k), z[f"codes{k}"], z[f"act{k}"], str(z["method"][index[k]]),
+                                  int(z["generations"][index[k]]), int(z["evaluations"][index[k]]))
+                    for k in neurons]
+    except (OSError, ValueError, KeyError):  # unreadable: sample again
+        return None
+
+
+def _kept_indicators(path: Path, key: str, groups: int) -> dict[int, float]:
+    """Exact indicators of the neurons an unfinished run wrote under the same sampling and groups."""
+    kept = read_stamp(path) or {}
+    if kept.get("key") != key or kept.get("pattern_groups") != groups:
+        return {}
+    return {int(k): float(v) for k, v in kept.get("indicators", {}).items()}
 
 
 def made_with_other_weights(layer_dir: Path, weights: str | nn.Module) -> bool:
@@ -403,7 +537,7 @@ def match_and_report(cfg: DiscoveryConfig, layers: Sequence[int], config_dir: Pa
     ``tomtom.tsv``/``matches.csv``, the neuron pages, the layer indexes, the collected table
     and the model's front page; return the front page's path."""
     from ..motifs.collect import collect_model
-    from ..motifs.databases import resolve_motif_db
+    from ..motifs.databases import motif_db_text, resolve_motif_db
     from ..motifs.match import match_layer
     from ..report.pages import write_layer_report, write_model_index
 
@@ -411,8 +545,15 @@ def match_and_report(cfg: DiscoveryConfig, layers: Sequence[int], config_dir: Pa
     ddir = cfg.discovery_dir()
     model_dir = ddir.parent
     targets = resolve_motif_db(cfg.motif_db, data_dir=cfg.data_dir, base_dir=config_dir)
+    if cfg.report.png:
+        # The PNGs are most of the page time (0.2-0.6 s per cluster logo); the pages'
+        # interactive logos do not need them.
+        log("pages: a PNG logo per cluster (0.2-0.6 s each) is most of the page time; "
+            "'report: {png: false}' in the config skips them (the pages keep their interactive logos)")
+    clean_partials(model_dir, depth=0)     # the front page and collected tables of a killed run
     for layer in layers:
         layer_dir = ddir / f"conv{layer}"
+        clean_partials(layer_dir, depth=1)
         t0 = time.perf_counter()
         matches = match_layer(layer_dir, targets, cfg.matching)
         contribution = model_dir / "contribution" / f"conv{layer}" / "neuron_contribution.csv"
@@ -421,10 +562,53 @@ def match_and_report(cfg: DiscoveryConfig, layers: Sequence[int], config_dir: Pa
                            contribution_csv=contribution if contribution.is_file() else None)
         n_sig = int(matches.loc[matches["q"] < cfg.matching.significance, "neuron"].nunique()) \
             if len(matches) else 0
-        log(f"conv{layer}: matched against {cfg.motif_db} ({len(targets)} motifs): {n_sig} neurons "
+        log(f"conv{layer}: matched against {motif_db_text(cfg.motif_db)} ({len(targets)} motifs): {n_sig} neurons "
             f"with a match at q < {cfg.matching.significance}; pages in {time.perf_counter() - t0:.1f} s")
+        fault_point("pages")
     collect_model(model_dir, targets, cfg.matching)
     return write_model_index(model_dir, significance=cfg.matching.significance)
+
+
+def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path,
+              config_dir: Path | None = None) -> None:
+    """Check everything a discovery run of ``layers`` needs before it samples or writes anything.
+
+    The output folder, the model, every layer (that the model has it, and its
+    neuron selection against its size) and, when pages are on, the motif
+    database (read whole) and the Tomtom backend (checked as the config is read).
+
+    Parameters
+    ----------
+    cfg : DiscoveryConfig
+        The loaded config.
+    layers : sequence of int
+        Conv layers the run will interpret.
+    source : str or Path
+        The config file, for the messages.
+    config_dir : Path, optional
+        Folder relative motif files are resolved against.
+
+    Raises
+    ------
+    combmotif.errors.CombMotifError
+        One message naming the file, the key and the value.
+    """
+    from ..io import check_output_dir
+    from ..motifs.databases import check_motif_db
+
+    check_output_dir(cfg.discovery_dir(), str(source), "output_dir")
+    model = load_model(cfg)
+    anatomy = Anatomy(model)
+    n = len(anatomy)
+    for layer in layers:
+        if not 1 <= layer <= n:
+            raise InputError(f"layer {layer} does not exist: {cfg.model_file.name} has conv1..conv{n}")
+        try:
+            cfg.layers.neurons(layer, anatomy.layer(layer).out_channels)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    if cfg.report.enabled:
+        check_motif_db(cfg.motif_db, str(source), "motif_db", data_dir=cfg.data_dir, base_dir=config_dir)
 
 
 def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = False,

@@ -66,17 +66,11 @@ def find_in(motif: str, seq: str) -> int:
 
 
 def load_truth(truth: str | Path | dict) -> list[dict]:
-    if isinstance(truth, dict):
-        data = truth
-    else:
-        path = Path(truth)
-        if not path.is_file():
-            raise InputError(f"{path}: truth file not found")
-        data = json.loads(path.read_text())
-    motifs = data.get("motifs")
-    if not isinstance(motifs, list) or not all("consensus" in m for m in motifs):
-        raise InputError("truth: expected {'motifs': [{'name', 'consensus', ...}, ...]}")
-    return motifs
+    """The motifs of a truth file or dict, generator's or hand-written, each with a
+    ``consensus`` (see :func:`combmotif.data.truth.load_truth`, which checks the file)."""
+    from ..data.truth import load_truth as load_any
+
+    return load_any(truth)["motifs"]
 
 
 def _clusters(discovery_dir: Path, layers: Iterable[int] | None) -> Iterable[tuple[dict, dict]]:
