@@ -33,7 +33,50 @@ sys.path.insert(0, str(ROOT))
 
 from combmotif import maxact as MA  # noqa: E402
 from combmotif.checkpoint import load_checkpoint  # noqa: E402
+from combmotif.models.anatomy import Anatomy, layer_outputs  # noqa: E402
 from combmotif.models.saluki import SalukiModel  # noqa: E402
+
+
+def naive_window_scan(model: torch.nn.Module, X: np.ndarray, layer: int, device: str | torch.device = "cpu"
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The per-window Python loop that :func:`combmotif.maxact.search_maxact` replaces.
+
+    For every sequence and every output position whose window lies wholly inside
+    the sequence, cut the window (one receptive field long) and evaluate
+    NeuronMotif's neuron on it alone (:class:`combmotif.models.anatomy.ConvCut`:
+    the trunk up to conv L without padding, extra tracks 0).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+    X : numpy.ndarray
+        (N, C, L) inputs.
+    layer : int
+        1-based conv layer.
+    device : str or torch.device
+        Where the cut runs.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(values (N, C, P), positions (P,), window starts (P,))``.
+    """
+    cut = Anatomy(model).cut(layer).to(device)
+    wm = MA.window_map(model, layer)
+    length = X.shape[-1]
+    with torch.no_grad():
+        n_pos = next(layer_outputs(model, X[:1], [layer], device=device))[1][layer].shape[-1]
+        pos = np.arange(n_pos)
+        starts = wm.offset + pos * wm.stride
+        full = (starts >= 0) & (starts + wm.rf <= length)
+        pos, starts = pos[full], starts[full]
+        out = np.zeros((len(X), cut.out_channels, len(pos)), np.float32)
+        for i in range(len(X)):
+            for k, s in enumerate(starts):
+                x = torch.as_tensor(X[i:i + 1, :4, s:s + wm.rf], dtype=torch.float32).to(device)
+                out[i, :, k] = cut(x)[0].cpu().numpy()
+    return out, pos, starts
 
 
 def _fastest(fn, repeats: int) -> tuple[float, object]:
@@ -45,16 +88,8 @@ def _fastest(fn, repeats: int) -> tuple[float, object]:
     return best, out
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--checkpoint", default=str(ROOT / "model_weights/mrl_predictor-best.pth"))
-    p.add_argument("--data", default=str(ROOT / "data/synthetic_mrl/data.csv"))
-    p.add_argument("--n", type=int, default=500, help="sequences timed (both methods)")
-    p.add_argument("--layers", type=int, nargs="+", default=[1, 2, 3, 4])
-    p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to time")
-    p.add_argument("--repeats", type=int, default=2, help="timings per setting; the fastest counts")
-    args = p.parse_args()
-
+def _inputs(args: argparse.Namespace) -> tuple[torch.nn.Module, str, np.ndarray, str]:
+    """The model and sequences to time, and how to describe them."""
     if Path(args.checkpoint).is_file():
         model, _ = load_checkpoint(args.checkpoint)
         what = args.checkpoint
@@ -75,6 +110,19 @@ def main() -> None:
         rng = np.random.default_rng(0)
         X = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (args.n, length))].transpose(0, 2, 1).copy()
         data = f"{args.n} random sequences"
+    return model, what, X, data
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--checkpoint", default=str(ROOT / "model_weights/mrl_predictor-best.pth"))
+    p.add_argument("--data", default=str(ROOT / "data/synthetic_mrl/data.csv"))
+    p.add_argument("--n", type=int, default=500, help="sequences timed (both methods)")
+    p.add_argument("--layers", type=int, nargs="+", default=[1, 2, 3, 4])
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to time")
+    p.add_argument("--repeats", type=int, default=2, help="timings per setting; the fastest counts")
+    args = p.parse_args()
+    model, what, X, data = _inputs(args)
     print(f"model: {what}\ndata: {data}; fastest of {args.repeats} runs per setting")
     MA.search_maxact(model, X[:64], args.layers)  # warm-up (thread pools, allocator), untimed
     loop_times: dict[tuple[int, int], float] = {}
@@ -86,9 +134,9 @@ def main() -> None:
             times["batched", threads], found = _fastest(
                 lambda: MA.search_maxact(model, X, [layer], batch_size=256)[layer], args.repeats)
             times["loop", threads], (naive, pos, _) = _fastest(
-                lambda: MA.naive_window_scan(model, X, layer), args.repeats)
+                lambda: naive_window_scan(model, X, layer), args.repeats)
             loop_times[layer, threads] = times["loop", threads]
-        full = next(MA.layer_outputs(model, X, [layer], batch_size=len(X)))[1][layer].numpy()
+        full = next(layer_outputs(model, X, [layer], batch_size=len(X)))[1][layer].numpy()
         err = float(np.abs(full[:, :, pos] - naive).max())
         n_loop, n_batched = len(X) * len(pos), len(X) * full.shape[2]
         print(f"conv{layer} (RF {wm.rf}, stride {wm.stride}, {found.seq_max.shape[1]} neurons): loop covers "

@@ -36,6 +36,29 @@ def path_field(default: Any = dataclasses.MISSING, **kw: Any) -> Any:
     return dataclasses.field(default=default, metadata=meta, **kw)
 
 
+def require(ok: bool, key: str, value: Any, rule: str) -> None:
+    """Raise the one config error line for ``key``: ``'key' must be RULE; got VALUE``.
+
+    Parameters
+    ----------
+    ok : bool
+        Whether the value is acceptable.
+    key : str
+        Dotted config key, e.g. ``train.lr``.
+    value : Any
+        The value found.
+    rule : str
+        What the value must be, e.g. ``">= 1"``.
+
+    Raises
+    ------
+    ValueError
+        When ``ok`` is false; :func:`load_config` adds the file name.
+    """
+    if not ok:
+        raise ValueError(f"'{key}' must be {rule}; got {value!r}")
+
+
 def parse_range(spec: str | int | list, n: int | None = None) -> list[int]:
     """Parse a neuron selection: ``"0-64"`` (half-open, as the seed configs), ``"1,3,5"``,
     ``"all"``, an int or a list of ints.
@@ -75,27 +98,33 @@ def parse_range(spec: str | int | list, n: int | None = None) -> list[int]:
             if n is None:
                 raise ConfigError("'all' needs the number of neurons")
             return list(range(n))
-        out = []
-        for part in text.split(","):
-            part = part.strip()
-            try:
-                if "-" in part:
-                    lo, hi = (int(v) for v in part.split("-", 1))
-                    if hi <= lo:
-                        raise ConfigError(f"neuron range {part!r} in {text!r} is empty or reversed "
-                                          f"(ranges are half-open: '2-5' means 2, 3, 4)")
-                    out.extend(range(lo, hi))
-                elif part:
-                    out.append(int(part))
-            except ValueError:
-                raise ConfigError(f"cannot read neuron selection {text!r}: {part!r} is not N, "
-                                  f"FIRST-END (half-open), a comma list or 'all'") from None
+        out = _parse_range_text(text)
     if not out:
         raise ConfigError(f"neuron selection {spec!r} selects no neuron")
     bad = [i for i in out if i < 0 or (n is not None and i >= n)]
     if bad:
         where = f" (layer has {n})" if n is not None else ""
         raise ConfigError(f"neuron index {bad[0]} out of range{where}")
+    return out
+
+
+def _parse_range_text(text: str) -> list[int]:
+    """Indices of a comma list of ``N`` and half-open ``FIRST-END`` parts (unchecked against a layer)."""
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                lo, hi = (int(v) for v in part.split("-", 1))
+                if hi <= lo:
+                    raise ConfigError(f"neuron range {part!r} in {text!r} is empty or reversed "
+                                      f"(ranges are half-open: '2-5' means 2, 3, 4)")
+                out.extend(range(lo, hi))
+            elif part:
+                out.append(int(part))
+        except ValueError:
+            raise ConfigError(f"cannot read neuron selection {text!r}: {part!r} is not N, "
+                              f"FIRST-END (half-open), a comma list or 'all'") from None
     return out
 
 

@@ -25,16 +25,56 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 from scipy import stats
+from torch import nn
 
 from .checkpoint import load_checkpoint, portable_data, resolve_device
+from .data.tasks import SPLITS, load_task_data
 from .errors import InputError
-from .io import atomic_path
+from .io import atomic_path, check_output_dir
 from .paths import portable_command, relative_path
+from .train_config import load_train_config
 
 # Which figure of merit the ceiling ratio uses, per task.
 CEILING_TARGET = {"mrl": "r2", "halflife": "r"}
 SYNTHETIC_MODULES = {"mrl": "combmotif.data.synthetic_mrl", "halflife": "combmotif.data.synthetic_halflife"}
+
+
+@torch.no_grad()
+def predict(model: nn.Module, X: torch.Tensor | np.ndarray, scaler: dict | None = None,
+            batch_size: int = 1024) -> np.ndarray:
+    """Predictions on the label scale, in batches, in eval mode, without gradients.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A predictor (its train/eval mode is restored afterwards).
+    X : torch.Tensor or numpy.ndarray
+        (N, C, L) inputs.
+    scaler : dict, optional
+        The checkpoint's ``{"mean", "sd"}``; ``None`` returns the raw
+        (standardised) output.
+    batch_size : int
+        Sequences per forward pass.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) or (N, T) float32 predictions.
+    """
+    X = torch.as_tensor(X, dtype=torch.float32)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        out = [model(X[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(X), batch_size)]
+    finally:
+        model.train(was_training)
+    pred = torch.cat(out).numpy() if out else np.zeros(0, np.float32)
+    if scaler is not None:
+        pred = pred * scaler["sd"] + scaler["mean"]
+    return pred.astype(np.float32)
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -103,13 +143,11 @@ def with_ratio(ceiling: dict, test: dict, task: str) -> dict:
 
 def evaluate_splits(model, data, scaler: dict, batch_size: int = 1024,
                     return_predictions: bool = False):
-    """Metrics for every split of ``data`` (a :class:`~combmotif.train.TaskData`).
+    """Metrics for every split of ``data`` (a :class:`~combmotif.data.tasks.TaskData`).
 
     Adds ``metrics["ceiling"]`` for a synthetic set. With
     ``return_predictions`` also returns ``{split: (observed, predicted)}``.
     """
-    from .train import SPLITS, predict
-
     metrics: dict = {}
     preds = {}
     for name in SPLITS:
@@ -159,14 +197,12 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
     ``metrics.json`` and ``scatter_test.png``. Everything is read and checked
     before anything is written.
     """
-    from .train import load_task_data
-
     ckpt_path = Path(checkpoint) if checkpoint else cfg.checkpoint_path
     if ckpt_path.is_dir():
         raise InputError(f"{ckpt_path}: is a folder, not a checkpoint file")
     if not ckpt_path.is_file():  # before the (slower) data loading
         raise InputError(f"{ckpt_path}: checkpoint not found (train it first, or pass --checkpoint)")
-    data = load_task_data(cfg)
+    data = load_task_data(cfg.data)
     model, ckpt = load_checkpoint(ckpt_path, resolve_device(cfg.device),
                                   expect={"in_channels": data.in_channels, "seq_len": data.seq_len})
     scaler = ckpt["data"].get("scaler") if isinstance(ckpt["data"], dict) else None
@@ -236,9 +272,6 @@ def build_parser(default_config: str | Path | None = None) -> argparse.ArgumentP
 
 
 def _main(args: argparse.Namespace) -> int:
-    from .io import check_output_dir
-    from .train import load_train_config
-
     cfg = load_train_config(args.config, args)
     if args.out:
         check_output_dir(args.out, "command line", "--out")

@@ -78,6 +78,53 @@ def indices_to_one_hot(idx: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(eye[idx.astype(np.int64)].transpose(0, 2, 1))
 
 
+def onehot_to_codes(oh: np.ndarray) -> np.ndarray:
+    """One-hot (or scores: argmax is taken) -> integer codes, 4 where a column is all zero.
+
+    Parameters
+    ----------
+    oh : numpy.ndarray
+        (N, C, L) with C >= 4; only the first four channels (A, C, G, T) are read.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, L) int8 codes.
+    """
+    oh = np.asarray(oh)[:, :4]
+    total = oh.sum(1)
+    exact = (((total == 0) | (total == 1)).all() and (oh.max(1) == total).all()
+             and (oh.dtype.kind in "ub" or oh.min() >= 0))
+    if exact:
+        # Exact one-hot: a weighted sum is several times faster than argmax.
+        codes = (oh[:, 1] * 1 + oh[:, 2] * 2 + oh[:, 3] * 3).astype(np.int8)
+    else:
+        codes = oh.argmax(1).astype(np.int8)
+    codes[total == 0] = 4
+    return codes
+
+
+def codes_to_onehot(codes):
+    """Torch (N, W) integer codes 0..3 -> (N, 4, W) float32 one-hot on the codes' device.
+
+    The sampler's counterpart of :func:`indices_to_one_hot`, kept in torch so a
+    population never leaves the GPU (codes here never hold 4).
+
+    Parameters
+    ----------
+    codes : torch.Tensor
+        (N, W) integer codes.
+
+    Returns
+    -------
+    torch.Tensor
+        (N, 4, W) float32.
+    """
+    import torch  # only the sampler needs torch here; the data generators do not
+
+    return torch.nn.functional.one_hot(codes.long(), 4).transpose(1, 2).to(torch.float32)
+
+
 def decode(x: np.ndarray, alphabet: str = DNA) -> list[str]:
     """(N, 4, L) one-hot (or scores: argmax is taken) or (N, L) codes -> strings.
 

@@ -1,11 +1,10 @@
-"""Compare contribution signs with the planted motif signs of a synthetic set.
+"""Alias of ``python -m combmotif.validation contribution``: compare contribution signs with a
+synthetic set's planted motif signs.
 
     python check_truth.py <first> <last> <config> [--truth truth.json]
-
-All logic lives in :mod:`combmotif.contribution`.
 """
 
-from combmotif.contribution import main_check_truth
+from combmotif.validation.contribution import main
 
 if __name__ == "__main__":
-    main_check_truth()
+    main()

@@ -2,10 +2,10 @@
 
     python neuron_contribution.py <first> <last> <config>
 
-All logic lives in :mod:`combmotif.contribution`.
+All logic lives in :mod:`combmotif.contribution.stage`.
 """
 
-from combmotif.contribution import main_contribution
+from combmotif.contribution.stage import main_contribution
 
 if __name__ == "__main__":
     main_contribution()

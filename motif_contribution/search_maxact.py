@@ -2,11 +2,11 @@
 
     python search_maxact.py <first> <last> <config>
 
-All logic lives in :mod:`combmotif.maxact`.
+All logic lives in :mod:`combmotif.stage` and :mod:`combmotif.maxact`.
 """
 
 from combmotif.contribution import ContributionConfig
-from combmotif.maxact import main_search
+from combmotif.stage import main_search
 
 if __name__ == "__main__":
     main_search(config_cls=ContributionConfig, stage_name="contribution")

@@ -12,8 +12,9 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: idle OpenMP threads would spin
 
-from combmotif.baselines.compare import LABELS, load_compare_config, recovery_wide, run_compare  # noqa: E402
+from combmotif.baselines.compare import LABELS, load_compare_config, run_compare  # noqa: E402
 from combmotif.cli import run_cli  # noqa: E402
+from combmotif.validation.discovery import recovery_wide  # noqa: E402
 
 
 def main(args: argparse.Namespace) -> int:

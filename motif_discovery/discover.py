@@ -12,7 +12,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads; see R
 
 from combmotif.cli import run_cli
 from combmotif.errors import ConfigError
-from combmotif.neuronmotif.discover import load_discovery_config, preflight, run_discovery
+from combmotif.neuronmotif.stage import load_discovery_config, preflight, run_discovery
 
 
 def main(args: argparse.Namespace) -> int:

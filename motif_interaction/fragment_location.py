@@ -2,10 +2,10 @@
 
     python fragment_location.py <layer> <config>
 
-All logic lives in :mod:`combmotif.interaction`.
+All logic lives in :mod:`combmotif.interaction.stage`.
 """
 
-from combmotif.interaction import main_fragment_location
+from combmotif.interaction.stage import main_fragment_location
 
 if __name__ == "__main__":
     main_fragment_location()

@@ -1,11 +1,6 @@
-"""Motif-pair mutagenesis and epistasis test for neurons first..last-1 of a conv layer.
+"""Alias of ``motif_pairs.py`` (the seeds' name): ``python motif_pair_scr.py <layer> <first> <last> <config>``."""
 
-    python motif_pair_scr.py <layer> <first-neuron> <last-neuron> <config>
-
-All logic lives in :mod:`combmotif.interaction`.
-"""
-
-from combmotif.interaction import main_scr
+from combmotif.interaction.stage import main_pairs
 
 if __name__ == "__main__":
-    main_scr()
+    main_pairs()

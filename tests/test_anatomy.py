@@ -8,7 +8,9 @@ import torch
 from torch import nn
 
 from combmotif.errors import InputError
-from combmotif.models.anatomy import Anatomy, conv_outputs, flatten_trunk
+from combmotif import maxact as MA
+from combmotif.models.anatomy import (Anatomy, conv_outputs, flatten_trunk, layer_outputs, neuron_max_fn,
+                                      neuron_max_over_positions)
 from combmotif.models.saluki import SalukiModel
 from combmotif.sequences import one_hot
 
@@ -131,3 +133,70 @@ def test_cut_rejects_wrong_shape_and_has_frozen_weights():
 def test_no_conv_is_a_user_error():
     with pytest.raises(InputError, match="Conv1d"):
         Anatomy(nn.Sequential(nn.ReLU(), nn.Linear(3, 1)))
+
+
+def _random_onehot(n, length, channels=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, length))].transpose(0, 2, 1)
+    if channels > 4:
+        x = np.concatenate([x, rng.integers(0, 2, (n, channels - 4, length)).astype(np.float32)], 1)
+    return np.ascontiguousarray(x)
+
+
+def _per_window_loop(model, X, layer):
+    """The reference: NeuronMotif's neuron (the unpadded cut) on every whole window, one call each."""
+    cut = Anatomy(model).cut(layer)
+    wm = MA.window_map(model, layer)
+    n_pos = next(layer_outputs(model, X[:1], [layer]))[1][layer].shape[-1]
+    pos = np.arange(n_pos)
+    starts = wm.offset + pos * wm.stride
+    full = (starts >= 0) & (starts + wm.rf <= X.shape[-1])
+    pos, starts = pos[full], starts[full]
+    out = np.zeros((len(X), cut.out_channels, len(pos)), np.float32)
+    with torch.no_grad():
+        for i in range(len(X)):
+            for k, s in enumerate(starts):
+                out[i, :, k] = cut(torch.as_tensor(X[i:i + 1, :4, s:s + wm.rf]))[0].numpy()
+    return out, pos
+
+
+@pytest.mark.parametrize("padding,length,channels", [("same", 50, 4), ("valid", 120, 6)])
+def test_window_map_and_batched_search_match_a_per_window_loop(padding, length, channels):
+    torch.manual_seed(0)
+    model = SalukiModel(in_channels=channels, seq_len=length, num_layers=3, filters=6, padding=padding).eval()
+    X = _random_onehot(3, length, channels)
+    assert MA.window_map(model, 4) == MA.WindowMap(36, 4, -16 if padding == "same" else 0)
+    for layer in (1, 2, 3, 4):
+        found = MA.search_maxact(model, X, [layer], batch_size=2)[layer]
+        full = next(layer_outputs(model, X, [layer], batch_size=100))[1][layer].numpy()
+        # Each full-length output position equals the prefix run on its window alone.
+        naive, pos = _per_window_loop(model, X, layer)
+        np.testing.assert_allclose(full[:, :, pos], naive, atol=1e-5)
+        np.testing.assert_allclose(found.seq_max, full.max(2), atol=1e-6)
+        assert (found.neuron_max == found.seq_max.max(0)).all()
+        s, e = found.wmap.windows(found.best_pos, length)
+        assert (found.best_start == s).all() and (found.best_end == e).all()
+        assert ((e - s) <= found.rf).all() and (s >= 0).all() and (e <= length).all()
+
+
+def test_one_trunk_forward_serves_every_view():
+    """Batched layer outputs, one neuron's max and the differentiable max are one forward."""
+    torch.manual_seed(0)
+    model = SalukiModel(in_channels=6, seq_len=60, num_layers=3, filters=6).eval()
+    X = _random_onehot(5, 60, 6)
+    zeroed = X.copy()
+    zeroed[:, 4:] = 0                                   # what every view feeds the trunk
+    for layer in (1, 3):
+        full = conv_outputs(model, torch.as_tensor(zeroed), layer)
+        chunks = torch.cat([o[layer] for _, o in layer_outputs(model, X, [layer], batch_size=2)])
+        torch.testing.assert_close(chunks, full, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(neuron_max_over_positions(model, X, layer, 2, batch_size=2),
+                                   full[:, 2].amax(1).numpy(), rtol=1e-6, atol=1e-6)
+        x4 = torch.as_tensor(X[:, :4]).requires_grad_(True)
+        got = neuron_max_fn(model, layer, 6)(x4)
+        torch.testing.assert_close(got.detach(), full.amax(-1), rtol=1e-6, atol=1e-6)
+        got[:, 0].sum().backward()                      # the gradient reaches the sequence
+        assert x4.grad is not None and x4.grad.abs().sum() > 0
+    with_tracks = next(layer_outputs(model, X, [1], zero_extra=False))[1][1]
+    assert not torch.allclose(with_tracks, conv_outputs(model, torch.as_tensor(zeroed), 1))
+

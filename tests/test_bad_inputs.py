@@ -528,7 +528,8 @@ def dirty_copy(df: pd.DataFrame, rng: np.random.Generator) -> bytes:
 
 
 def test_lowercase_u_crlf_bom_train_and_evaluate_like_the_clean_file(tmp_path):
-    from combmotif.train import load_task_data, load_train_config
+    from combmotif.data.tasks import load_task_data
+    from combmotif.train_config import load_train_config
 
     clean, dirty = tmp_path / "clean", tmp_path / "dirty"
     df = write_mrl_csv(clean / "data.csv")
@@ -538,8 +539,8 @@ def test_lowercase_u_crlf_bom_train_and_evaluate_like_the_clean_file(tmp_path):
     put(dirty / "tiny.yaml", b"\xef\xbb\xbf" + yaml.safe_dump(base_config(), sort_keys=False)
         .replace("\n", "\r\n").encode())
 
-    a = load_task_data(load_train_config(clean / "tiny.yaml"))
-    b = load_task_data(load_train_config(dirty / "tiny.yaml"))
+    a = load_task_data(load_train_config(clean / "tiny.yaml").data)
+    b = load_task_data(load_train_config(dirty / "tiny.yaml").data)
     for split in ("train", "valid", "test"):
         assert torch.equal(a.splits[split][0], b.splits[split][0])
         assert torch.equal(a.splits[split][1], b.splits[split][1])
@@ -558,13 +559,14 @@ def test_lowercase_u_crlf_bom_train_and_evaluate_like_the_clean_file(tmp_path):
 
 
 def test_n_is_a_zero_column_and_short_utrs_are_padded(tmp_path):
-    from combmotif.train import load_task_data, load_train_config
+    from combmotif.data.tasks import load_task_data
+    from combmotif.train_config import load_train_config
 
     rows = [("ACGTN" * 10, str(i % 7), str(1000 - i)) for i in range(200)]
     rows[0] = ("acgu", "3", "5000")  # the best-read row: first of the test split
     put(tmp_path / "data.csv", mrl_csv_text(rows))
     write_yaml(tmp_path / "tiny.yaml", base_config(mrl_data(top_n=200, test_n=20)))
-    X = load_task_data(load_train_config(tmp_path / "tiny.yaml")).splits["test"][0].numpy()
+    X = load_task_data(load_train_config(tmp_path / "tiny.yaml").data).splits["test"][0].numpy()
     np.testing.assert_array_equal(X[0, :, :4], np.eye(4, dtype=np.float32))  # a c g u -> A C G T
     assert not X[0, :, 4:].any()  # zero-padded at the 3' end
     assert not X[1, :, 4::5].any() and X[1, :, :4].sum() == 4  # every N is an all-zero column
@@ -589,7 +591,7 @@ def test_records_lowercase_u_crlf_bom_convert_like_the_clean_file(tmp_path):
 
 def test_exponent_numbers_are_numbers(tmp_path):
     """PyYAML reads ``1e-3`` (no dot) as a string; a user means a number."""
-    from combmotif.train import load_train_config
+    from combmotif.train_config import load_train_config
 
     write_mrl_csv(tmp_path / "data.csv")
     text = yaml.safe_dump(base_config(), sort_keys=False).replace("lr: 0.003", "lr: 3e-3")

@@ -19,8 +19,9 @@ from torch import nn
 from combmotif.baselines.class_optimization import (ClassOptConfig, optimize_inputs, project_simplex,
                                                     relaxed_to_ppm, run_class_optimization)
 from combmotif.baselines.common import codes_ppm, output_fn, unit_dir
-from combmotif.baselines.compare import (CompareConfig, Comparison, compare, paired_tests,
-                                         recovery_wide)
+from combmotif.baselines.compare import Comparison, compare
+from combmotif.baselines.compare_config import CompareConfig
+from combmotif.baselines.compare_tables import paired_tests
 from combmotif.baselines.max_seqlet import (MaxSeqletConfig, archive_seqlets, dataset_seqlets,
                                             run_max_seqlet)
 from combmotif.baselines.modisco import (ModiscoConfig, gradient_contributions, ism_contributions,
@@ -32,8 +33,9 @@ from combmotif.models.anatomy import Anatomy
 from combmotif.models.loader import LoadedModel
 from combmotif.motifs.match import load_neuron
 from combmotif.neuronmotif.ppm import consensus
-from combmotif.neuronmotif.recovery import motif_identity
 from combmotif.sequences import indices_to_one_hot
+from combmotif.validation.discovery import recovery_wide
+from combmotif.validation.recovered import motif_identity
 
 MOTIF = "TGCAGT"
 LENGTH = 50

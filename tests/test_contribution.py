@@ -13,9 +13,11 @@ import torch
 
 from combmotif import contribution as C
 from combmotif import maxact as MA
+from combmotif import stats
 from combmotif.data.truth import plant
 from combmotif.models.saluki import SalukiModel
 from combmotif.sequences import indices_to_one_hot
+from combmotif.validation import contribution as VC
 from tiny_cnn import NEG, PARTNER, POS, predictor, trained_default, write_toy_checkpoint
 
 
@@ -35,25 +37,6 @@ def _random_onehot(n, length, channels=4, seed=0):
     if channels > 4:
         x = np.concatenate([x, rng.integers(0, 2, (n, channels - 4, length)).astype(np.float32)], 1)
     return np.ascontiguousarray(x)
-
-
-@pytest.mark.parametrize("padding,length,channels", [("same", 50, 4), ("valid", 120, 6)])
-def test_window_map_and_batched_search_match_a_per_window_loop(padding, length, channels):
-    torch.manual_seed(0)
-    model = SalukiModel(in_channels=channels, seq_len=length, num_layers=3, filters=6, padding=padding).eval()
-    X = _random_onehot(3, length, channels)
-    assert MA.window_map(model, 4) == MA.WindowMap(36, 4, -16 if padding == "same" else 0)
-    for layer in (1, 2, 3, 4):
-        found = MA.search_maxact(model, X, [layer], batch_size=2)[layer]
-        full = next(MA.layer_outputs(model, X, [layer], batch_size=100))[1][layer].numpy()
-        # Each full-length output position equals the prefix run on its window alone.
-        naive, pos, starts = MA.naive_window_scan(model, X, layer)
-        np.testing.assert_allclose(full[:, :, pos], naive, atol=1e-5)
-        np.testing.assert_allclose(found.seq_max, full.max(2), atol=1e-6)
-        assert (found.neuron_max == found.seq_max.max(0)).all()
-        s, e = found.wmap.windows(found.best_pos, length)
-        assert (found.best_start == s).all() and (found.best_end == e).all()
-        assert ((e - s) <= found.rf).all() and (s >= 0).all() and (e <= length).all()
 
 
 def test_extra_tracks_are_zeroed_for_activations_only_when_asked():
@@ -90,7 +73,7 @@ def test_contribution_table_classes_and_reasons():
     assert "too few activated" in df.loc[3, "reason"] and np.isnan(df.loc[3, "q"])
     assert df.loc[2, "reason"].startswith("q >=")
     # BH over the three tested neurons only.
-    np.testing.assert_allclose(df["q"][:3], C.stats.bh_qvalues(df["p"][:3].to_numpy()))
+    np.testing.assert_allclose(df["q"][:3], stats.bh_qvalues(df["p"][:3].to_numpy()))
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +86,11 @@ def test_neurons_matching_planted_motifs_get_their_sign(trained):
     res = MA.search_maxact(model, X, [1])[1]
     act = C.activated(res.seq_max, res.neuron_max, 0.7)
     table = C.contribution_table(predictor(model, scaler)(X), act, 1)
-    matches = C.motif_matches(codes, res, act, {"POS": POS, "NEG": NEG, "PARTNER": PARTNER})
+    matches = VC.motif_matches(codes, res, act, {"POS": POS, "NEG": NEG, "PARTNER": PARTNER})
     truth = {"motifs": [{"name": "POS", "consensus": POS, "effect": 1.0, "sign": "positive"},
                         {"name": "NEG", "consensus": NEG, "effect": -1.0, "sign": "negative"},
                         {"name": "PARTNER", "consensus": PARTNER, "effect": 0.8, "sign": "positive"}]}
-    cmp = C.compare_with_truth(table, matches, truth).set_index("motif")
+    cmp = VC.compare_with_truth(table, matches, truth).set_index("motif")
     for name in ("POS", "NEG", "PARTNER"):
         assert cmp.loc[name, "neurons"] >= 1, f"no neuron learned {name}"
         assert cmp.loc[name, "agree"] == cmp.loc[name, "neurons"], cmp
@@ -121,7 +104,7 @@ def test_knockout_gives_the_causal_sign_and_silences_the_neuron(trained):
     X, y, codes, model, scaler = trained
     res = MA.search_maxact(model, X, [1])[1]
     act = C.activated(res.seq_max, res.neuron_max, 0.7)
-    matches = C.motif_matches(codes, res, act, {"POS": POS, "NEG": NEG, "PARTNER": PARTNER})
+    matches = VC.motif_matches(codes, res, act, {"POS": POS, "NEG": NEG, "PARTNER": PARTNER})
 
     def neuron_max(x, k):
         with torch.no_grad():
@@ -137,7 +120,7 @@ def test_knockout_gives_the_causal_sign_and_silences_the_neuron(trained):
     truth = {"motifs": [{"name": "POS", "consensus": POS, "effect": 1.0, "sign": "positive"},
                         {"name": "NEG", "consensus": NEG, "effect": -1.0, "sign": "negative"},
                         {"name": "PARTNER", "consensus": PARTNER, "effect": 0.8, "sign": "positive"}]}
-    cmp = C.compare_with_truth(ko, matches, truth).set_index("motif")
+    cmp = VC.compare_with_truth(ko, matches, truth).set_index("motif")
     for name in ("POS", "NEG", "PARTNER"):
         assert cmp.loc[name, "neurons"] >= 1 and cmp.loc[name, "agree"] == cmp.loc[name, "neurons"], cmp
     tested = ko[ko["n"] > 0]
@@ -166,7 +149,7 @@ def test_mixed_neurons_are_counted_apart():
                             "on:POS": [0.05, 0.5, 0.3], "off:POS": [0.1, 0.15, 0.2]})
     truth = {"motifs": [{"name": "NEG", "consensus": "CATT", "effect": -1.0},
                         {"name": "POS", "consensus": "GGGA", "effect": 1.0}]}
-    row = C.compare_with_truth(table, matches, truth).set_index("motif").loc["NEG"]
+    row = VC.compare_with_truth(table, matches, truth).set_index("motif").loc["NEG"]
     # neuron 1: POS in 50 % of its windows, 3.3x background -> mixed; neuron 2: 1.5x -> not
     assert (row["neurons"], row["mixed"], row["agree"], row["opposite"]) == (3, 1, 2, 0)
     assert row["mixed_ids"] == "1" and row["neuron_ids"] == "0 2"
@@ -187,16 +170,16 @@ def test_opposite_sign_partners_count_together_for_mixed():
     act = res.seq_max >= 0.7 * res.neuron_max
     motifs = {"POS": "GGGAGG", **{f"N{k}": cons for k, cons in enumerate(partners)}}
     groups = {"positive": ["POS"], "negative": [f"N{k}" for k in range(len(partners))]}
-    matches = C.motif_matches(codes, res, act, motifs, groups=groups)
+    matches = VC.motif_matches(codes, res, act, motifs, groups=groups)
     assert matches.loc[0, "motif"] == "POS"
     assert max(matches.loc[0, f"on:{k}"] for k in groups["negative"]) < 0.25
     assert matches.loc[0, "on:group:negative"] > 0.5
     table = pd.DataFrame({"neuron": [0], "contribution": ["negative"]})
     truth = {"motifs": [{"name": "POS", "consensus": "GGGAGG", "effect": 1.0}] +
              [{"name": k, "consensus": motifs[k], "effect": -0.5} for k in groups["negative"]]}
-    row = C.compare_with_truth(table, matches, truth).set_index("motif").loc["POS"]
+    row = VC.compare_with_truth(table, matches, truth).set_index("motif").loc["POS"]
     assert (row["neurons"], row["mixed"], row["opposite"]) == (1, 1, 0)
-    alone = C.compare_with_truth(table, matches.drop(columns=["on:group:negative", "off:group:negative"]),
+    alone = VC.compare_with_truth(table, matches.drop(columns=["on:group:negative", "off:group:negative"]),
                                  truth).set_index("motif").loc["POS"]
     assert (alone["mixed"], alone["opposite"]) == (0, 1)
 
@@ -221,17 +204,17 @@ def test_a_sign_the_planted_rule_itself_does_not_show_is_confounded_not_judged()
     for cons, name, expect in (("GGGAGG", "POS", "confounded"), ("CATTCA", "NEG", "agree")):
         res = MA.search_maxact(_one_neuron_model(cons, width=L), indices_to_one_hot(codes), [1])[1]
         act = C.activated(res.seq_max, res.neuron_max, 0.7)
-        matches = C.motif_matches(codes, res, act, {"POS": "GGGAGG", "NEG": "CATTCA"})
+        matches = VC.motif_matches(codes, res, act, {"POS": "GGGAGG", "NEG": "CATTCA"})
         assert matches.loc[0, "motif"] == name
         table = C.contribution_table(model_pred, act, 1, min_abs_d=0.1)
         reference = C.contribution_table(planted, act, 1, min_abs_d=0.1, value_kind="planted")
-        row = C.compare_with_truth(table, matches, truth, reference=reference).set_index("motif").loc[name]
+        row = VC.compare_with_truth(table, matches, truth, reference=reference).set_index("motif").loc[name]
         if expect == "confounded":
             assert table.loc[0, "contribution"] == reference.loc[0, "contribution"] == "negative"
             assert (row["confounded"], row["confounded_as_planted"], row["agree"], row["opposite"]) == (1, 1, 0, 0)
             assert row["confounded_ids"] == "0"
             # without the reference the same neuron is judged, and has the opposite sign
-            assert C.compare_with_truth(table, matches, truth).set_index("motif").loc[name, "opposite"] == 1
+            assert VC.compare_with_truth(table, matches, truth).set_index("motif").loc[name, "opposite"] == 1
         else:
             assert (row["confounded"], row["agree"]) == (0, 1)
 
@@ -309,7 +292,7 @@ def test_check_truth_runs_both_measures_against_the_planted_rule(tmp_path, capsy
     assert ex.value.code == 0
     capsys.readouterr()
     with pytest.raises(SystemExit) as ex:
-        C.main_check_truth(["1", "2", str(cfg)])
+        VC.main(["1", "2", str(cfg)])
     assert ex.value.code == 0
     out = capsys.readouterr().out
     assert out.count("contribution by activated vs not:") == 2

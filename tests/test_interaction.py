@@ -15,9 +15,12 @@ import yaml
 
 from combmotif import interaction as I
 from combmotif import maxact as MA
+from combmotif import stats
+from combmotif import perturb as P
 from combmotif.data.truth import plant, scan
 from combmotif.errors import InputError
 from combmotif.sequences import decode, indices_to_one_hot
+from combmotif.validation import interaction as VI
 from tiny_cnn import PARTNER, POS, predictor, trained_default, write_toy_checkpoint
 
 
@@ -56,7 +59,7 @@ def test_epistasis_classes_from_known_values():
     # The seeds' signed p: destroying a positive motif lowers the prediction -> positive 'a-o'.
     assert df.loc[0, "a-o"] > 0 and df.loc[3, "a-o"] < 0
     # BH over every tested row.
-    np.testing.assert_allclose(df["q"], I.stats.bh_qvalues(df["interaction-p"].to_numpy()))
+    np.testing.assert_allclose(df["q"], stats.bh_qvalues(df["interaction-p"].to_numpy()))
 
 
 def test_pair_summary_takes_the_majority_over_neurons():
@@ -116,18 +119,41 @@ def test_plan_sites_takes_one_observation_per_sequence():
 
 
 def test_destroy_span_removes_the_motif_and_counts_fallbacks():
-    finder = I._finder(["TGTAAATA"])
+    finder = I.finder(["TGTAAATA"])
     seq = "CCGGTGTAAATAGGCC"
     rng = np.random.default_rng(0)
-    out, fell = I.destroy_span(seq, 4, 12, finder, rng)
+    out, fell = P.shuffle_span(seq, 4, 12, rng, avoid=finder)
     assert not fell and sorted(out) == sorted("TGTAAATA") and out != "TGTAAATA"
     assert not I.find_spans(seq[:4] + out + seq[12:], finder)
     # TATATA has one dinucleotide-preserving order: it must fall back to random bases.
-    finder = I._finder(["TATATA"])
-    out, fell = I.destroy_span("GGTATATAGG", 2, 8, finder, rng)
+    finder = I.finder(["TATATA"])
+    out, fell = P.shuffle_span("GGTATATAGG", 2, 8, rng, avoid=finder)
     assert fell and not I.find_spans("GG" + out + "GG", finder)
-    a = I.destroy_span(seq, 4, 12, I._finder(["TGTAAATA"]), np.random.default_rng(5))
-    assert a == I.destroy_span(seq, 4, 12, I._finder(["TGTAAATA"]), np.random.default_rng(5))
+    a = P.shuffle_span(seq, 4, 12, np.random.default_rng(5), avoid=I.finder(["TGTAAATA"]))
+    assert a == P.shuffle_span(seq, 4, 12, np.random.default_rng(5), avoid=I.finder(["TGTAAATA"]))
+
+
+def test_span_variants_share_draws_and_write_only_the_base_channels():
+    rng = np.random.default_rng(0)
+    texts = ["ACGTACGTNNACGTTGCA", "TTGCAACGTAGCTAGCAA"]
+    X = np.zeros((2, 5, 18), np.float32)
+    X[:, :4] = indices_to_one_hot(np.array([["ACGTN".index(c) for c in t] for t in texts]))
+    X[:, 4] = 0.5                                   # an extra track the shuffles must leave alone
+    spans = [[(0, 6), (10, 16)], [(2, 8), (9, 15)]]
+    draws, fell = P.shuffle_spans(texts, spans, 2, rng)
+    out = P.span_variants(X, np.arange(2), spans, draws, [(0,), (1,), (0, 1)]).reshape(2, 7, 5, 18)
+    assert fell == 0 and np.all(out[:, :, 4] == 0.5) and np.array_equal(out[:, 0], X)
+    got = [[decode(out[j, 1 + 3 * r + s][None, :4])[0] for s in range(3) for r in range(2)] for j in range(2)]
+    for j, (text, (a, b)) in enumerate(zip(texts, spans)):
+        for r in range(2):
+            ra, rb = draws[j][r]
+            only_a = text[:a[0]] + ra + text[a[1]:]
+            both = only_a[:b[0]] + rb + only_a[b[1]:]
+            # common random numbers: the "both" variant reuses the draws of the single ones
+            assert got[j][r] == only_a and got[j][2 + r] == text[:b[0]] + rb + text[b[1]:]
+            assert got[j][4 + r] == both and sorted(ra) == sorted(text[a[0]:a[1]])
+    # the same seed draws the same variants
+    assert P.shuffle_spans(texts, spans, 2, np.random.default_rng(0))[0] == draws
 
 
 # --------------------------------------------------------------------------- mutagenesis
@@ -206,26 +232,26 @@ def test_mutagenesis_on_a_trained_model_finds_the_planted_synergy():
 def test_fragment_yaml_lists_every_window_above_the_threshold():
     X, y, codes, model, scaler = trained_default()
     res = MA.search_maxact(model, X, [1])[1]
-    frags = MA.locate_fragments(model, X, res, 0.9, batch_size=300)
+    frags = I.locate_fragments(model, X, res, 0.9, batch_size=300)
     full = next(MA.layer_outputs(model, X, [1], batch_size=len(X)))[1][1].numpy()
     above = full > 0.9 * res.neuron_max[None, :, None]
     above &= (res.neuron_max > 0)[None, :, None]
     assert len(frags) == above.sum()
     k = int(np.bincount(frags.neuron).argmax())
     mine = frags.of(k)
-    data = yaml.safe_load(MA.fragment_yaml(mine))
+    data = yaml.safe_load(I.fragment_yaml(mine))
     assert len(data) == len(mine)
     for key, start in data.items():
         i, j = (int(v) for v in key.removeprefix("Seq").split("_"))
         positions = np.flatnonzero(above[i, k])
         assert j < len(positions) and start in res.wmap.windows(positions, X.shape[2])[0]
     # Rank 0 is each sequence's strongest window.
-    firsts = [(s, st) for s, j, st in MA.read_fragment_yaml_text(MA.fragment_yaml(mine)) if j == 0]
+    firsts = [(s, st) for s, j, st in I.read_fragment_yaml_text(I.fragment_yaml(mine)) if j == 0]
     for s, st in firsts:
         assert st == res.wmap.windows(np.array([full[s, k].argmax()]), X.shape[2])[0][0]
-    capped = MA.locate_fragments(model, X, res, 0.9, max_sequences=5)
+    capped = I.locate_fragments(model, X, res, 0.9, max_sequences=5)
     assert all(len(np.unique(capped.of(n).seq)) <= 5 for n in range(8))
-    assert MA.fragment_yaml(frags.of(99)) == "{}\n"
+    assert I.fragment_yaml(frags.of(99)) == "{}\n"
 
 
 SEED_LABELS = """\
@@ -370,14 +396,14 @@ def test_stage_cli_writes_deterministic_pair_statistics(tmp_path, capsys):
     with pytest.raises(SystemExit) as ex:
         I.main_fragment_location(["3", str(cfg)])
     assert ex.value.code == 0
-    frags = MA.Fragments.load(out / "fragments.npz")
+    frags = I.Fragments.load(out / "fragments.npz")
     with np.load(out / "fragments.npz") as z:
         assert z["codes"].shape == (len(frags), frags.rf)
     assert len(list(out.glob("neuron*/fragment_location.yaml"))) == 6
     results = []
     for _ in range(2):
         with pytest.raises(SystemExit) as ex:
-            I.main_scr(["3", "0", "3", str(cfg), "--force"])
+            I.main_pairs(["3", "0", "3", str(cfg), "--force"])
         assert ex.value.code == 0
         results.append((out / "motif_pair_stats.csv").read_bytes())
     assert results[0] == results[1]
@@ -406,10 +432,10 @@ def test_planted_function_gives_the_planted_epsilon_on_the_same_variants():
     X = encode_utrs(df["utr"].tolist())
     texts = df["utr"].tolist()
     pair = next(p for p in truth["pairs"] if p["class"] == "synergistic")
-    combo = next(c for c in I.truth_labels(truth) if c.name == pair["name"])
+    combo = next(c for c in VI.truth_labels(truth) if c.name == pair["name"])
     plan = I.plan_sites(texts, np.arange(len(X)), np.zeros(len(X), np.int64), combo, max_sequences=60)
     assert len(plan.seq) >= 30
-    ref = I.planted_function(truth)
+    ref = VI.planted_function(truth)
     runs = [I.mutagenesis(ref, X, texts, plan, combo, 3, np.random.default_rng(7)) for _ in range(2)]
     np.testing.assert_array_equal(runs[0].epsilon, runs[1].epsilon)  # same seed, same variants
     eps = runs[0].epsilon

@@ -19,12 +19,13 @@ from combmotif.errors import ConfigError
 from combmotif.models.anatomy import Anatomy
 from combmotif.models.saluki import SalukiModel
 from combmotif.neuronmotif.demix import DemixConfig, accept_pattern_groups, demix
-from combmotif.neuronmotif.discover import DiscoveryConfig, discover_layer, load_discovery_config
 from combmotif.neuronmotif.ppm import (PPMConfig, find_segments, format_meme, information_content, laplace,
                                        read_meme, smooth, weighted_ppm)
-from combmotif.neuronmotif.recovery import find_in, motif_identity, recovery_table
-from combmotif.neuronmotif.sample import (Archive, SamplingConfig, cap_bins, enumerate_layer, evolve_layer,
-                                          screening_pool)
+from combmotif.neuronmotif.archive import Archive, cap_bins
+from combmotif.neuronmotif.sample import SamplingConfig, enumerate_layer, evolve_layer, screening_pool
+from combmotif.neuronmotif.stage import DiscoveryConfig, discover_layer, load_discovery_config
+from combmotif.validation.discovery import recovery_table
+from combmotif.validation.recovered import find_in, motif_identity
 
 ROOT = Path(__file__).resolve().parents[1]
 MOTIF = "TGTAAATA"
@@ -365,7 +366,7 @@ def test_cli_runs_a_checkpoint_and_reports_user_errors(tmp_path, monkeypatch, ca
 
 
 def test_tomtom_table_picks_best_q_per_planted_motif(tmp_path):
-    from combmotif.neuronmotif.recovery import tomtom_table
+    from combmotif.validation.discovery import tomtom_table
 
     cols = ["neuron", "cluster", "segment", "rank", "target", "q", "segment_consensus"]
     for layer, rows in {2: [(1, 0, "conv2-n1-c0-s0", 1, "enhA", 0.2, "ACTTCC")],
@@ -394,7 +395,7 @@ def test_a_layer_without_pool_inputs_demixes_its_samples_on_the_sequence():
     # conv2 of a Saluki-style trunk has no max-pool below it: samples of two
     # different 9-mers must still end in two clusters with clean PPMs, not one
     # PPM that averages them into nothing.
-    from combmotif.neuronmotif.discover import analyse_neuron
+    from combmotif.neuronmotif.units import analyse_neuron
     from combmotif.neuronmotif.sample import NeuronSamples
 
     torch.manual_seed(0)

@@ -19,8 +19,10 @@ import torch
 import yaml
 
 from combmotif.config import load_config
+from combmotif.data.tasks import load_task_data
 from combmotif.errors import CombMotifError, ConfigError, InputError
-from combmotif.train import build_from_config, fit, load_task_data, load_train_config, train_from_config
+from combmotif.train import build_from_config, fit, train_from_config
+from combmotif.train_config import load_train_config
 from tiny_cnn import write_toy_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,7 +92,7 @@ def _tiny_train_config(tmp_path: Path, **train) -> Path:
 
 def test_min_delta_ends_training_when_the_gain_is_too_small(tmp_path):
     cfg = load_train_config(_tiny_train_config(tmp_path, min_delta=0.5))
-    data = load_task_data(cfg)
+    data = load_task_data(cfg.data)
     res = fit(build_from_config(cfg, data), data.splits, cfg, device="cpu")
     losses = [h["valid_loss"] for h in res.history]
     # No epoch after the first gains 0.5 on the standardised loss: patience runs out at once.
@@ -277,12 +279,12 @@ def test_bad_hand_written_truth_names_the_file_and_key(tmp_path, text, needle):
 
 
 def test_every_check_consumes_a_hand_written_truth(tmp_path):
-    from combmotif import contribution as C
-    from combmotif import interaction as I
-    from combmotif.baselines.compare import recovery_long
+    from combmotif.validation import contribution as C
+    from combmotif.validation import interaction as I
+    from combmotif.validation.discovery import recovery_long
     from combmotif.data.truth import load_truth, require_signs
     from combmotif.evaluate import load_truth_if_any
-    from combmotif.neuronmotif.recovery import load_truth as recovery_truth, tomtom_table
+    from combmotif.validation.discovery import load_truth as recovery_truth, tomtom_table
 
     path = tmp_path / "truth.yaml"
     path.write_text(HAND_TRUTH)
@@ -324,7 +326,8 @@ def test_every_check_consumes_a_hand_written_truth(tmp_path):
 
 def test_check_truth_commands_run_on_a_hand_written_truth(tmp_path, capsys):
     from combmotif import contribution as C
-    from combmotif import interaction as I
+    from combmotif.validation import contribution as VC
+    from combmotif.validation import interaction as VI
 
     write_toy_checkpoint(tmp_path, 300, filters=4)
     (tmp_path / "truth.yaml").write_text(HAND_TRUTH)
@@ -337,7 +340,7 @@ def test_check_truth_commands_run_on_a_hand_written_truth(tmp_path, capsys):
         knockout: {sequences: 10, replicates: 1, draws: 1}
     """))
     for run in (lambda: C.main_contribution(["1", "1", str(cfg)]),
-                lambda: C.main_check_truth(["1", "1", str(cfg), "--truth", str(tmp_path / "truth.yaml")])):
+                lambda: VC.main(["1", "1", str(cfg), "--truth", str(tmp_path / "truth.yaml")])):
         with pytest.raises(SystemExit) as ex:
             run()
         assert ex.value.code == 0, capsys.readouterr().err
@@ -347,7 +350,7 @@ def test_check_truth_commands_run_on_a_hand_written_truth(tmp_path, capsys):
     icfg.write_text("model: {checkpoint: toy-best.pth}\nresults_dir: results\nreplicates: 1\n"
                     "max_pair_sequences: 10\nn_boot: 50\ndevice: cpu\n")
     with pytest.raises(SystemExit) as ex:
-        I.main_check_truth([str(icfg), "--truth", str(tmp_path / "truth.yaml")])
+        VI.main([str(icfg), "--truth", str(tmp_path / "truth.yaml")])
     assert ex.value.code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "planted pairs get their planted class" in out and "enhA+enhB" in out

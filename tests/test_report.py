@@ -146,28 +146,23 @@ def test_segments_are_placed_in_their_cluster(report):
     assert [c["motif_id"] for c in nr.clusters] == ["conv2-n0-c0", "conv2-n0-c1"]
 
 
-def test_segment_placed_by_content_when_names_say_nothing(tmp_path):
-    rng = np.random.default_rng(1)
-    nd = tmp_path / "neuron5"
-    nd.mkdir()
-    a, b = rng.dirichlet(np.ones(4), 12), rng.dirichlet(np.ones(4), 10)
-    write_meme(nd / "ppms.meme", [Motif("first", a), Motif("second", b)])
-    write_meme(nd / "segments.meme", [Motif("segA", b[4:9]), Motif("segB", a[0:6])])
-    nr = load_neuron(nd)
-    assert [(s.cluster, s.start) for s in nr.segments] == [(1, 4), (0, 0)]
-    assert nr.neuron == 5 and nr.clusters == [{}, {}]
-
-
-def test_segment_placed_by_name_before_content(tmp_path):
-    # Two clusters with the same PPM: only the name can tell c10's segment from c1's.
+def test_segments_placed_by_their_records_only(tmp_path):
+    # Two clusters with the same PPM: the unit's records, not names or content, say
+    # which cluster and start each segment has; a segment without a record stays unplaced.
     ppm = np.random.default_rng(2).dirichlet(np.ones(4), 10)
     nd = tmp_path / "neuron0"
     nd.mkdir()
-    write_meme(nd / "ppms.meme", [Motif("conv1-n0-c1", ppm), Motif("conv1-n0-c10", ppm)])
-    write_meme(nd / "segments.meme", [Motif("conv1-n0-c10-s0", ppm[3:8]),
-                                      Motif("conv1-n0-c1-s2", ppm[1:6])])
+    clusters = [{"id": 0, "motif_id": "c-a", "size": 5,
+                 "segments": [{"motif_id": "x1", "start": 1, "end": 6}]},
+                {"id": 1, "motif_id": "c-b", "size": 5,
+                 "segments": [{"motif_id": "x2", "start": 3, "end": 8}]}]
+    (nd / "clusters.json").write_text(json.dumps({"clusters": clusters}))
+    write_meme(nd / "ppms.meme", [Motif("c-a", ppm), Motif("c-b", ppm)])
+    write_meme(nd / "segments.meme", [Motif("x2", ppm[3:8]), Motif("x1", ppm[1:6]),
+                                      Motif("c-a-s9", ppm[0:4])])
     nr = load_neuron(nd)
-    assert [(s.cluster, s.start) for s in nr.segments] == [(1, 3), (0, 1)]
+    assert [(s.name, s.cluster, s.start) for s in nr.segments] == [
+        ("x2", 1, 3), ("x1", 0, 1), ("c-a-s9", None, None)]
 
 
 def test_neuron_page_content(report):
@@ -204,7 +199,7 @@ def test_layer_index_rows_and_links(report):
 def test_contribution_column_filled_when_table_exists(report, tmp_path):
     csv = tmp_path / "neuron_contribution.csv"
     pd.DataFrame({"layer": ["conv2", "conv2", "conv3"], "neuron": [0, 1, 0],
-                  "sign": [1.5, -0.2, 9.0]}).to_csv(csv, index=False)
+                  "contribution": [1.5, -0.2, 9.0]}).to_csv(csv, index=False)
     index = write_layer_report(report["layer"], report["matches"], report["targets"],
                                report["cfg"], png=False, contribution_csv=csv)
     body = index.read_text().split("<tbody>")[1].split("</tbody>")[0]
@@ -245,3 +240,31 @@ def test_pages_are_deterministic(report):
 def test_inlined_json_cannot_close_the_script():
     text = script_json({"label": "</script><b>"})
     assert "</script>" not in text and json.loads(text) == {"label": "</script><b>"}
+
+
+def test_final_report_step_adds_contribution_signs_without_rediscovery(tmp_path):
+    # Discovery wrote its pages before the contribution stage ran; the final report
+    # step rereads every stage's outputs and rewrites them with the signs.
+    from types import SimpleNamespace
+
+    from combmotif.report.final import write_reports
+
+    layer = make_layer(tmp_path)
+    cfg = MatchConfig(tomtom_backend="memelite", n_jobs=1)
+    match_layer(layer, curated_motifs(), cfg)
+    write_layer_report(layer, None, curated_motifs(), cfg, png=False)
+    neuron0 = (layer / "neuron0" / "samples.npz").read_bytes()
+    assert "Contribution to the output" not in (layer / "neuron0" / "page.html").read_text()
+    model_dir = layer.parent.parent
+    (model_dir / "contribution" / "conv2").mkdir(parents=True)
+    pd.DataFrame({"layer": [2, 2], "neuron": [0, 1], "contribution": ["positive", "negative"]}).to_csv(
+        model_dir / "contribution" / "conv2" / "neuron_contribution.csv", index=False)
+    disc = SimpleNamespace(discovery_dir=lambda: layer.parent, motif_db="curated", data_dir=None,
+                           matching=cfg, model_name="fakemodel", report=SimpleNamespace(png=False))
+    front = write_reports(disc, log=lambda msg: None)
+    assert front == model_dir / "index.html" and front.is_file()
+    assert "Contribution to the output: <b>positive</b>" in (layer / "neuron0" / "page.html").read_text()
+    body = (layer / "index.html").read_text().split("<tbody>")[1].split("</tbody>")[0]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)]
+    assert [c[-2] for c in cells[:2]] == ["positive", "negative"]
+    assert (layer / "neuron0" / "samples.npz").read_bytes() == neuron0   # nothing recomputed

@@ -15,7 +15,8 @@ from combmotif.data import synthetic_halflife as shl
 from combmotif.data import synthetic_mrl as smrl
 from combmotif.data.halflife import encode_transcript, read_h5
 from combmotif.data.mrl import encode_utrs, read_mrl_csv
-from combmotif.data.truth import IUPAC, load_truth, noise_ceiling, random_layout
+from combmotif.data.planting import random_layout
+from combmotif.data.truth import IUPAC, load_truth, noise_ceiling
 from combmotif.errors import InputError
 from combmotif.sequences import encode_indices, iupac_to_regex
 

@@ -21,9 +21,10 @@ import yaml
 
 from combmotif.checkpoint import load_checkpoint, save_checkpoint
 from combmotif.errors import ConfigError, InputError
-from combmotif.evaluate import evaluate_checkpoint, regression_metrics
-from combmotif.train import (build_from_config, fit, load_task_data, load_train_config,
-                             predict, random_split, train_from_config)
+from combmotif.data.tasks import load_task_data, random_split
+from combmotif.evaluate import evaluate_checkpoint, predict, regression_metrics
+from combmotif.train import build_from_config, fit, train_from_config
+from combmotif.train_config import load_train_config
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -136,7 +137,7 @@ def test_training_writes_loadable_checkpoint_with_train_only_scaler(tiny_mrl):
     df.loc[test_rows, "rl"] += 100.0
     df.to_csv(cfg_path.parent / "data.csv", index=False)
     cfg = load_train_config(cfg_path)
-    data = load_task_data(cfg)
+    data = load_task_data(cfg.data)
     y_train = data.splits["train"][1].numpy().astype(np.float64)
     assert data.splits["test"][1].numpy().min() > 99  # the split really held the shifted rows out
 
@@ -161,7 +162,7 @@ def test_training_writes_loadable_checkpoint_with_train_only_scaler(tiny_mrl):
 
 def test_same_seed_same_weights_and_predictions(tiny_mrl):
     cfg = load_train_config(tiny_mrl[0])
-    data = load_task_data(cfg)
+    data = load_task_data(cfg.data)
 
     def run(seed: int):
         cfg.seed = seed
@@ -177,7 +178,7 @@ def test_same_seed_same_weights_and_predictions(tiny_mrl):
 def test_fit_restores_the_best_validation_epoch_and_stops_on_time(tiny_mrl):
     cfg = load_train_config(tiny_mrl[0])
     cfg.train.epochs, cfg.train.patience, cfg.train.lr = 6, 2, 0.05  # a jumpy run
-    data = load_task_data(cfg)
+    data = load_task_data(cfg.data)
     res = fit(build_from_config(cfg, data), data.splits, cfg, device="cpu")
     losses = [h["valid_loss"] for h in res.history]
     assert res.best_epoch == 1 + int(np.argmin(losses))
@@ -195,7 +196,7 @@ def test_fit_restores_the_best_validation_epoch_and_stops_on_time(tiny_mrl):
 def test_gradient_clipping_changes_the_steps_and_is_validated(tiny_mrl):
     cfg = load_train_config(tiny_mrl[0])
     cfg.train.epochs, cfg.train.lr = 1, 0.05
-    data = load_task_data(cfg)
+    data = load_task_data(cfg.data)
     free = fit(build_from_config(cfg, data), data.splits, cfg, device="cpu").model.state_dict()
     cfg.train.clip_norm = 1e-3
     tight = fit(build_from_config(cfg, data), data.splits, cfg, device="cpu").model.state_dict()
@@ -207,7 +208,7 @@ def test_gradient_clipping_changes_the_steps_and_is_validated(tiny_mrl):
 
 def test_predict_in_batches_equals_one_batch_and_restores_mode(tiny_mrl):
     cfg = load_train_config(tiny_mrl[0])
-    data = load_task_data(cfg)
+    data = load_task_data(cfg.data)
     model = build_from_config(cfg, data).train()
     X = data.splits["train"][0][:100]
     scaler = {"mean": 2.0, "sd": 3.0}
@@ -265,7 +266,7 @@ def test_human_label_column_and_random_split(tmp_path):
         tmp_path / "snv.csv", index=False)
     cfg = load_train_config(write_config(tmp_path, {"format": "mrl_csv", "path": "snv.csv",
                                                     "label": "hrl", "split": "random"}))
-    data = load_task_data(cfg)
+    data = load_task_data(cfg.data)
     assert [len(data.splits[k][1]) for k in ("train", "valid", "test")] == [48, 6, 6]
     assert data.info["label"] == "hrl" and data.info["split"]["kind"] == "random"
     ys = np.sort(np.concatenate([data.splits[k][1].numpy() for k in ("train", "valid", "test")]))
@@ -276,7 +277,7 @@ def test_human_label_column_and_random_split(tmp_path):
                     reason="needs ../shared/data/human_5utr_snv (not part of a fresh clone)")
 def test_shipped_human_snv_config_loads_the_real_set():
     cfg = load_train_config(REPO / "configs/training/mrl_human_snv.yaml")
-    data = load_task_data(cfg)
+    data = load_task_data(cfg.data)
     sizes = [len(data.splits[k][1]) for k in ("train", "valid", "test")]
     assert sum(sizes) == 3002 and sizes[0] > 2000
     assert data.in_channels == 4 and data.seq_len == 50

@@ -29,10 +29,14 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from ..io import atomic_path, save_npz, write_json, write_text
-from ..neuronmotif.ppm import PPMConfig, consensus, find_segments, format_meme, information_content
+from ..io import atomic_path, save_npz
+from ..motifs.unit import write_unit_files
+from ..neuronmotif.ppm import PPMConfig, consensus, find_segments, information_content, laplace
 
 OUTPUT = "output"
+METHODS = ("neuronmotif", "max_seqlet", "modisco", "class_optimization")
+LABELS = {"neuronmotif": "NeuronMotif", "max_seqlet": "max-activation seqlets",
+          "modisco": "TF-MoDISco", "class_optimization": "class optimization"}
 
 
 def layer_folder(layer: int | str) -> str:
@@ -79,7 +83,7 @@ def counts_to_ppm(counts: np.ndarray, n: np.ndarray | int, pseudocount: float = 
     freq = np.divide(counts, total, out=np.full_like(counts, 0.25), where=total > 0)
     n = np.asarray(n, dtype=np.float64)
     n = n.reshape(n.shape + (1,) * (counts.ndim - n.ndim)) if n.ndim else n
-    return (freq * n + pseudocount) / (n + 4 * pseudocount)
+    return laplace(freq, n, pseudocount)
 
 
 def codes_ppm(codes: np.ndarray, weights: np.ndarray | None = None, pseudocount: float = 1.0
@@ -124,7 +128,8 @@ def describe_patterns(patterns: Sequence[Pattern], prefix: str, ppm_cfg: PPMConf
 def write_unit(dirpath: str | Path, method: str, layer: int | str, neuron: int,
                patterns: Sequence[Pattern], ppm_cfg: PPMConfig | None = None,
                info: dict | None = None, npz: dict[str, dict[str, np.ndarray]] | None = None) -> Path:
-    """Write one unit's folder (clusters.json, ppms.meme, segments.meme) atomically.
+    """Write one unit's folder atomically, in the schema NeuronMotif writes
+    (:mod:`combmotif.motifs.unit`: clusters.json, ppms.meme, segments.meme).
 
     ``npz`` adds array files: file name -> arrays (e.g. TF-MoDISco's seqlet coordinates).
 
@@ -137,17 +142,10 @@ def write_unit(dirpath: str | Path, method: str, layer: int | str, neuron: int,
     clusters = describe_patterns(patterns, prefix, ppm_cfg)
     with atomic_path(dirpath) as tmp:
         tmp.mkdir()
-        write_json(tmp / "clusters.json", {
-            "method": method, "layer": layer, "neuron": int(neuron),
-            "n_clusters": len(clusters), **(info or {}), "clusters": clusters})
-        motifs, segs = [], []
-        for c, p in zip(clusters, patterns):
-            motifs.append((c["motif_id"], f"n={c['size']},score={c['score']:.4g}", p.ppm, c["size"]))
-            for d in c["segments"]:
-                segs.append((d["motif_id"], f"pos={d['start']}-{d['end']},ic={d['ic_mean']:.3g}",
-                             np.asarray(p.ppm)[d["start"]:d["end"]], c["size"]))
-        write_text(tmp / "ppms.meme", format_meme(motifs))
-        write_text(tmp / "segments.meme", format_meme(segs))
+        write_unit_files(tmp, {"method": method, "layer": layer, "neuron": int(neuron),
+                               "n_clusters": len(clusters), **(info or {}), "clusters": clusters},
+                         [p.ppm for p in patterns], lambda c: f"n={c['size']},score={c['score']:.4g}",
+                         lambda d: f"pos={d['start']}-{d['end']},ic={d['ic_mean']:.3g}")
         for name, arrays in (npz or {}).items():
             save_npz(tmp / name, **arrays)
     return dirpath
@@ -184,28 +182,4 @@ def output_fn(model: nn.Module, in_channels: int, index: int | None = None
         out = model(x)
         out = out.reshape(out.shape[0], -1)
         return out[:, index:index + 1] if index is not None else out
-    return fn
-
-
-def conv_prefix(model: nn.Module, layer: int) -> nn.Sequential:
-    """The model's conv trunk up to and including its ``layer``-th Conv1d, padding kept (full length)."""
-    from ..models.anatomy import Anatomy
-
-    anatomy = Anatomy(model)
-    return nn.Sequential(*[m for _, m in anatomy.trunk[: anatomy.layer(layer).position + 1]])
-
-
-def neuron_max_fn(model: nn.Module, layer: int, in_channels: int
-                  ) -> Callable[[torch.Tensor], torch.Tensor]:
-    """x (N, 4 or in_channels, L) -> (N, C): each conv-``layer`` channel's maximum over positions.
-
-    The full-length counterpart of a NeuronMotif neuron: its gradient flows to
-    the window where the neuron fires most in each sequence.
-    """
-    prefix = conv_prefix(model, layer)
-
-    def fn(x: torch.Tensor) -> torch.Tensor:
-        if in_channels > 4:   # extra tracks at 0, as NeuronMotif's neurons and max_seqlet see them
-            x = torch.cat([x[:, :4], x.new_zeros(x.shape[0], in_channels - 4, x.shape[2])], 1)
-        return prefix(x).amax(-1)
     return fn

@@ -47,9 +47,9 @@ from torch import nn
 
 from ..errors import ConfigError, InputError
 from ..maxact import sequence_codes
+from ..models.anatomy import neuron_max_fn
 from ..neuronmotif.ppm import PPMConfig
-from .common import (OUTPUT, Pattern, codes_ppm, finished, model_device, neuron_max_fn, output_fn, unit_dir,
-                     write_unit)
+from .common import OUTPUT, Pattern, codes_ppm, finished, model_device, output_fn, unit_dir, write_unit
 from .max_seqlet import window_codes
 
 METHOD = "modisco"

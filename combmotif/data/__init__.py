@@ -11,7 +11,8 @@
 
 from .halflife import encode_transcript, read_h5, read_records, records_to_h5, write_h5
 from .mrl import drop_aug, encode_utrs, read_mrl_csv, reference_split, write_mrl_csv
-from .truth import load_truth, noise_ceiling, write_meme
+from .planting import write_meme
+from .truth import load_truth, noise_ceiling
 
 __all__ = [
     "read_mrl_csv", "encode_utrs", "reference_split", "drop_aug", "write_mrl_csv",

@@ -335,32 +335,38 @@ def records_to_h5(records: Iterable[Mapping[str, Any]] | pd.DataFrame, path: str
             for s, split in enumerate(SPLITS):
                 idx = np.flatnonzero(which == s)
                 counts[split] = int(idx.size)
-                sds = fh.create_dataset(f"{split}_sequence", shape=(idx.size, N_TRACKS, length), dtype=np.uint8,
-                                        chunks=(max(1, min(idx.size, 64)), N_TRACKS, length) if idx.size else None,
-                                        compression="gzip" if idx.size else None,
-                                        compression_opts=1 if idx.size else None)
-                labels = np.empty(idx.size, dtype=np.float32)
-                for a in range(0, idx.size, chunk):
-                    sub_idx = idx[a:a + chunk]
-                    sub = [recs[i] for i in sub_idx]
-                    try:
-                        x = encode_transcripts([str(r["utr5"]) for r in sub], [str(r["orf"]) for r in sub],
-                                               [str(r["utr3"]) for r in sub],
-                                               [parse_exon_ends(r["exon_ends"]) for r in sub], length)
-                    except (InputError, ValueError):
-                        _raise_first_bad(recs, sub_idx, path)
-                        raise
-                    sds[a:a + len(sub)] = x
-                    try:
-                        labels[a:a + len(sub)] = [float(r["half_life"]) for r in sub]
-                    except (TypeError, ValueError):
-                        raise InputError(f"{path}: non-numeric half_life in {split} records {a}..") from None
-                fh.create_dataset(f"{split}_label", data=labels)
+                _write_split(fh, split, recs, idx, length, chunk, path)
             meta = {"length": length, "split_fracs": list(split_fracs), "seed": seed, "counts": counts}
             meta.update(attrs or {})
             for k, v in meta.items():
                 fh.attrs[k] = json.dumps(v, default=_json_default)
     return counts
+
+
+def _write_split(fh: Any, split: str, recs: Sequence[Mapping[str, Any]], idx: np.ndarray, length: int,
+                 chunk: int, path: Any) -> None:
+    """Encode records ``idx`` into ``<split>_sequence`` and ``<split>_label`` of the open H5 ``fh``."""
+    sds = fh.create_dataset(f"{split}_sequence", shape=(idx.size, N_TRACKS, length), dtype=np.uint8,
+                            chunks=(max(1, min(idx.size, 64)), N_TRACKS, length) if idx.size else None,
+                            compression="gzip" if idx.size else None,
+                            compression_opts=1 if idx.size else None)
+    labels = np.empty(idx.size, dtype=np.float32)
+    for a in range(0, idx.size, chunk):
+        sub_idx = idx[a:a + chunk]
+        sub = [recs[i] for i in sub_idx]
+        try:
+            x = encode_transcripts([str(r["utr5"]) for r in sub], [str(r["orf"]) for r in sub],
+                                   [str(r["utr3"]) for r in sub],
+                                   [parse_exon_ends(r["exon_ends"]) for r in sub], length)
+        except (InputError, ValueError):
+            _raise_first_bad(recs, sub_idx, path)
+            raise
+        sds[a:a + len(sub)] = x
+        try:
+            labels[a:a + len(sub)] = [float(r["half_life"]) for r in sub]
+        except (TypeError, ValueError):
+            raise InputError(f"{path}: non-numeric half_life in {split} records {a}..") from None
+    fh.create_dataset(f"{split}_label", data=labels)
 
 
 def _raise_first_bad(recs: Sequence[Mapping[str, Any]], idx: np.ndarray, path: Any) -> None:

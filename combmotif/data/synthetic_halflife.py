@@ -28,16 +28,16 @@ interaction (negative control).
 
 from __future__ import annotations
 
-import copy
 import os
 from typing import Any, Mapping
 
 import numpy as np
 
 from ..errors import InputError
+from ..sequences import onehot_to_codes
 from .halflife import N_TRACKS, encode_codes, write_h5
-from .truth import (MOTIF_KEYS, PAIR_KEYS, additive_label, code_bits, load_truth, motif_hits, noise_ceiling,
-                    choose_planted, onehot_to_codes, order_keys, pair_class, plant, random_layout, write_set)
+from .planting import additive_label, choose_planted, code_bits, motif_hits, plant, random_layout
+from .truth import MOTIF_KEYS, PAIR_KEYS, load_truth, noise_ceiling, order_keys, planted_rules, write_set
 
 _BASES = "ACGT"
 CODONS = [a + b + c for a in _BASES for b in _BASES for c in _BASES]   # index = 16a + 4b + c
@@ -171,6 +171,95 @@ def _scan(x: np.ndarray, truth: Mapping[str, Any] | str, chunk: int) -> tuple[di
     return present, extra
 
 
+def _transcripts(rng: np.random.Generator, n: int, length: int) -> tuple[np.ndarray, ...]:
+    """Random transcript lengths and bases: (l5, n_codons, cds_end, l3, tx_len, codes)."""
+    l5 = rng.integers(40, 151, size=n)
+    n_codons = rng.integers(100, 201, size=n)                  # incl. start and stop: 300-600 nt
+    cds_end = l5 + 3 * n_codons
+    hi3 = np.clip(length - cds_end, 150, 500)
+    l3 = (150 + rng.random(n) * (hi3 - 150 + 1)).astype(np.int64)
+    tx_len = cds_end + l3
+    codes = rng.integers(0, 4, size=(n, int(tx_len.max())), dtype=np.int8)
+    return l5, n_codons, cds_end, l3, tx_len, codes
+
+
+def _write_orfs(rng: np.random.Generator, codes: np.ndarray, l5: np.ndarray, n_codons: np.ndarray) -> None:
+    """Write each ORF into ``codes`` in place: ATG, internal codons (optimal with a
+    per-transcript propensity), a stop codon."""
+    n = len(codes)
+    codon_codes = np.array([[_BASES.index(b) for b in c] for c in CODONS], dtype=np.int8)
+    optimal = np.array([CODONS.index(c) for c in OPTIMAL_CODONS])
+    other = np.array([i for i, c in enumerate(CODONS) if c not in OPTIMAL_CODONS and c not in STOPS])
+    stops = np.array([CODONS.index(c) for c in STOPS])
+    max_c = int(n_codons.max())
+    p_opt = rng.uniform(0.1, 0.6, size=n)
+    is_opt = rng.random((n, max_c)) < p_opt[:, None]
+    cidx = np.where(is_opt, optimal[rng.integers(0, len(optimal), (n, max_c))],
+                    other[rng.integers(0, len(other), (n, max_c))])
+    cidx[:, 0] = CODONS.index("ATG")
+    cidx[np.arange(n), n_codons - 1] = stops[rng.integers(0, 3, n)]
+    in_orf = np.arange(max_c)[None, :] < n_codons[:, None]
+    r, c = np.nonzero(in_orf)
+    for j in range(3):
+        codes[r, l5[r] + 3 * c + j] = codon_codes[cidx[r, c], j]
+
+
+def _junctions(rng: np.random.Generator, cds_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """1-7 random exon junctions per transcript in 20..cds_end: (row, position) of each."""
+    n = len(cds_end)
+    n_junc = rng.integers(1, 8, size=n)
+    jpos = 20 + (rng.random((n, 7)) * (cds_end[:, None] - 20)).astype(np.int64)
+    junc_row, jcol = np.nonzero(np.arange(7)[None, :] < n_junc[:, None])
+    return junc_row, jpos[junc_row, jcol]
+
+
+def _split(rng: np.random.Generator, split_fracs: tuple[float, float, float], x: np.ndarray, y: np.ndarray,
+           clean: np.ndarray) -> tuple[np.ndarray, dict, dict]:
+    """Random train/valid/test split: (which (N,) 0/1/2, {split: (X, y)}, {split: noiseless y})."""
+    n = len(y)
+    if len(split_fracs) != 3 or not np.isclose(sum(split_fracs), 1.0):
+        raise ValueError(f"split_fracs must be three fractions summing to 1, got {split_fracs}")
+    perm = rng.permutation(n)
+    n_valid, n_test = int(round(split_fracs[1] * n)), int(round(split_fracs[2] * n))
+    which = np.zeros(n, dtype=np.int8)
+    which[perm[:n_valid]] = 1
+    which[perm[n_valid:n_valid + n_test]] = 2
+    splits, clean_splits = {}, {}
+    for s, name in enumerate(("train", "valid", "test")):
+        idx = np.flatnonzero(which == s)
+        splits[name] = (x[idx], y[idx])
+        clean_splits[name] = clean[idx]
+    return which, splits, clean_splits
+
+
+def _describe(truth: dict, present: Mapping[str, np.ndarray], effects: Mapping[str, float], x: np.ndarray,
+              y: np.ndarray, clean: np.ndarray, which: np.ndarray, tx_len: np.ndarray,
+              splits: Mapping[str, tuple], split_fracs: tuple[float, float, float]) -> None:
+    """Add the observed frequencies, feature moments, layout and ceiling to ``truth`` (after its noise)."""
+    length, motifs, pairs = truth["length"], truth["motifs"], truth["pairs"]
+    for m in motifs:
+        m["frequency"] = float(present[m["name"]].mean())
+    for p in pairs:
+        p["co_frequency"] = float((present[p["motifA"]] & present[p["motifB"]]).mean())
+        p["joint_effect"] = round(effects[p["motifA"]] + effects[p["motifB"]] + p["interaction"], 9)
+        p["rule"] = (f"adds {p['interaction']:+g} when {p['motifA']} and {p['motifB']} are both present "
+                     "in the 3'UTR (anywhere, any order)")
+    feats = _feature_values(x, _codes(x), truth)
+    for f in truth["features"]:
+        f["mean"], f["sd"] = float(feats[f["name"]].mean()), float(feats[f["name"]].std())
+    test = which == 2
+    truth["transcripts"] = {
+        "utr5": [40, 150], "orf_codons": [100, 200], "utr3": [150, 500], "junctions": [1, 7],
+        "optimal_codon_propensity": [0.1, 0.6], "trimmed_5prime": int((tx_len > length).sum()),
+        "splits": {k: int(len(v[1])) for k, v in splits.items()}, "split_fracs": list(split_fracs),
+        "note": "3'UTR length is capped at L - (5'UTR + ORF) when that is >= 150; longer transcripts "
+                "are trimmed from the 5' end",
+    }
+    truth["ceiling"] = {"split": "test", "rule": "random test split (split_fracs, seed)", "n": int(test.sum()),
+                        **(noise_ceiling(clean[test], y[test]) if test.sum() > 1 else {"r": None, "r2": None}),
+                        "all": noise_ceiling(clean, y)}
+
+
 def make_halflife(n: int = 24_000, length: int = 1024, seed: int = 0, noise_sd: float | None = None,
                   target_r: float = 0.92, baseline: float = 1.5, codon_effect: float = 2.0,
                   junction_effect: float = 0.06, split_fracs: tuple[float, float, float] = (0.8, 0.1, 0.1),
@@ -198,50 +287,19 @@ def make_halflife(n: int = 24_000, length: int = 1024, seed: int = 0, noise_sd: 
     if length < 512:
         raise ValueError(f"length must be at least 512, got {length}")
     rng = np.random.default_rng(seed)
-    motifs = [_motif_defaults(m) for m in copy.deepcopy(MOTIFS)]
-    pairs = copy.deepcopy(PAIRS)
-    effects = {m["name"]: m["effect"] for m in motifs}
-    for p in pairs:
-        p["class"] = pair_class(effects[p["motifA"]], effects[p["motifB"]], p["interaction"])
+    motifs, pairs, effects = planted_rules(MOTIFS, PAIRS, _motif_defaults)
 
-    l5 = rng.integers(40, 151, size=n)
-    n_codons = rng.integers(100, 201, size=n)                  # incl. start and stop: 300-600 nt
-    cds_end = l5 + 3 * n_codons
-    hi3 = np.clip(length - cds_end, 150, 500)
-    l3 = (150 + rng.random(n) * (hi3 - 150 + 1)).astype(np.int64)
-    tx_len = cds_end + l3
-    codes = rng.integers(0, 4, size=(n, int(tx_len.max())), dtype=np.int8)
-
-    # ORF: ATG, internal codons (optimal with a per-transcript propensity), a stop codon.
-    codon_codes = np.array([[_BASES.index(b) for b in c] for c in CODONS], dtype=np.int8)
-    optimal = np.array([CODONS.index(c) for c in OPTIMAL_CODONS])
-    other = np.array([i for i, c in enumerate(CODONS) if c not in OPTIMAL_CODONS and c not in STOPS])
-    stops = np.array([CODONS.index(c) for c in STOPS])
-    max_c = int(n_codons.max())
-    p_opt = rng.uniform(0.1, 0.6, size=n)
-    is_opt = rng.random((n, max_c)) < p_opt[:, None]
-    cidx = np.where(is_opt, optimal[rng.integers(0, len(optimal), (n, max_c))],
-                    other[rng.integers(0, len(other), (n, max_c))])
-    cidx[:, 0] = CODONS.index("ATG")
-    cidx[np.arange(n), n_codons - 1] = stops[rng.integers(0, 3, n)]
-    in_orf = np.arange(max_c)[None, :] < n_codons[:, None]
-    r, c = np.nonzero(in_orf)
-    for j in range(3):
-        codes[r, l5[r] + 3 * c + j] = codon_codes[cidx[r, c], j]
-
+    l5, n_codons, cds_end, l3, tx_len, codes = _transcripts(rng, n, length)
+    _write_orfs(rng, codes, l5, n_codons)
     # 3'UTR elements at random non-overlapping places.
     chosen = choose_planted(rng, n, motifs, pairs)
     starts, kept = random_layout(rng, chosen, [len(m["consensus"]) for m in motifs], l3)
     for j, m in enumerate(motifs):
         rows = np.flatnonzero(kept[:, j])
         plant(codes, rows, cds_end[rows] + starts[rows, j], m["consensus"], rng)
-
     # Exon junctions (last nucleotide of each exon but the last) inside 5'UTR + ORF.
-    n_junc = rng.integers(1, 8, size=n)
-    jpos = 20 + (rng.random((n, 7)) * (cds_end[:, None] - 20)).astype(np.int64)
-    jmask = np.arange(7)[None, :] < n_junc[:, None]
-    junc_row, jcol = np.nonzero(jmask)
-    x = encode_codes(codes, tx_len, l5, n_codons, junc_row, jpos[junc_row, jcol], length)
+    junc_row, junc_pos = _junctions(rng, cds_end)
+    x = encode_codes(codes, tx_len, l5, n_codons, junc_row, junc_pos, length)
 
     truth: dict[str, Any] = {
         "task": "halflife", "seed": seed, "n": n, "length": length, "baseline": baseline,
@@ -254,42 +312,10 @@ def make_halflife(n: int = 24_000, length: int = 1024, seed: int = 0, noise_sd: 
         noise_sd = float(np.sqrt(clean.var() * (1.0 / target_r ** 2 - 1.0)))
     y = (clean + rng.normal(0.0, noise_sd, size=n)).astype(np.float32)
 
-    if len(split_fracs) != 3 or not np.isclose(sum(split_fracs), 1.0):
-        raise ValueError(f"split_fracs must be three fractions summing to 1, got {split_fracs}")
-    perm = rng.permutation(n)
-    n_valid, n_test = int(round(split_fracs[1] * n)), int(round(split_fracs[2] * n))
-    which = np.zeros(n, dtype=np.int8)
-    which[perm[:n_valid]] = 1
-    which[perm[n_valid:n_valid + n_test]] = 2
-    splits, clean_splits = {}, {}
-    for s, name in enumerate(("train", "valid", "test")):
-        idx = np.flatnonzero(which == s)
-        splits[name] = (x[idx], y[idx])
-        clean_splits[name] = clean[idx]
-
-    for m in motifs:
-        m["frequency"] = float(present[m["name"]].mean())
-    for p in pairs:
-        p["co_frequency"] = float((present[p["motifA"]] & present[p["motifB"]]).mean())
-        p["joint_effect"] = round(effects[p["motifA"]] + effects[p["motifB"]] + p["interaction"], 9)
-        p["rule"] = (f"adds {p['interaction']:+g} when {p['motifA']} and {p['motifB']} are both present "
-                     "in the 3'UTR (anywhere, any order)")
-    feats = _feature_values(x, _codes(x), truth)
-    for f in truth["features"]:
-        f["mean"], f["sd"] = float(feats[f["name"]].mean()), float(feats[f["name"]].std())
-    test = which == 2
+    which, splits, clean_splits = _split(rng, split_fracs, x, y, clean)
     truth["noise"] = {"distribution": "gaussian", "sd": noise_sd, "target_r": target_r,
                       "label_sd": float(y.std()), "noiseless_sd": float(clean.std())}
-    truth["transcripts"] = {
-        "utr5": [40, 150], "orf_codons": [100, 200], "utr3": [150, 500], "junctions": [1, 7],
-        "optimal_codon_propensity": [0.1, 0.6], "trimmed_5prime": int((tx_len > length).sum()),
-        "splits": {k: int(len(v[1])) for k, v in splits.items()}, "split_fracs": list(split_fracs),
-        "note": "3'UTR length is capped at L - (5'UTR + ORF) when that is >= 150; longer transcripts "
-                "are trimmed from the 5' end",
-    }
-    truth["ceiling"] = {"split": "test", "rule": "random test split (split_fracs, seed)", "n": int(test.sum()),
-                        **(noise_ceiling(clean[test], y[test]) if test.sum() > 1 else {"r": None, "r2": None}),
-                        "all": noise_ceiling(clean, y)}
+    _describe(truth, present, effects, x, y, clean, which, tx_len, splits, split_fracs)
     truth["motifs"] = [order_keys(m, MOTIF_KEYS) for m in motifs]
     truth["pairs"] = [order_keys(p, PAIR_KEYS) for p in pairs]
     load_truth(truth, task="halflife")

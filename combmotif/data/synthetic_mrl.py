@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from .mrl import UTR_LENGTH, write_mrl_csv
-from .truth import (MOTIF_KEYS, PAIR_KEYS, additive_label, load_truth, motif_hits, noise_ceiling, order_keys,
-                    choose_planted, pair_class, plant, random_layout, to_codes, write_set)
+from .planting import additive_label, choose_planted, motif_hits, plant, random_layout, to_codes
+from .truth import MOTIF_KEYS, PAIR_KEYS, load_truth, noise_ceiling, order_keys, planted_rules, write_set
 
 CDS_START = UTR_LENGTH          # the CDS AUG begins right after the 50-nt UTR
 FREE_SPAN = 44                  # position-free motifs go in 0..43, clear of the Kozak window
@@ -129,23 +129,8 @@ def make_mrl(n: int = 100_000, seed: int = 0, noise_sd: float | None = None, tar
     if n < 10:
         raise ValueError(f"n must be at least 10, got {n}")
     rng = np.random.default_rng(seed)
-    motifs = [_motif_defaults(m) for m in copy.deepcopy(MOTIFS)]
-    pairs = copy.deepcopy(PAIRS)
-    effects = {m["name"]: m["effect"] for m in motifs}
-    for p in pairs:
-        p["class"] = pair_class(effects[p["motifA"]], effects[p["motifB"]], p["interaction"])
-    codes = rng.integers(0, 4, size=(n, UTR_LENGTH), dtype=np.int8)
-
-    free = [m for m in motifs if m["planted_frequency"] > 0 and m["name"] != "kozak"]
-    chosen = choose_planted(rng, n, free, pairs)
-    starts, kept = random_layout(rng, chosen, [len(m["consensus"]) for m in free], FREE_SPAN)
-    for j, m in enumerate(free):
-        rows = np.flatnonzero(kept[:, j])
-        plant(codes, rows, starts[rows, j], m["consensus"], rng)
-    koz = next(m for m in motifs if m["name"] == "kozak")
-    rows = np.flatnonzero(rng.random(n) < koz["planted_frequency"])
-    plant(codes, rows, np.full(rows.size, koz["start_min"]), koz["consensus"], rng)
-
+    motifs, pairs, effects = planted_rules(MOTIFS, PAIRS, _motif_defaults)
+    codes = _planted_utrs(rng, n, motifs, pairs)
     letters = np.frombuffer(b"ACGT", dtype=np.uint8)
     utrs = letters[codes].view(f"S{UTR_LENGTH}").ravel().astype(str)
 
@@ -171,6 +156,25 @@ def make_mrl(n: int = 100_000, seed: int = 0, noise_sd: float | None = None, tar
     truth["features"] = []
     truth = observed(df, truth, clean, test_n=test_n)
     return (df, truth, clean) if return_noiseless else (df, truth)
+
+
+def _planted_utrs(rng: np.random.Generator, n: int, motifs: list[dict], pairs: list[dict]) -> np.ndarray:
+    """(n, UTR_LENGTH) int8 codes: random bases, the position-free motifs, then the Kozak rule.
+
+    The draws are in the order the shipped set was made with (bases, choice,
+    layout, planting, Kozak), so the same seed gives the same set.
+    """
+    codes = rng.integers(0, 4, size=(n, UTR_LENGTH), dtype=np.int8)
+    free = [m for m in motifs if m["planted_frequency"] > 0 and m["name"] != "kozak"]
+    chosen = choose_planted(rng, n, free, pairs)
+    starts, kept = random_layout(rng, chosen, [len(m["consensus"]) for m in free], FREE_SPAN)
+    for j, m in enumerate(free):
+        rows = np.flatnonzero(kept[:, j])
+        plant(codes, rows, starts[rows, j], m["consensus"], rng)
+    koz = next(m for m in motifs if m["name"] == "kozak")
+    rows = np.flatnonzero(rng.random(n) < koz["planted_frequency"])
+    plant(codes, rows, np.full(rows.size, koz["start_min"]), koz["consensus"], rng)
+    return codes
 
 
 def observed(df: pd.DataFrame, truth: Mapping[str, Any] | str, clean: np.ndarray | None = None,

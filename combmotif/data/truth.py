@@ -8,9 +8,8 @@ pure function of the final sequence and of ``truth.json`` alone, so every later
 stage can recompute it (``noiseless`` in each synthetic module) and ask whether
 a model recovered every planted rule.
 
-Everything here works on integer-coded sequences ``(N, L)`` int8 (A,C,G,T =
-0..3, 4 = N or padding): matching a motif is one boolean lookup per motif
-column over all sequences and windows at once.
+Scanning and planting motifs and writing ``planted.meme`` are in
+:mod:`combmotif.data.planting` (re-exported here for older imports).
 
 truth.json schema (both tasks)::
 
@@ -48,6 +47,7 @@ with ``task`` None: checks that need the planted rule itself (noise ceiling,
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -57,8 +57,11 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..io import atomic_path, write_json, write_text
-from ..sequences import DNA, IUPAC, encode_indices
+from ..io import atomic_path, write_json
+from ..sequences import DNA, IUPAC
+# Older imports (tests, stages) name these here; they live in planting.py.
+from .planting import (additive_label, choose_planted, code_bits, consensus_ppm, iupac_mask,  # noqa: F401
+                       meme_text, motif_hits, plant, random_layout, scan, to_codes, window_mask, write_meme)
 
 _REQUIRED_TOP = ("task", "baseline", "motifs", "pairs")
 _REQUIRED_MOTIF = ("name", "consensus", "effect")
@@ -190,65 +193,71 @@ def _hand_written_truth(data: dict, src: str) -> dict:
     _check_lists(data, src)
     motifs, names = [], set()
     for i, m in enumerate(data["motifs"]):
-        where = f"{src}: motifs[{i}]"
-        _check_entry(m, where)
-        bad = [k for k in m if k not in _HAND_MOTIF_KEYS]
-        if bad:
-            raise InputError(f"{where}: unknown key '{bad[0]}' (known: {', '.join(_HAND_MOTIF_KEYS)})")
-        name = m.get("name")
-        if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
-            raise InputError(f"{where}.name must be a name without spaces; got {name!r}")
-        if name in names:
-            raise InputError(f"{where}.name {name!r} is used twice")
-        names.add(name)
-        if ("consensus" in m) == ("ppm" in m):
-            raise InputError(f"{where} ({name}) needs exactly one of 'consensus' and 'ppm'")
-        if "ppm" in m:
-            ppm = _ppm_rows(m["ppm"], f"{where}.ppm")
-            consensus = ppm_consensus(ppm)
-        else:
-            ppm, consensus = None, m["consensus"]
-            if not isinstance(consensus, str):
-                raise InputError(f"{where}.consensus must be an IUPAC string; got {consensus!r}")
-            iupac_mask(consensus, source=f"{where}.consensus")
-            consensus = consensus.strip().upper().replace("U", "T")
-        effect, sign = _effect_and_sign(m, where)
-        out = {"name": name, "consensus": consensus, "effect": effect, "sign": sign}
-        if ppm is not None:
-            out["ppm"] = ppm.tolist()
-        motifs.append(out)
-    pairs = []
-    for i, p in enumerate(data.get("pairs") or []):
-        where = f"{src}: pairs[{i}]"
-        _check_entry(p, where)
-        bad = [k for k in p if k not in _HAND_PAIR_KEYS]
-        if bad:
-            raise InputError(f"{where}: unknown key '{bad[0]}' (known: name, a, b, class, epsilon)")
-        sides = []
-        for short, long in (("a", "motifA"), ("b", "motifB")):
-            if (short in p) == (long in p):
-                raise InputError(f"{where} needs the motif name '{short}' (or '{long}')")
-            value = p.get(short, p.get(long))
-            if value not in names:
-                raise InputError(f"{where}.{short if short in p else long} names unknown motif {value!r} "
-                                 f"(motifs: {', '.join(sorted(names))})")
-            sides.append(value)
-        if "class" not in p:
-            raise InputError(f"{where} is missing key 'class' (one of {', '.join(PAIR_CLASSES)})")
-        if p["class"] not in PAIR_CLASSES:
-            raise InputError(f"{where}.class must be one of {', '.join(PAIR_CLASSES)}; got {p['class']!r}")
-        if "epsilon" in p and "interaction" in p:
-            raise InputError(f"{where}: give 'epsilon' or 'interaction', not both")
-        eps = p.get("epsilon", p.get("interaction"))
-        if eps is not None and not _is_number(eps):
-            raise InputError(f"{where}.epsilon must be a number or absent; got {eps!r}")
-        pname = p.get("name", f"{sides[0]}+{sides[1]}")
-        if not isinstance(pname, str) or not pname:
-            raise InputError(f"{where}.name must be a string; got {pname!r}")
-        pairs.append({"name": pname, "motifA": sides[0], "motifB": sides[1], "class": p["class"],
-                      "interaction": None if eps is None else float(eps)})
+        motifs.append(_hand_motif(m, f"{src}: motifs[{i}]", names))
+        names.add(motifs[-1]["name"])
+    pairs = [_hand_pair(p, f"{src}: pairs[{i}]", names) for i, p in enumerate(data.get("pairs") or [])]
     return {"task": None, "hand_written": True, "source": src, "label": data.get("label"),
             "baseline": None, "motifs": motifs, "pairs": pairs, "features": []}
+
+
+def _hand_motif(m: Any, where: str, names: set) -> dict:
+    """One checked motif entry of a hand-written truth (``names``: the names taken before it)."""
+    _check_entry(m, where)
+    bad = [k for k in m if k not in _HAND_MOTIF_KEYS]
+    if bad:
+        raise InputError(f"{where}: unknown key '{bad[0]}' (known: {', '.join(_HAND_MOTIF_KEYS)})")
+    name = m.get("name")
+    if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
+        raise InputError(f"{where}.name must be a name without spaces; got {name!r}")
+    if name in names:
+        raise InputError(f"{where}.name {name!r} is used twice")
+    if ("consensus" in m) == ("ppm" in m):
+        raise InputError(f"{where} ({name}) needs exactly one of 'consensus' and 'ppm'")
+    if "ppm" in m:
+        ppm = _ppm_rows(m["ppm"], f"{where}.ppm")
+        consensus = ppm_consensus(ppm)
+    else:
+        ppm, consensus = None, m["consensus"]
+        if not isinstance(consensus, str):
+            raise InputError(f"{where}.consensus must be an IUPAC string; got {consensus!r}")
+        iupac_mask(consensus, source=f"{where}.consensus")
+        consensus = consensus.strip().upper().replace("U", "T")
+    effect, sign = _effect_and_sign(m, where)
+    out = {"name": name, "consensus": consensus, "effect": effect, "sign": sign}
+    if ppm is not None:
+        out["ppm"] = ppm.tolist()
+    return out
+
+
+def _hand_pair(p: Any, where: str, names: set) -> dict:
+    """One checked pair entry of a hand-written truth (``names``: every motif's name)."""
+    _check_entry(p, where)
+    bad = [k for k in p if k not in _HAND_PAIR_KEYS]
+    if bad:
+        raise InputError(f"{where}: unknown key '{bad[0]}' (known: name, a, b, class, epsilon)")
+    sides = []
+    for short, long in (("a", "motifA"), ("b", "motifB")):
+        if (short in p) == (long in p):
+            raise InputError(f"{where} needs the motif name '{short}' (or '{long}')")
+        value = p.get(short, p.get(long))
+        if value not in names:
+            raise InputError(f"{where}.{short if short in p else long} names unknown motif {value!r} "
+                             f"(motifs: {', '.join(sorted(names))})")
+        sides.append(value)
+    if "class" not in p:
+        raise InputError(f"{where} is missing key 'class' (one of {', '.join(PAIR_CLASSES)})")
+    if p["class"] not in PAIR_CLASSES:
+        raise InputError(f"{where}.class must be one of {', '.join(PAIR_CLASSES)}; got {p['class']!r}")
+    if "epsilon" in p and "interaction" in p:
+        raise InputError(f"{where}: give 'epsilon' or 'interaction', not both")
+    eps = p.get("epsilon", p.get("interaction"))
+    if eps is not None and not _is_number(eps):
+        raise InputError(f"{where}.epsilon must be a number or absent; got {eps!r}")
+    pname = p.get("name", f"{sides[0]}+{sides[1]}")
+    if not isinstance(pname, str) or not pname:
+        raise InputError(f"{where}.name must be a string; got {pname!r}")
+    return {"name": pname, "motifA": sides[0], "motifB": sides[1], "class": p["class"],
+            "interaction": None if eps is None else float(eps)}
 
 
 def require_signs(truth: Mapping[str, Any]) -> None:
@@ -362,6 +371,32 @@ def noise_ceiling(noiseless: np.ndarray, labels: np.ndarray) -> dict:
     return {"r": r, "r2": r * r}
 
 
+def planted_rules(motifs: Sequence[Mapping[str, Any]], pairs: Sequence[Mapping[str, Any]],
+                  defaults: Callable[[dict], dict]) -> tuple[list[dict], list[dict], dict[str, float]]:
+    """A generator's rule tables, ready to plant: fresh copies with defaults and pair classes.
+
+    Parameters
+    ----------
+    motifs, pairs : sequence of mapping
+        The generator's module-level MOTIFS and PAIRS (never modified).
+    defaults : callable
+        Completes one motif entry (region, sign, rule text ...).
+
+    Returns
+    -------
+    motifs, pairs : list of dict
+        Copies; each pair gets its ``class`` from :func:`pair_class`.
+    effects : dict
+        Motif name -> effect.
+    """
+    motifs = [defaults(m) for m in copy.deepcopy(list(motifs))]
+    pairs = copy.deepcopy(list(pairs))
+    effects = {m["name"]: m["effect"] for m in motifs}
+    for p in pairs:
+        p["class"] = pair_class(effects[p["motifA"]], effects[p["motifB"]], p["interaction"])
+    return motifs, pairs, effects
+
+
 def pair_class(effect_a: float, effect_b: float, interaction: float) -> str:
     """Class of a pair from its planted terms: synergistic when the joint term pushes the
     same way as the main effects, antagonistic when against them, additive when zero."""
@@ -369,250 +404,3 @@ def pair_class(effect_a: float, effect_b: float, interaction: float) -> str:
         return "additive"
     main = effect_a + effect_b
     return "synergistic" if np.sign(interaction) == np.sign(main) else "antagonistic"
-
-
-# ----------------------------------------------------------------------------- motif scanning
-
-def iupac_mask(consensus: str, source: str = "consensus") -> np.ndarray:
-    """IUPAC consensus -> (k, 5) bool: which code (A,C,G,T,N) each position accepts.
-
-    N in a *sequence* (code 4) never matches, so a motif is never called on
-    unknown bases or padding.
-    """
-    cons = str(consensus).upper().replace("U", "T")
-    if not cons:
-        raise InputError(f"{source}: empty consensus")
-    mask = np.zeros((len(cons), 5), dtype=bool)
-    for j, c in enumerate(cons):
-        if c not in IUPAC:
-            raise InputError(f"{source}: {c!r} in {consensus!r} is not an IUPAC code")
-        for b in IUPAC[c]:
-            mask[j, DNA.index(b)] = True
-    return mask
-
-
-def code_bits(codes: np.ndarray) -> np.ndarray:
-    """(N, L) codes -> (N, L) uint8 bit per base (A=1, C=2, G=4, T=8; N/padding = 16)."""
-    return np.left_shift(np.uint8(1), np.asarray(codes).astype(np.uint8))
-
-
-def scan(codes: np.ndarray, consensus: str, bits: np.ndarray | None = None) -> np.ndarray:
-    """Where ``consensus`` matches: (N, L-k+1) bool, True at every window start that matches.
-
-    One vectorised bitwise test per motif column (k is at most a dozen), never a
-    loop over sequences or positions. ``bits`` (from :func:`code_bits`) may be
-    passed to share that conversion between motifs.
-    """
-    if bits is None:
-        bits = code_bits(codes)
-    allowed = (iupac_mask(consensus)[:, :4] * np.array([1, 2, 4, 8])).sum(1).astype(np.uint8)
-    k = len(allowed)
-    n, length = bits.shape
-    width = length - k + 1
-    if width <= 0:
-        return np.zeros((n, 0), dtype=bool)
-    hit = (bits[:, :width] & allowed[0]) != 0
-    for j in range(1, k):
-        hit &= (bits[:, j:j + width] & allowed[j]) != 0
-    return hit
-
-
-def window_mask(width: int, lo: np.ndarray | int, hi: np.ndarray | int,
-                frame: str | None = None, cds_start: int | None = None) -> np.ndarray:
-    """(N, width) or (1, width) bool of allowed window starts ``lo <= p <= hi`` (per sequence).
-
-    ``frame='in'`` keeps starts with ``(cds_start - p) % 3 == 0`` (in frame with a
-    CDS beginning at ``cds_start``); ``frame='out'`` keeps the others.
-    """
-    p = np.arange(width)[None, :]
-    lo = np.atleast_1d(np.asarray(lo))[:, None]
-    hi = np.atleast_1d(np.asarray(hi))[:, None]
-    ok = (p >= lo) & (p <= hi)
-    if frame is not None:
-        cds = np.atleast_1d(np.asarray(cds_start))[:, None]
-        inframe = (cds - p) % 3 == 0
-        if frame == "in":
-            ok &= inframe
-        elif frame == "out":
-            ok &= ~inframe
-        else:
-            raise InputError(f"frame must be 'in', 'out' or null, got {frame!r}")
-    return ok
-
-
-def motif_hits(codes: np.ndarray, motif: Mapping[str, Any], lo: np.ndarray | int | None = None,
-               hi: np.ndarray | int | None = None, cds_start: np.ndarray | int | None = None,
-               bits: np.ndarray | None = None) -> np.ndarray:
-    """(N, W) bool of the matches of a truth.json motif that count under its rule.
-
-    ``lo``/``hi`` (inclusive window starts, scalars or per-sequence arrays)
-    default to the motif's ``start_min``/``start_max``; ``cds_start`` to its
-    ``cds_start``; ``bits`` as in :func:`scan`.
-    """
-    hit = scan(codes, motif["consensus"], bits)
-    width = hit.shape[1]
-    lo = motif.get("start_min", 0) if lo is None else lo
-    hi = motif.get("start_max", width - 1) if hi is None else hi
-    lo = 0 if lo is None else lo
-    hi = width - 1 if hi is None else hi
-    frame = motif.get("frame")
-    cds = motif.get("cds_start") if cds_start is None else cds_start
-    return hit & window_mask(width, lo, hi, frame, cds)
-
-
-def additive_label(present: Mapping[str, np.ndarray], truth: Mapping[str, Any]) -> np.ndarray:
-    """baseline + sum of motif effects where present + pair interactions where both are present."""
-    n = len(next(iter(present.values()))) if present else 0
-    y = np.full(n, float(truth["baseline"]), dtype=np.float64)
-    for m in truth["motifs"]:
-        y += float(m["effect"]) * present[m["name"]]
-    for p in truth["pairs"]:
-        y += float(p["interaction"]) * (present[p["motifA"]] & present[p["motifB"]])
-    return y
-
-
-def to_codes(x: Any, length: int | None = None, source: str = "input") -> np.ndarray:
-    """Strings, (N, 4, L) one-hot or (N, L) codes -> (N, L) int8 codes (4 = N or padding)."""
-    if isinstance(x, np.ndarray) or hasattr(x, "numpy"):
-        arr = np.asarray(x)
-        if arr.ndim == 3:
-            if arr.shape[1] < 4:
-                raise InputError(f"{source}: one-hot array needs >= 4 channels, got shape {arr.shape}")
-            codes = onehot_to_codes(arr[:, :4, :])
-        elif arr.ndim == 2 and np.issubdtype(arr.dtype, np.integer):
-            codes = arr.astype(np.int8)
-        elif arr.ndim == 1:
-            return to_codes([str(s) for s in arr], length, source)
-        else:
-            raise InputError(f"{source}: expected strings, (N,4,L) one-hot or (N,L) codes, got shape {arr.shape}")
-        if length is not None:
-            codes = codes[:, :length]
-        return codes
-    if isinstance(x, str):
-        x = [x]
-    return encode_indices(list(x), length, source)
-
-
-def onehot_to_codes(oh: np.ndarray) -> np.ndarray:
-    """(N, 4, L) one-hot (or scores: argmax) -> (N, L) int8 codes, 4 where the column is all zero."""
-    oh = np.asarray(oh)
-    total = oh.sum(1)
-    exact = (((total == 0) | (total == 1)).all() and (oh.max(1) == total).all()
-             and (oh.dtype.kind in "ub" or oh.min() >= 0))
-    if exact:
-        # Exact one-hot: a weighted sum is several times faster than argmax.
-        codes = (oh[:, 1] * 1 + oh[:, 2] * 2 + oh[:, 3] * 3).astype(np.int8)
-    else:
-        codes = oh.argmax(1).astype(np.int8)
-    codes[total == 0] = 4
-    return codes
-
-
-# ----------------------------------------------------------------------------- planting
-
-def choose_planted(rng: np.random.Generator, n: int, motifs: Sequence[dict],
-                   pairs: Sequence[dict]) -> np.ndarray:
-    """(n, len(motifs)) bool: which sequences receive which motif.
-
-    Each motif is drawn at its ``planted_frequency``; each pair is then forced
-    into a further ``planted_co_frequency`` of sequences (both members at once)
-    so that pair effects can be estimated.
-    """
-    names = [m["name"] for m in motifs]
-    chosen = rng.random((n, len(motifs))) < np.array([m["planted_frequency"] for m in motifs])
-    for p in pairs:
-        both = rng.random(n) < p["planted_co_frequency"]
-        chosen[:, names.index(p["motifA"])] |= both
-        chosen[:, names.index(p["motifB"])] |= both
-    return chosen
-
-
-def random_layout(rng: np.random.Generator, chosen: np.ndarray, lengths: Sequence[int],
-                  span: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
-    """Non-overlapping random start positions for the chosen motifs of every sequence.
-
-    ``chosen`` is (N, M) bool (motif m is planted in sequence i), ``lengths`` the
-    M motif lengths, ``span`` the region length (scalar or per sequence). Motifs
-    go in a random order with random gaps between them (cut points drawn
-    uniformly from the free space), so positions are spread over the whole
-    region and never overlap. Where the chosen motifs do not fit, the last ones
-    in the random order are dropped.
-
-    Returns ``(starts, kept)``: (N, M) int offsets from the region start and the
-    (N, M) bool of motifs actually placed.
-    """
-    chosen = np.asarray(chosen, dtype=bool)
-    n, m = chosen.shape
-    lens = np.asarray(lengths, dtype=np.int64)[None, :]
-    span = np.broadcast_to(np.asarray(span, dtype=np.int64), (n,))
-    order = np.argsort(rng.random((n, m)), axis=1)            # random order per sequence
-    rows = np.arange(n)[:, None]
-    ch = chosen[rows, order]
-    ln = np.where(ch, lens[0][order], 0)
-    # Drop the tail of the order while the chosen motifs overflow the region.
-    fits = np.cumsum(ln, axis=1) <= span[:, None]
-    ch &= fits
-    ln = np.where(ch, ln, 0)
-    free = span - ln.sum(1)
-    cuts = np.sort((rng.random((n, m)) * (free[:, None] + 1)).astype(np.int64), axis=1)
-    before = np.cumsum(ln, axis=1) - ln                        # length of motifs placed earlier
-    starts_ordered = cuts + before
-    starts = np.empty_like(starts_ordered)
-    kept = np.empty_like(ch)
-    starts[rows, order] = starts_ordered
-    kept[rows, order] = ch
-    return starts, kept
-
-
-def plant(codes: np.ndarray, rows: np.ndarray, starts: np.ndarray, consensus: str,
-          rng: np.random.Generator) -> None:
-    """Write one instance of ``consensus`` into ``codes[rows, starts:starts+k]`` in place.
-
-    Degenerate IUPAC positions are filled with a base drawn uniformly from the
-    allowed ones, independently per instance.
-    """
-    mask = iupac_mask(consensus)[:, :4]
-    k = len(mask)
-    rows = np.asarray(rows)
-    if rows.size == 0:
-        return
-    # For each motif column: pick uniformly among allowed bases.
-    counts = mask.sum(1)
-    pick = (rng.random((rows.size, k)) * counts[None, :]).astype(np.int64)
-    allowed = [np.flatnonzero(mask[j]) for j in range(k)]
-    lut = np.full((k, 4), -1, dtype=np.int8)
-    for j in range(k):
-        lut[j, :len(allowed[j])] = allowed[j]
-    bases = lut[np.arange(k)[None, :], pick]
-    cols = np.asarray(starts)[:, None] + np.arange(k)[None, :]
-    codes[rows[:, None], cols] = bases
-
-
-# ----------------------------------------------------------------------------- MEME output
-
-def consensus_ppm(consensus: str, pseudocount: float = 1e-3) -> np.ndarray:
-    """(k, 4) letter-probability matrix: uniform over each IUPAC code's bases, plus a tiny pseudocount."""
-    mask = iupac_mask(consensus)[:, :4].astype(np.float64)
-    ppm = mask / mask.sum(1, keepdims=True) + pseudocount
-    return ppm / ppm.sum(1, keepdims=True)
-
-
-def meme_text(motifs: Sequence[Mapping[str, Any]], pseudocount: float = 1e-3, nsites: int = 20) -> str:
-    """MEME (version 4, minimal) text with one letter-probability matrix per motif."""
-    lines = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: +", "",
-             "Background letter frequencies", "A 0.25 C 0.25 G 0.25 T 0.25", ""]
-    for m in motifs:
-        name = str(m["name"])
-        if not name or any(c.isspace() for c in name):
-            raise InputError(f"motif name {name!r} must be non-empty without spaces")
-        ppm = consensus_ppm(m["consensus"], pseudocount)
-        lines.append(f"MOTIF {name} {str(m['consensus']).upper()}")
-        lines.append(f"letter-probability matrix: alength= 4 w= {len(ppm)} nsites= {nsites} E= 0")
-        lines.extend(" " + " ".join(f"{v:.6f}" for v in row) for row in ppm)
-        lines.append("")
-    return "\n".join(lines)
-
-
-def write_meme(path: str | os.PathLike, motifs: Sequence[Mapping[str, Any]], pseudocount: float = 1e-3) -> None:
-    """Write ``planted.meme`` atomically (see :func:`meme_text`)."""
-    write_text(path, meme_text(motifs, pseudocount))

@@ -86,6 +86,21 @@ def load_keras_hdf5(path: str | Path, alphabet: str = "ACGT") -> KerasSequential
         raise InputError(f"{path}: Keras model file not found")
     if sorted(alphabet.upper()) != sorted("ACGT"):
         raise InputError(f"alphabet {alphabet!r} must be a permutation of ACGT")
+    layers, weights, keras_version = _read_keras_file(path)
+    input_shape = _input_shape(layers, path)
+    seq_len, in_channels = input_shape
+    modules, shape = _build_modules(layers, weights, in_channels, seq_len, path)
+    body = nn.Sequential(OrderedDict(modules))
+    _fold_alphabet(body, alphabet.upper(), path)
+    out_dim = shape[0] if len(shape) == 1 else int(np.prod(shape))
+    arch = {"kind": "keras_hdf5", "path": str(path), "alphabet": alphabet.upper(),
+            "in_channels": in_channels, "seq_len": seq_len, "num_targets": out_dim,
+            "keras_version": keras_version}
+    return KerasSequential(body, arch).eval()
+
+
+def _read_keras_file(path: Path) -> tuple[list[dict], dict[str, list], str]:
+    """The layer configs, the weights by layer name and the Keras version of an HDF5 model file."""
     try:
         fh = h5py.File(path, "r")
     except OSError:
@@ -103,8 +118,12 @@ def load_keras_hdf5(path: str | Path, alphabet: str = "ACGT") -> KerasSequential
         weights = {name: _layer_weights(weights_root, name, path) for name in _layer_names(weights_root)}
         version = fh.attrs.get("keras_version", b"")
     keras_version = version.decode() if isinstance(version, bytes) else str(version)
-    input_shape = _input_shape(layers, path)
-    seq_len, in_channels = input_shape
+    return layers, weights, keras_version
+
+
+def _build_modules(layers: list[dict], weights: dict[str, list], in_channels: int, seq_len: int,
+                   path: Path) -> tuple[list[tuple[str, nn.Module]], tuple]:
+    """Torch modules for the Keras layers, and the (channels, length) or (features,) shape they leave."""
     modules: list[tuple[str, nn.Module]] = []
     shape: tuple = (in_channels, seq_len)  # channels-first shape as it flows
     for layer in layers:
@@ -120,13 +139,7 @@ def load_keras_hdf5(path: str | Path, alphabet: str = "ACGT") -> KerasSequential
             raise InputError(f"{path}: layer '{name}' ({cls}) leaves no output: shape {shape} "
                              f"(channels, length) from input length {seq_len}")
         modules.extend(new)
-    body = nn.Sequential(OrderedDict(modules))
-    _fold_alphabet(body, alphabet.upper(), path)
-    out_dim = shape[0] if len(shape) == 1 else int(np.prod(shape))
-    arch = {"kind": "keras_hdf5", "path": str(path), "alphabet": alphabet.upper(),
-            "in_channels": in_channels, "seq_len": seq_len, "num_targets": out_dim,
-            "keras_version": keras_version}
-    return KerasSequential(body, arch).eval()
+    return modules, shape
 
 
 def _sequential_layers(config: Any, path: Path) -> list[dict]:
@@ -232,98 +245,122 @@ def _translate(cls: str, cfg: dict, name: str, weights: list, shape: tuple,
                path: Path) -> tuple[list[tuple[str, nn.Module]], tuple]:
     """One Keras layer -> torch modules, and the channels-first output shape."""
     if cls in ("Conv1D", "Convolution1D"):
-        if len(shape) != 2:
-            raise InputError(f"{path}: layer '{name}' (Conv1D) needs a 3-D input")
-        kernel = _pick(weights, "kernel", "W")
-        bias = _pick(weights, "bias", "b")
-        if kernel is None:
-            raise InputError(f"{path}: layer '{name}' has no kernel weights")
-        if kernel.ndim == 4 and kernel.shape[1] == 1:  # Keras 1: (k, 1, in, out)
-            kernel = kernel[:, 0]
-        k = int(_first(cfg, "kernel_size", "filter_length", default=kernel.shape[0]))
-        cout = int(_first(cfg, "filters", "nb_filter", default=kernel.shape[-1]))
-        cin = shape[0]
-        _check_shape(kernel, (k, cin, cout), "kernel (length, in, filters)", name, cls, path)
-        _check_shape(bias, (cout,), "bias", name, cls, path)
-        stride = int(_first(cfg, "strides", "subsample_length", default=1))
-        dilation = int(_first(cfg, "dilation_rate", "atrous_rate", default=1))
-        padding = _first(cfg, "padding", "border_mode", default="valid")
-        if padding not in ("valid", "same"):
-            raise InputError(f"{path}: layer '{name}' has padding '{padding}', not supported")
-        mods: list[tuple[str, nn.Module]] = []
-        length = shape[1]
-        if padding == "same":
-            # TF pads the extra column on the right for even kernels.
-            total = max((int(np.ceil(length / stride)) - 1) * stride + dilation * (k - 1) + 1
-                        - length, 0)
-            mods.append((f"{name}_pad", nn.ConstantPad1d((total // 2, total - total // 2), 0.0)))
-            length = length + total
-        conv = nn.Conv1d(cin, cout, k, stride=stride, dilation=dilation, bias=bias is not None)
-        with torch.no_grad():
-            conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.transpose(2, 1, 0))))
-            if bias is not None:
-                conv.bias.copy_(torch.from_numpy(bias))
-        mods.append((name, conv))
-        out_len = (length - dilation * (k - 1) - 1) // stride + 1
-        mods += _activation(name, cfg.get("activation"), path)
-        return mods, (cout, out_len)
+        return _conv1d(cls, cfg, name, weights, shape, path)
     if cls in ("MaxPooling1D", "AveragePooling1D"):
-        size = int(_first(cfg, "pool_size", "pool_length", default=2))
-        stride = int(_first(cfg, "strides", "stride", default=size) or size)
-        padding = _first(cfg, "padding", "border_mode", default="valid")
-        if padding != "valid":
-            raise InputError(f"{path}: layer '{name}' ({cls}) with padding '{padding}' "
-                             "is not supported")
-        pool = (nn.MaxPool1d if cls == "MaxPooling1D" else nn.AvgPool1d)(size, stride=stride)
-        return [(name, pool)], (shape[0], (shape[1] - size) // stride + 1)
+        return _pool1d(cls, cfg, name, weights, shape, path)
     if cls == "Flatten":
         return [(name, KerasFlatten())], (int(np.prod(shape)),)
     if cls == "Dense":
-        if len(shape) != 1:
-            raise InputError(f"{path}: layer '{name}' (Dense) on a 3-D input is not supported; "
-                             "add a Flatten")
-        kernel = _pick(weights, "kernel", "W")
-        bias = _pick(weights, "bias", "b")
-        if kernel is None:
-            raise InputError(f"{path}: layer '{name}' has no kernel weights")
-        units = int(_first(cfg, "units", "output_dim", default=kernel.shape[-1]))
-        _check_shape(kernel, (shape[0], units), "kernel (in, units)", name, cls, path)
-        _check_shape(bias, (units,), "bias", name, cls, path)
-        lin = nn.Linear(kernel.shape[0], kernel.shape[1], bias=bias is not None)
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.T)))
-            if bias is not None:
-                lin.bias.copy_(torch.from_numpy(bias))
-        return [(name, lin), *_activation(name, cfg.get("activation"), path)], (kernel.shape[1],)
+        return _dense(cls, cfg, name, weights, shape, path)
     if cls == "Dropout":
         return [(name, nn.Dropout(float(_first(cfg, "rate", "p", default=0.0))))], shape
     if cls == "Activation":
         mods = _activation(name, cfg.get("activation"), path)
         return [(name, mods[0][1])] if mods else [(name, nn.Identity())], shape
     if cls == "BatchNormalization":
-        channels = shape[0]
-        gamma = _pick(weights, "gamma")
-        beta = _pick(weights, "beta")
-        mean = _pick(weights, "moving_mean", "running_mean")
-        var = _pick(weights, "moving_variance", "running_std")  # Keras 1 stores the variance here
-        if mean is None or var is None:
-            raise InputError(f"{path}: layer '{name}' (BatchNormalization) lacks moving statistics")
-        for what, w in (("gamma", gamma), ("beta", beta), ("moving mean", mean), ("moving variance", var)):
-            _check_shape(w, (channels,), what, name, cls, path)
-        axis = cfg.get("axis", -1)
-        if axis not in (-1, 2 if len(shape) == 2 else 1):
-            raise InputError(f"{path}: layer '{name}' normalises axis {axis}; only the channel "
-                             "axis is supported")
-        bn = (nn.BatchNorm1d(channels, eps=float(cfg.get("epsilon", 1e-3))))
-        with torch.no_grad():
-            bn.weight.copy_(torch.from_numpy(gamma) if gamma is not None else torch.ones(channels))
-            bn.bias.copy_(torch.from_numpy(beta) if beta is not None else torch.zeros(channels))
-            bn.running_mean.copy_(torch.from_numpy(mean))
-            bn.running_var.copy_(torch.from_numpy(var))
-        return [(name, bn)], shape
+        return _batch_norm(cls, cfg, name, weights, shape, path)
     raise InputError(f"{path}: layer '{name}' of class {cls} is not supported "
                      "(supported: Conv1D, MaxPooling1D, AveragePooling1D, Dense, Flatten, Dropout, "
                      "Activation, BatchNormalization)")
+
+
+def _conv1d(cls: str, cfg: dict, name: str, weights: list, shape: tuple,
+            path: Path) -> tuple[list[tuple[str, nn.Module]], tuple]:
+    """A Conv1D (Keras 1 Convolution1D) -> optional same-padding, Conv1d and its activation."""
+    if len(shape) != 2:
+        raise InputError(f"{path}: layer '{name}' (Conv1D) needs a 3-D input")
+    kernel = _pick(weights, "kernel", "W")
+    bias = _pick(weights, "bias", "b")
+    if kernel is None:
+        raise InputError(f"{path}: layer '{name}' has no kernel weights")
+    if kernel.ndim == 4 and kernel.shape[1] == 1:  # Keras 1: (k, 1, in, out)
+        kernel = kernel[:, 0]
+    k = int(_first(cfg, "kernel_size", "filter_length", default=kernel.shape[0]))
+    cout = int(_first(cfg, "filters", "nb_filter", default=kernel.shape[-1]))
+    cin = shape[0]
+    _check_shape(kernel, (k, cin, cout), "kernel (length, in, filters)", name, cls, path)
+    _check_shape(bias, (cout,), "bias", name, cls, path)
+    stride = int(_first(cfg, "strides", "subsample_length", default=1))
+    dilation = int(_first(cfg, "dilation_rate", "atrous_rate", default=1))
+    padding = _first(cfg, "padding", "border_mode", default="valid")
+    if padding not in ("valid", "same"):
+        raise InputError(f"{path}: layer '{name}' has padding '{padding}', not supported")
+    mods: list[tuple[str, nn.Module]] = []
+    length = shape[1]
+    if padding == "same":
+        # TF pads the extra column on the right for even kernels.
+        total = max((int(np.ceil(length / stride)) - 1) * stride + dilation * (k - 1) + 1
+                    - length, 0)
+        mods.append((f"{name}_pad", nn.ConstantPad1d((total // 2, total - total // 2), 0.0)))
+        length = length + total
+    conv = nn.Conv1d(cin, cout, k, stride=stride, dilation=dilation, bias=bias is not None)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.transpose(2, 1, 0))))
+        if bias is not None:
+            conv.bias.copy_(torch.from_numpy(bias))
+    mods.append((name, conv))
+    out_len = (length - dilation * (k - 1) - 1) // stride + 1
+    mods += _activation(name, cfg.get("activation"), path)
+    return mods, (cout, out_len)
+
+
+def _pool1d(cls: str, cfg: dict, name: str, weights: list, shape: tuple,
+            path: Path) -> tuple[list[tuple[str, nn.Module]], tuple]:
+    """MaxPooling1D / AveragePooling1D -> MaxPool1d / AvgPool1d (valid padding only)."""
+    size = int(_first(cfg, "pool_size", "pool_length", default=2))
+    stride = int(_first(cfg, "strides", "stride", default=size) or size)
+    padding = _first(cfg, "padding", "border_mode", default="valid")
+    if padding != "valid":
+        raise InputError(f"{path}: layer '{name}' ({cls}) with padding '{padding}' "
+                         "is not supported")
+    pool = (nn.MaxPool1d if cls == "MaxPooling1D" else nn.AvgPool1d)(size, stride=stride)
+    return [(name, pool)], (shape[0], (shape[1] - size) // stride + 1)
+
+
+def _dense(cls: str, cfg: dict, name: str, weights: list, shape: tuple,
+           path: Path) -> tuple[list[tuple[str, nn.Module]], tuple]:
+    """Dense on a flat input -> Linear and its activation."""
+    if len(shape) != 1:
+        raise InputError(f"{path}: layer '{name}' (Dense) on a 3-D input is not supported; "
+                         "add a Flatten")
+    kernel = _pick(weights, "kernel", "W")
+    bias = _pick(weights, "bias", "b")
+    if kernel is None:
+        raise InputError(f"{path}: layer '{name}' has no kernel weights")
+    units = int(_first(cfg, "units", "output_dim", default=kernel.shape[-1]))
+    _check_shape(kernel, (shape[0], units), "kernel (in, units)", name, cls, path)
+    _check_shape(bias, (units,), "bias", name, cls, path)
+    lin = nn.Linear(kernel.shape[0], kernel.shape[1], bias=bias is not None)
+    with torch.no_grad():
+        lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.T)))
+        if bias is not None:
+            lin.bias.copy_(torch.from_numpy(bias))
+    return [(name, lin), *_activation(name, cfg.get("activation"), path)], (kernel.shape[1],)
+
+
+def _batch_norm(cls: str, cfg: dict, name: str, weights: list, shape: tuple,
+                path: Path) -> tuple[list[tuple[str, nn.Module]], tuple]:
+    """BatchNormalization over the channel axis -> BatchNorm1d in eval mode."""
+    channels = shape[0]
+    gamma = _pick(weights, "gamma")
+    beta = _pick(weights, "beta")
+    mean = _pick(weights, "moving_mean", "running_mean")
+    var = _pick(weights, "moving_variance", "running_std")  # Keras 1 stores the variance here
+    if mean is None or var is None:
+        raise InputError(f"{path}: layer '{name}' (BatchNormalization) lacks moving statistics")
+    for what, w in (("gamma", gamma), ("beta", beta), ("moving mean", mean), ("moving variance", var)):
+        _check_shape(w, (channels,), what, name, cls, path)
+    axis = cfg.get("axis", -1)
+    if axis not in (-1, 2 if len(shape) == 2 else 1):
+        raise InputError(f"{path}: layer '{name}' normalises axis {axis}; only the channel "
+                         "axis is supported")
+    bn = (nn.BatchNorm1d(channels, eps=float(cfg.get("epsilon", 1e-3))))
+    with torch.no_grad():
+        bn.weight.copy_(torch.from_numpy(gamma) if gamma is not None else torch.ones(channels))
+        bn.bias.copy_(torch.from_numpy(beta) if beta is not None else torch.zeros(channels))
+        bn.running_mean.copy_(torch.from_numpy(mean))
+        bn.running_var.copy_(torch.from_numpy(var))
+    return [(name, bn)], shape
 
 
 def _fold_alphabet(body: nn.Sequential, alphabet: str, path: Path) -> None:

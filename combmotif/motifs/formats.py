@@ -173,6 +173,31 @@ def read_motifs(path: str | os.PathLike, fmt: str = "auto") -> list[Motif]:
     return motifs
 
 
+def read_meme(path: str | os.PathLike) -> list[tuple[str, str, np.ndarray]]:
+    """(id, alt name, PPM) of every motif of a MEME file, values exactly as written.
+
+    Parameters
+    ----------
+    path : path-like
+        A MEME file (e.g. a neuron's ``ppms.meme``); one without motifs gives ``[]``.
+
+    Returns
+    -------
+    list of (str, str, numpy.ndarray)
+        Name, alternative name and (W, 4) float64 matrix of each motif, in file order.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        motifs = parse_meme(text, source=path.name, normalize=False)
+    except (InputError, ValueError, KeyError) as exc:
+        raise InputError(f"{path}: {exc}") from None
+    return [(m.name, m.altname, m.ppm) for m in motifs]
+
+
 def sniff_format(text: str, path: Path | None = None) -> str:
     """Guess a motif file's format from its first meaningful line (else the suffix)."""
     for line in text.splitlines():
@@ -196,8 +221,23 @@ def sniff_format(text: str, path: Path | None = None) -> str:
                      "(expected MEME, TRANSFAC, JASPAR or PFM)")
 
 
-def parse_meme(text: str, source: str = "") -> list[Motif]:
-    """Parse MEME motif format (minimal or full MEME output); frequencies kept as written."""
+def parse_meme(text: str, source: str = "", normalize: bool = True) -> list[Motif]:
+    """Parse MEME motif format (minimal or full MEME output).
+
+    Parameters
+    ----------
+    text : str
+        The file's text.
+    source : str
+        Recorded as each motif's ``source``.
+    normalize : bool
+        Rescale each row to sum to 1; False keeps the values exactly as written
+        (our own files, read back bit for bit).
+
+    Returns
+    -------
+    list of Motif
+    """
     lines = text.splitlines()
     if not any(l.startswith("MEME version") for l in lines):
         raise InputError("not a MEME motif file (no 'MEME version' line)")
@@ -217,27 +257,12 @@ def parse_meme(text: str, source: str = "") -> list[Motif]:
                 raise InputError(f"line {i + 1}: matrix before any MOTIF line")
             info = dict(re.findall(r"(\w+)=\s*(\S+)", line))
             width = int(info["w"]) if "w" in info else None
-            rows = []
-            j = i + 1
-            while j < len(lines) and (width is None or len(rows) < width):
-                vals = lines[j].split()
-                if not vals:
-                    if rows:
-                        break
-                    j += 1
-                    continue
-                try:
-                    row = [float(v) for v in vals]
-                except ValueError:
-                    break
-                if len(row) != 4:
-                    raise InputError(f"line {j + 1}: motif {name!r} row has {len(row)} values, not 4")
-                rows.append(row)
-                j += 1
+            rows, j = _meme_rows(lines, i + 1, width, name)
             if width is not None and len(rows) != width:
                 raise InputError(f"motif {name!r}: w= {width} but {len(rows)} rows")
             nsites = float(info["nsites"]) if "nsites" in info else None
-            ppm = normalize_counts(np.array(rows) if rows else np.zeros((0, 4)), f"motif {name!r}")
+            ppm = np.array(rows) if rows else np.zeros((0, 4))
+            ppm = normalize_counts(ppm, f"motif {name!r}") if normalize else ppm
             motifs.append(Motif(name, ppm, altname=alt or "", nsites=nsites, source=source))
             name = None
             i = j
@@ -246,6 +271,27 @@ def parse_meme(text: str, source: str = "") -> list[Motif]:
             motifs[-1].meta["url"] = line[3:].strip()
         i += 1
     return motifs
+
+
+def _meme_rows(lines: list[str], j: int, width: int | None, name: str) -> tuple[list[list[float]], int]:
+    """The matrix rows from line ``j`` on (``width`` of them, or up to the first non-row), and the next line."""
+    rows: list[list[float]] = []
+    while j < len(lines) and (width is None or len(rows) < width):
+        vals = lines[j].split()
+        if not vals:
+            if rows:
+                break
+            j += 1
+            continue
+        try:
+            row = [float(v) for v in vals]
+        except ValueError:
+            break
+        if len(row) != 4:
+            raise InputError(f"line {j + 1}: motif {name!r} row has {len(row)} values, not 4")
+        rows.append(row)
+        j += 1
+    return rows, j
 
 
 def _check_meme_alphabet(lines: list[str]) -> None:
@@ -342,28 +388,49 @@ def parse_pfm(text: str, source: str = "") -> list[Motif]:
 # --------------------------------------------------------------------------- writing
 
 def format_meme(motifs: Sequence[Motif], strands: str = "+",
-                background: Sequence[float] | None = None, digits: int = 6) -> str:
+                background: Sequence[float] | None = None, digits: int = 6,
+                compact: bool = False) -> str:
     """Motifs -> MEME motif format text (version 4 minimal, DNA alphabet).
 
-    ``strands="+"`` marks RNA-like single-stranded motifs; MEME tools then only
-    scan or compare the given strand when asked with ``-norc``.
+    Parameters
+    ----------
+    motifs : sequence of Motif
+        Names must be unique and free of whitespace.
+    strands : str
+        ``"+"`` marks RNA-like single-stranded motifs; MEME tools then only
+        scan or compare the given strand when asked with ``-norc``.
+    background : sequence of float, optional
+        A, C, G, T background; uniform by default.
+    digits : int
+        Decimals of the matrix values.
+    compact : bool
+        The layout NeuronMotif's ``ppms.meme`` and the generators' ``planted.meme``
+        have always had (background ``A 0.25 ...``, rows indented by one space,
+        integer ``nsites``, no URL, one final newline), kept so those files stay
+        byte-identical.
+
+    Returns
+    -------
+    str
+        The file's text.
     """
     _check_names(motifs)
     bg = np.full(4, 0.25) if background is None else np.asarray(background, float)
+    bg_text = " ".join(f"{b} {v:g}" if compact else f"{b} {v:.{digits}f}" for b, v in zip(ALPHABET, bg))
     out = ["MEME version 4", "", "ALPHABET= ACGT", "", f"strands: {strands}", "",
-           "Background letter frequencies",
-           " ".join(f"{b} {v:.{digits}f}" for b, v in zip(ALPHABET, bg)), ""]
+           "Background letter frequencies", bg_text, ""]
+    indent = " " if compact else ""
     for m in motifs:
         head = f"MOTIF {m.name}" + (f" {m.altname}" if m.altname else "")
         nsites = m.nsites if m.nsites is not None else 20
         out.append(head)
         out.append(f"letter-probability matrix: alength= 4 w= {len(m)} "
-                   f"nsites= {nsites:g} E= 0")
-        out.extend(" ".join(f"{v:.{digits}f}" for v in row) for row in m.ppm)
-        if m.meta.get("url"):
+                   f"nsites= {int(nsites) if compact else format(nsites, 'g')} E= 0")
+        out.extend(indent + " ".join(f"{v:.{digits}f}" for v in row) for row in m.ppm)
+        if m.meta.get("url") and not compact:
             out.append(f"URL {m.meta['url']}")
         out.append("")
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + ("" if compact else "\n")
 
 
 def write_meme(path: str | os.PathLike, motifs: Sequence[Motif], strands: str = "+",

@@ -1,6 +1,6 @@
 """Match a layer's NeuronMotif segments to a motif database.
 
-Layout read (written by the NeuronMotif engine), for each neuron::
+Layout read (written by NeuronMotif or a baseline; :mod:`combmotif.motifs.unit`), for each neuron::
 
     <layer_dir>/neuron<k>/clusters.json   list of clusters (one dict each)
     <layer_dir>/neuron<k>/ppms.meme       one PPM per cluster, same order
@@ -14,10 +14,9 @@ Layout written::
 All segments of the layer go to Tomtom in one call, so the Benjamini-Hochberg
 q-values (memelite backend) correct over every comparison of the layer.
 
-A segment is tied to its cluster by name (the segment's name starts with the
-cluster PPM's name followed by a separator, or its MEME alt name is the
-cluster's name) or, failing that, by content: the cluster PPM whose rows
-contain the segment's rows. Its start position is found the same way.
+A unit folder follows the one schema of :mod:`combmotif.motifs.unit`, written by
+NeuronMotif and the baselines alike: a segment is tied to its cluster and its
+start by the cluster's segment records in ``clusters.json``.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ import re
 from pathlib import Path
 from typing import Literal, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -127,7 +125,7 @@ def load_neuron(neuron_dir: str | Path) -> NeuronResult:
                          f"ppms.meme has {len(ppms)} PPMs")
     if not clusters:
         clusters = [{} for _ in ppms]
-    segments = [_place_segment(s, ppms, clusters) for s in seg_motifs]
+    segments = _place_segments(seg_motifs, clusters)
     return NeuronResult(int(m.group(1)), neuron_dir, clusters, ppms, segments)
 
 
@@ -162,42 +160,16 @@ def cluster_name(cluster: dict, ppm: Motif | None, index: int) -> str:
     return ppm.name if ppm is not None else str(index)
 
 
-def _place_segment(seg: Motif, ppms: list[Motif], clusters: list[dict]) -> Segment:
-    """Find the cluster a segment was cut from, and where."""
-    names = [cluster_name(c, p, i) for i, (c, p) in enumerate(zip(clusters, ppms))]
-    cluster = None
-    # 1) by name: "<cluster>_s1", "<cluster>.seg2", "<cluster>-1", ... (longest prefix wins)
-    for i, n in sorted(enumerate(names), key=lambda t: -len(t[1])):
-        for cand in {n, ppms[i].name}:
-            if seg.name.startswith(cand) and (len(seg.name) == len(cand)
-                                               or seg.name[len(cand)] in "_-.:/|"):
-                cluster = i
-                break
-        if cluster is not None:
-            break
-    # 2) by MEME alt name
-    if cluster is None and seg.altname:
-        for i, n in enumerate(names):
-            if seg.altname in (n, ppms[i].name):
-                cluster = i
-                break
-    # 3) by content (and the start position in any case)
-    order = [cluster] if cluster is not None else range(len(ppms))
-    for i in order:
-        start = _find_rows(ppms[i].ppm, seg.ppm)
-        if start is not None:
-            return Segment(seg.name, seg, i, start)
-    return Segment(seg.name, seg, cluster, None)
-
-
-def _find_rows(ppm: np.ndarray, seg: np.ndarray, atol: float = 2e-3) -> int | None:
-    """First start s with ppm[s:s+w] == seg (to the precision MEME text keeps)."""
-    w = len(seg)
-    if w > len(ppm):
-        return None
-    windows = np.lib.stride_tricks.sliding_window_view(ppm, (w, 4))[:, 0]
-    hits = np.flatnonzero(np.abs(windows - seg[None]).max(axis=(1, 2)) <= atol)
-    return int(hits[0]) if len(hits) else None
+def _place_segments(segs: list[Motif], clusters: list[dict]) -> list[Segment]:
+    """Tie each segment to its cluster and start through the unit's records
+    (:mod:`combmotif.motifs.unit`); a segment without a record stays unplaced."""
+    where = {str(d["motif_id"]): (i, d.get("start")) for i, c in enumerate(clusters)
+             for d in c.get("segments", []) if "motif_id" in d}
+    out = []
+    for seg in segs:
+        cluster, start = where.get(seg.name, (None, None))
+        out.append(Segment(seg.name, seg, cluster, int(start) if start is not None else None))
+    return out
 
 
 # --------------------------------------------------------------------------- matching

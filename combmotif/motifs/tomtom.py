@@ -97,22 +97,7 @@ def tomtom(queries: Sequence[Motif], targets: Sequence[Motif], backend: str = "a
         ``attrs``: ``comments`` (the trailing ``#`` lines of tomtom.tsv),
         ``backend``, ``n_comparisons``, ``skipped`` (names of queries not compared).
     """
-    if backend not in BACKENDS:
-        raise ConfigError(f"tomtom_backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
-    if q_scope not in Q_SCOPES:
-        raise ConfigError(f"q_scope must be one of {', '.join(Q_SCOPES)}; got {q_scope!r}")
-    if not targets:
-        raise InputError("tomtom: no target motifs")
-    _unique(queries, "query")
-    _unique(targets, "target")
-    use = backend
-    if backend == "auto":
-        use = "meme" if shutil.which("tomtom") else "memelite"
-    if use == "meme" and not shutil.which("tomtom"):
-        raise ConfigError("tomtom_backend 'meme' but no 'tomtom' binary on PATH "
-                          "(install the MEME suite or use 'memelite')")
-    if use == "memelite" and dist != "ed":
-        raise ConfigError(f"tomtom distance {dist!r} needs the MEME binary; memelite only has 'ed'")
+    use = _backend(queries, targets, backend, dist, q_scope)
 
     keep = [informative_enough(q, min_query_ic, min_query_mean_ic) for q in queries]
     informative = [q for q, k in zip(queries, keep) if k]
@@ -136,6 +121,27 @@ def tomtom(queries: Sequence[Motif], targets: Sequence[Motif], backend: str = "a
     df = _sort(df, [q.name for q in informative])
     df.attrs.update(comments=comments, backend=use, n_comparisons=n, skipped=skipped)
     return df
+
+
+def _backend(queries: Sequence[Motif], targets: Sequence[Motif], backend: str, dist: str, q_scope: str) -> str:
+    """Check a :func:`tomtom` call's settings and motif names; the backend to use ("meme" or "memelite")."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"tomtom_backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+    if q_scope not in Q_SCOPES:
+        raise ConfigError(f"q_scope must be one of {', '.join(Q_SCOPES)}; got {q_scope!r}")
+    if not targets:
+        raise InputError("tomtom: no target motifs")
+    _unique(queries, "query")
+    _unique(targets, "target")
+    use = backend
+    if backend == "auto":
+        use = "meme" if shutil.which("tomtom") else "memelite"
+    if use == "meme" and not shutil.which("tomtom"):
+        raise ConfigError("tomtom_backend 'meme' but no 'tomtom' binary on PATH "
+                          "(install the MEME suite or use 'memelite')")
+    if use == "memelite" and dist != "ed":
+        raise ConfigError(f"tomtom distance {dist!r} needs the MEME binary; memelite only has 'ed'")
+    return use
 
 
 def informative_enough(motif: Motif, min_ic: float = DEFAULT_MIN_QUERY_IC,

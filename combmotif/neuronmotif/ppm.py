@@ -22,21 +22,22 @@ MRL model: segment GTCGA for the planted CGGTCGA, Tomtom q 0.09; at 0.8,
 CGGTCGAT, q 0.0009), while the half-life model's matches were unchanged
 (bench/recovery_table.py --tomtom on both, see the README).
 
-MEME files are written and read by a small writer/reader here (format:
+MEME files are written and read by :mod:`combmotif.motifs.formats` (format:
 https://meme-suite.org/meme/doc/meme-format.html, DNA alphabet, + strand).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from ..errors import InputError
+from ..motifs.formats import Motif, consensus, information_content, read_meme
+from ..motifs.formats import format_meme as _format_meme
 
-DNA = "ACGT"
+__all__ = ["PPMConfig", "Segment", "consensus", "consensus_codes", "find_segments", "format_meme",
+           "information_content", "laplace", "read_meme", "smooth", "weighted_ppm"]
 
 
 @dataclass
@@ -97,14 +98,6 @@ def laplace(ppm: np.ndarray, n: int, pseudocount: float = 1.0) -> np.ndarray:
     return (np.asarray(ppm, dtype=np.float64) * n + pseudocount) / (n + 4 * pseudocount)
 
 
-def information_content(ppm: np.ndarray) -> np.ndarray:
-    """IC in bits per position: 2 + sum p log2 p."""
-    p = np.asarray(ppm, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1)), 0.0)
-    return 2.0 + plogp.sum(1)
-
-
 def smooth(values: np.ndarray, window: int = 3) -> np.ndarray:
     """Centred moving average; at the ends, the mean of the neighbours that exist."""
     v = np.asarray(values, dtype=np.float64)
@@ -150,10 +143,6 @@ def find_segments(ic: np.ndarray, cfg: PPMConfig) -> list[Segment]:
     return segs
 
 
-def consensus(ppm: np.ndarray) -> str:
-    return "".join(DNA[i] for i in np.asarray(ppm).argmax(1))
-
-
 def consensus_codes(ppm: np.ndarray) -> np.ndarray:
     return np.asarray(ppm).argmax(1).astype(np.int8)
 
@@ -162,52 +151,17 @@ def consensus_codes(ppm: np.ndarray) -> np.ndarray:
 
 
 def format_meme(motifs: Iterable[tuple[str, str, np.ndarray, int]]) -> str:
-    """MEME minimal-format text for (id, alt name, PPM (W, 4), nsites) tuples."""
-    lines = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: +", "",
-             "Background letter frequencies", "A 0.25 C 0.25 G 0.25 T 0.25", ""]
-    for mid, alt, ppm, nsites in motifs:
-        ppm = np.asarray(ppm, dtype=np.float64)
-        lines.append(f"MOTIF {mid} {alt}".rstrip())
-        lines.append(f"letter-probability matrix: alength= 4 w= {len(ppm)} nsites= {int(nsites)} E= 0")
-        lines.extend(" " + " ".join(f"{v:.6f}" for v in row) for row in ppm)
-        lines.append("")
-    return "\n".join(lines)
+    """MEME minimal-format text for (id, alt name, PPM (W, 4), nsites) tuples.
 
+    Parameters
+    ----------
+    motifs : iterable of (str, str, numpy.ndarray, int)
+        Each motif's id, alternative name, (W, 4) PPM and number of sites.
 
-def read_meme(path: str | Path) -> list[tuple[str, str, np.ndarray]]:
-    """(id, alt name, PPM) of every motif in a MEME file."""
-    path = Path(path)
-    try:
-        text = path.read_text().splitlines()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    out: list[tuple[str, str, np.ndarray]] = []
-    i = 0
-    while i < len(text):
-        line = text[i].strip()
-        if line.startswith("MOTIF"):
-            parts = line.split(None, 2)
-            mid = parts[1] if len(parts) > 1 else f"motif{len(out)}"
-            alt = parts[2] if len(parts) > 2 else ""
-            j = i + 1
-            while j < len(text) and not text[j].strip().startswith("letter-probability"):
-                j += 1
-            if j == len(text):
-                raise InputError(f"{path}: motif {mid} has no letter-probability matrix")
-            fields = text[j].replace("=", " = ").split()
-            try:
-                w = int(fields[fields.index("w") + 2])
-            except (ValueError, IndexError):
-                raise InputError(f"{path}: motif {mid}: cannot read its width") from None
-            rows = [r.split() for r in text[j + 1:j + 1 + w]]
-            try:
-                ppm = np.array(rows, dtype=np.float64)
-            except ValueError:
-                raise InputError(f"{path}: motif {mid}: malformed matrix rows") from None
-            if ppm.shape != (w, 4):
-                raise InputError(f"{path}: motif {mid}: expected {w} rows of 4 numbers")
-            out.append((mid, alt, ppm))
-            i = j + 1 + w
-        else:
-            i += 1
-    return out
+    Returns
+    -------
+    str
+        The text of :func:`combmotif.motifs.formats.format_meme` in its compact layout.
+    """
+    return _format_meme([Motif(mid, ppm, altname=alt, nsites=nsites) for mid, alt, ppm, nsites in motifs],
+                        compact=True)

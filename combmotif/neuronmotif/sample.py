@@ -42,7 +42,9 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from ..errors import ConfigError
+from .archive import Archive, _np_mix, cap_bins, content_hash  # noqa: F401  (content_hash: old import path)
+from .randomness import (_CUT, _M64, _MUTATE, _PARENTS, _POOL, _PPM_BASE, _PPM_PICK, _PPM_POS, _PPM_TWO, _PRIO,
+                         _SHIFT_AMT, _SHIFT_PICK, _uniform, _uniform_flat, stream_key)
 
 # --------------------------------------------------------------------------- settings
 
@@ -98,185 +100,9 @@ class NeuronSamples:
         return float(self.act[0]) if len(self.act) else 0.0
 
 
-# --------------------------------------------------------------------------- counter-based RNG
-
-_M64 = (1 << 64) - 1
-
-
-def _signed(v: int) -> int:
-    v &= _M64
-    return v - (1 << 64) if v >> 63 else v
-
-
-_C1 = _signed(0xBF58476D1CE4E5B9)
-_C2 = _signed(0x94D049BB133111EB)
-_GOLD = _signed(0x9E3779B97F4A7C15)
-
-
-def _srl(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Logical right shift of int64 (torch's >> is arithmetic)."""
-    return (x >> k) & ((1 << (64 - k)) - 1)
-
-
-def _mix(x: torch.Tensor) -> torch.Tensor:
-    """splitmix64 finaliser on int64 tensors (multiplication wraps mod 2^64)."""
-    x = (x ^ _srl(x, 30)) * _C1
-    x = (x ^ _srl(x, 27)) * _C2
-    return x ^ _srl(x, 31)
-
-
-def _mix_int(v: int) -> int:
-    v &= _M64
-    v = ((v ^ (v >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    v = ((v ^ (v >> 27)) * 0x94D049BB133111EB) & _M64
-    return _signed(v ^ (v >> 31))
-
-
-def stream_key(*parts: int) -> int:
-    """Fold integers (seed, purpose, generation, ...) into one 64-bit stream key."""
-    h = 0x243F6A8885A308D3
-    for p in parts:
-        h = _mix_int((h ^ (int(p) & _M64)) + 0x9E3779B97F4A7C15)
-    return h
-
-
-def _uniform(key: int, neurons: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
-    """Uniform [0, 1) float64 of shape (len(neurons), *shape): one stream per neuron."""
-    n = len(neurons)
-    kn = _mix(neurons.to(torch.int64) * _GOLD + key)
-    count = int(np.prod(shape)) if len(shape) else 1
-    idx = torch.arange(1, count + 1, device=neurons.device, dtype=torch.int64)
-    x = _mix(kn[:, None] ^ (idx[None, :] * _C1))
-    u = _srl(x, 11).to(torch.float64) * (2.0 ** -53)
-    return u.view(n, *shape)
-
-
-def _uniform_flat(key: int, count: int, device: torch.device) -> torch.Tensor:
-    return _uniform(key, torch.zeros(1, dtype=torch.int64, device=device), (count,))[0]
-
-
-# Purposes of the random streams.
-_POOL, _PPM_PICK, _PPM_POS, _PPM_BASE, _PPM_TWO, _SHIFT_PICK, _SHIFT_AMT, _PARENTS, _MUTATE, _CUT, _PRIO = range(11)
-
 # --------------------------------------------------------------------------- encoding helpers
 
-def codes_to_onehot(codes: torch.Tensor) -> torch.Tensor:
-    """(N, RF) integer codes 0..3 -> (N, 4, RF) float32 one-hot."""
-    return torch.nn.functional.one_hot(codes.long(), 4).transpose(1, 2).to(torch.float32)
-
-
-def content_hash(codes: np.ndarray, salt: int = 0) -> np.ndarray:
-    """64-bit hash of each row of (N, RF) codes (2-bit packed, 32 bases per word)."""
-    codes = np.asarray(codes, dtype=np.uint64)
-    n, rf = codes.shape
-    nch = max(1, math.ceil(rf / 32))
-    padded = np.zeros((n, nch * 32), dtype=np.uint64)
-    padded[:, :rf] = codes
-    shifts = (np.arange(32, dtype=np.uint64) * np.uint64(2))
-    words = (padded.reshape(n, nch, 32) << shifts).sum(axis=2, dtype=np.uint64)
-    h = np.full(n, np.uint64(stream_key(salt, rf) & _M64), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for c in range(nch):  # at most RF / 32 words
-            h = _np_mix(h ^ words[:, c])
-    return h
-
-
-def _np_mix(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
-
-
-def cap_bins(owner: np.ndarray, act: np.ndarray, prio: np.ndarray, n_owners: int,
-             bins: int, cap: int) -> np.ndarray:
-    """Boolean mask keeping at most ``cap`` entries per (owner, activation bin).
-
-    Bins are ``bins`` equal-width intervals of (0, max] of each owner's
-    activations; within a bin the entries with the lowest ``prio`` (a 40-bit
-    hash, so a reproducible random subset) are kept. Each owner's best entry
-    is always kept.
-    """
-    if len(act) == 0:
-        return np.zeros(0, dtype=bool)
-    mx = np.zeros(n_owners, dtype=np.float64)
-    np.maximum.at(mx, owner, act.astype(np.float64))
-    rel = act / np.maximum(mx[owner], 1e-30)
-    b = np.clip(np.ceil(rel * bins).astype(np.int64) - 1, 0, bins - 1)
-    group = owner.astype(np.int64) * bins + b
-    # One int64 sort key: group in the high bits, the 40-bit priority below.
-    order = np.argsort((group << 40) | (np.asarray(prio, dtype=np.int64) & ((1 << 40) - 1)), kind="stable")
-    g_sorted = group[order]
-    first = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.r_[starts, len(g_sorted)])
-    rank = np.arange(len(g_sorted)) - np.repeat(starts, counts)
-    keep = np.zeros(len(act), dtype=bool)
-    keep[order[rank < cap]] = True
-    keep |= act >= mx[owner]
-    return keep
-
-
-class Archive:
-    """Unique positive sequences of many neurons, binned and capped.
-
-    Entries are kept sorted by ``key = owner << 48 | content-hash`` so a new
-    batch is deduplicated by binary search and merged without re-sorting.
-    Two different sequences of one neuron collide with probability ~n^2 / 2^49
-    (1e-8 for 2,000 sequences); a collision only drops one sample.
-    The caller applies the cap (:meth:`apply_cap`) at fixed points (every few
-    generations and at the end), never depending on how many neurons share
-    the archive, so a neuron's archive is the same whether it ran alone or
-    with its whole layer.
-    """
-
-    def __init__(self, n_owners: int, rf: int, bins: int, cap: int, salt: int = 0):
-        if n_owners >= 1 << 15:
-            raise ConfigError(f"too many neurons in one run ({n_owners}); at most 32767")
-        self.n_owners, self.rf, self.bins, self.cap, self.salt = n_owners, rf, bins, cap, salt
-        self.keys = np.zeros(0, dtype=np.int64)
-        self.codes = np.zeros((0, rf), dtype=np.int8)
-        self.act = np.zeros(0, dtype=np.float32)
-        self.best = np.zeros(n_owners, dtype=np.float64)
-
-    def hash(self, codes: np.ndarray) -> np.ndarray:
-        """48-bit content hashes (int64) of (N, RF) codes: the dedup key and cap priority."""
-        return (content_hash(codes, self.salt) >> np.uint64(16)).astype(np.int64)
-
-    def add(self, codes: np.ndarray, act: np.ndarray, owner: np.ndarray,
-            hashes: np.ndarray | None = None) -> None:
-        """Add (N, RF) int8 codes with activations for owners 0..n_owners-1."""
-        pos = act > 0
-        if not pos.any():
-            return
-        codes, act, owner = codes[pos], act[pos].astype(np.float32), owner[pos].astype(np.int64)
-        np.maximum.at(self.best, owner, act.astype(np.float64))
-        h = self.hash(codes) if hashes is None else hashes[pos]
-        keys = (owner << 48) | h
-        keys, first = np.unique(keys, return_index=True)
-        codes, act = codes[first], act[first]
-        at = np.searchsorted(self.keys, keys)
-        known = np.zeros(len(keys), dtype=bool)
-        inside = at < len(self.keys)
-        known[inside] = self.keys[at[inside]] == keys[inside]
-        if known.all():
-            return
-        new = ~known
-        self.keys = np.insert(self.keys, at[new], keys[new])
-        self.codes = np.insert(self.codes, at[new], codes[new], axis=0)
-        self.act = np.insert(self.act, at[new], act[new])
-
-    def apply_cap(self) -> None:
-        owner = self.keys >> 48
-        keep = cap_bins(owner, self.act, (self.keys & ((1 << 48) - 1)) >> 8, self.n_owners, self.bins, self.cap)
-        self.keys, self.codes, self.act = self.keys[keep], self.codes[keep], self.act[keep]
-
-    def of(self, owner: int) -> tuple[np.ndarray, np.ndarray]:
-        """Codes and activations of one owner, best first (ties: by key)."""
-        lo, hi = np.searchsorted(self.keys, [owner << 48, (owner + 1) << 48])
-        act = self.act[lo:hi]
-        order = np.argsort(-act, kind="stable")
-        return self.codes[lo:hi][order], act[order]
+from ..sequences import codes_to_onehot  # noqa: E402,F401  (one encoder, in sequences.py)
 
 
 # --------------------------------------------------------------------------- network passes
@@ -448,6 +274,32 @@ def _next_generation(codes: torch.Tensor, act: torch.Tensor, grad: torch.Tensor,
     return torch.cat(parts, 1)
 
 
+def _initial_population(cut: torch.nn.Module, channels: torch.Tensor, cfg: SamplingConfig, seed: int, layer: int,
+                        batch_size: int, seed_ppms, archive: Archive) -> tuple[torch.Tensor, int]:
+    """Score the shared screening pool for every neuron, archive it, and start each neuron
+    from its best pool sequences; returns the (n, pop, RF) population and the pool size."""
+    rf, pop, n = cut.rf, cfg.population, len(channels)
+    device = channels.device
+    # Shared screening pool: one forward pass scores it for every neuron.
+    pool = screening_pool(rf, cfg.screen, seed, layer, device,
+                          seed_ppms if cfg.seed_from_previous else None, cfg.seeded_fraction)
+    pool_act = _forward(cut, pool, batch_size)[:, channels]              # (M, n)
+    pool_np = pool.cpu().numpy()
+    pa = pool_act.cpu().numpy()
+    # Cap the pool's (sequence, neuron) pairs before archiving them: the same
+    # per-neuron bins and priorities as the archive, without hashing every pair.
+    pool_hash = archive.hash(pool_np)
+    rows, cols = np.nonzero(pa > 0)
+    keep = cap_bins(cols, pa[rows, cols], pool_hash[rows] >> 8, n, cfg.bins, cfg.bin_cap)
+    rows, cols = rows[keep], cols[keep]
+    archive.add(pool_np[rows], pa[rows, cols], cols, pool_hash[rows])
+    # Each neuron starts from its best pool sequences (ties are duplicate sequences in practice).
+    top = torch.topk(pool_act.T, min(pop, len(pool)), dim=1).indices              # (n, pop)
+    if top.shape[1] < pop:  # a screening pool smaller than the population: repeat it
+        top = top.repeat(1, math.ceil(pop / top.shape[1]))[:, :pop]
+    return pool.long()[top], len(pool)
+
+
 def evolve_layer(cut: torch.nn.Module, neurons: Sequence[int], cfg: SamplingConfig, seed: int,
                  layer: int = 0, batch_size: int = 4096, seed_ppms: Sequence[np.ndarray] | None = None,
                  progress: Callable[[dict], None] | None = None) -> list[NeuronSamples]:
@@ -473,27 +325,10 @@ def evolve_layer(cut: torch.nn.Module, neurons: Sequence[int], cfg: SamplingConf
     archive = Archive(n, rf, cfg.bins, cfg.bin_cap, salt=seed)
     evaluations = np.zeros(n, dtype=np.int64)
 
-    # Shared screening pool: one forward pass scores it for every neuron.
-    pool = screening_pool(rf, cfg.screen, seed, layer, device,
-                          seed_ppms if cfg.seed_from_previous else None, cfg.seeded_fraction)
-    pool_act = _forward(cut, pool, batch_size)[:, channels]              # (M, n)
-    evaluations += len(pool)
-    pool_np = pool.cpu().numpy()
-    pa = pool_act.cpu().numpy()
-    # Cap the pool's (sequence, neuron) pairs before archiving them: the same
-    # per-neuron bins and priorities as the archive, without hashing every pair.
-    pool_hash = archive.hash(pool_np)
-    rows, cols = np.nonzero(pa > 0)
-    keep = cap_bins(cols, pa[rows, cols], pool_hash[rows] >> 8, n, cfg.bins, cfg.bin_cap)
-    rows, cols = rows[keep], cols[keep]
-    archive.add(pool_np[rows], pa[rows, cols], cols, pool_hash[rows])
-    # Each neuron starts from its best pool sequences (ties are duplicate sequences in practice).
-    top = torch.topk(pool_act.T, min(pop, len(pool)), dim=1).indices              # (n, pop)
-    if top.shape[1] < pop:  # a screening pool smaller than the population: repeat it
-        top = top.repeat(1, math.ceil(pop / top.shape[1]))[:, :pop]
+    population, screened = _initial_population(cut, channels, cfg, seed, layer, batch_size, seed_ppms, archive)
+    evaluations += screened
     if progress:
         progress({"stage": "screened", "generation": 0, "active": n, "finished": 0})
-    population = pool.long()[top]                                         # (n, pop, RF)
 
     best = archive.best.copy()
     stale = np.zeros(n, dtype=np.int64)

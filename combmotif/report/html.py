@@ -20,10 +20,11 @@ from typing import Any, Sequence
 from .. import __version__
 from ..errors import InputError
 from ..io import write_text
+from ..paths import repo_root
 
 ASSETS = ("logo.js", "table.js", "style.css")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-UTILS_DIR = Path(__file__).resolve().parents[2] / "utils"
+UTILS_DIR = repo_root() / "utils"
 
 
 def esc(value: Any) -> str:

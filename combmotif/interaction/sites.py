@@ -1,0 +1,132 @@
+"""Motif sites in fragments: every match of a pattern, and the pair of sites to mutate."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..sequences import pattern_regex
+from .labels import Combination
+
+
+def finder(patterns: Sequence[str]) -> re.Pattern:
+    """One regex finding every (also overlapping) match of any pattern, via a lookahead.
+
+    Parameters
+    ----------
+    patterns : sequence of str
+        IUPAC patterns or regular expressions.
+
+    Returns
+    -------
+    re.Pattern
+        Group 1 of each match holds the matched text.
+    """
+    alts = "|".join(f"(?:{pattern_regex(p).pattern})" for p in patterns)
+    return re.compile(f"(?=({alts}))")
+
+
+def find_spans(text: str, finder: re.Pattern) -> list[tuple[int, int]]:
+    """``[(start, end)]`` of every match in ``text`` (overlapping matches included).
+
+    Parameters
+    ----------
+    text : str
+        The sequence.
+    finder : re.Pattern
+        From :func:`finder`.
+
+    Returns
+    -------
+    list of (int, int)
+    """
+    return [(m.start(), m.start() + len(m.group(1))) for m in finder.finditer(text) if m.group(1)]
+
+
+def choose_pair(a_spans: Sequence[tuple[int, int]], b_spans: Sequence[tuple[int, int]],
+                homotypic: bool = False) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The closest pair of non-overlapping A and B sites (ties: leftmost), or None.
+
+    For a homotypic pair only unordered site pairs count (A left of B), so the
+    two roles of one pair of sites are one observation.
+
+    Parameters
+    ----------
+    a_spans, b_spans : sequence of (int, int)
+        Sites of A and of B.
+    homotypic : bool
+        Whether A and B are the same motif.
+
+    Returns
+    -------
+    ((int, int), (int, int)) or None
+        The A site and the B site.
+    """
+    best, best_key = None, None
+    for a in a_spans:
+        for b in b_spans:
+            if a[0] < b[1] and b[0] < a[1]:
+                continue  # overlapping sites are one site, not a pair
+            if homotypic and a[0] > b[0]:
+                continue
+            gap = max(a[0], b[0]) - min(a[1], b[1])
+            key = (gap, min(a[0], b[0]), a[0])
+            if best_key is None or key < best_key:
+                best, best_key = (a, b), key
+    return best
+
+
+@dataclass
+class Plan:
+    """The chosen sites, one row per sequence: absolute spans in the full sequence."""
+
+    seq: np.ndarray
+    a: np.ndarray       # (n, 2) start, end
+    b: np.ndarray
+    n_candidates: int   # sequences with a fragment at all
+
+
+def plan_sites(texts: Sequence[str], seq: np.ndarray, offset: np.ndarray, combo: Combination,
+               max_sequences: int | None = None) -> Plan:
+    """Pick, per sequence, the first fragment (in the given order) holding a pair of sites.
+
+    ``texts`` are the fragments' sequences (``N`` outside the sequence never
+    matches), ``offset`` the position of each fragment's first letter in its
+    full sequence. Fragments must come grouped by sequence, strongest first.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The fragments' sequences.
+    seq : numpy.ndarray
+        Each fragment's sequence index.
+    offset : numpy.ndarray
+        Each fragment's start in its sequence.
+    combo : Combination
+        The pair.
+    max_sequences : int, optional
+        Stop after this many sequences.
+
+    Returns
+    -------
+    Plan
+    """
+    fa, fb = finder(combo.motifA), finder(combo.motifB)
+    done: set[int] = set()
+    rows = []
+    for text, s, off in zip(texts, seq.tolist(), offset.tolist()):
+        if s in done:
+            continue
+        pair = choose_pair(find_spans(text, fa), find_spans(text, fb), combo.homotypic)
+        if pair is None:
+            continue
+        done.add(s)
+        (a0, a1), (b0, b1) = pair
+        rows.append((s, a0 + off, a1 + off, b0 + off, b1 + off))
+        if max_sequences is not None and len(rows) >= max_sequences:
+            break
+    arr = np.array(rows, dtype=np.int64).reshape(-1, 5)
+    return Plan(seq=arr[:, 0], a=arr[:, 1:3], b=arr[:, 3:5], n_candidates=len(set(seq.tolist())))

@@ -1,0 +1,528 @@
+"""The interaction stage: config, fragment location, per-neuron pair mutagenesis, the layer merge.
+
+Outputs (``results/<model>/interaction/conv<L>/``): ``fragments.npz``,
+``neuron<k>/fragment_location.yaml``, ``neuron<k>/labels.yaml`` (the labels
+used), ``neuron<k>/pairs.csv`` and ``neuron<k>/observations.npz`` (per-sequence
+f values, the unit files), and the merged ``motif_pair_stats.csv``,
+``motif_pair_summary.csv`` (one row per motif pair over all neurons) and
+``interaction_map.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..checkpoint import check_device
+from ..config import load_config, parse_range, path_field
+from ..errors import ConfigError, InputError
+from ..io import atomic_path, clean_partials, fault_point, read_stamp, save_npz, settings_changes, write_json, write_text
+from ..maxact import MaxAct
+from ..models.loader import ModelSpec
+from ..paths import relative_path
+from ..perturb import target_predictor
+from ..sequences import decode, onehot_to_codes
+from ..stage import DataSpec, Stage
+from .epistasis import CLASSES, STATS_COLUMNS, classify, pair_statistics, pair_summary
+from .fragments import Fragments, fragment_codes, fragment_yaml, locate_fragments
+from .labels import Combination, dedupe, labels_yaml, propose_labels, read_labels
+from .mutagenesis import mutagenesis
+from .plot import plot_interaction_map
+from .sites import plan_sites
+
+
+@dataclass
+class InteractionConfig:
+    """``configs/interaction/<model>.yaml``."""
+
+    model: ModelSpec
+    data: DataSpec = field(default_factory=DataSpec)
+    results_dir: str | None = path_field(None)
+    fragment_threshold: float = 0.9
+    max_fragment_sequences: int = 2000
+    labels_dir: str | None = path_field(None)
+    label_sources: list[str] = field(default_factory=lambda: ["hand", "auto", "template"])
+    template: str | None = path_field(None)
+    discovery_dir: str | None = path_field(None)
+    label_ic: float = 0.5
+    label_max_length: int = 8
+    max_segments: int = 4
+    tomtom_q: float = 0.05
+    replicates: int = 10
+    max_redraws: int = 50
+    max_pair_sequences: int = 500
+    min_n: int = 6
+    alpha: float = 0.05
+    min_relative_epsilon: float = 0.0
+    n_boot: int = 2000
+    target_index: int = 0
+    activation_tracks: Literal["zero", "keep"] = "zero"
+    batch_size: int = 1024
+    device: str = "auto"
+    seed: int = 2024
+
+    def validate(self) -> None:
+        if not 0 < self.fragment_threshold <= 1:
+            raise ValueError(f"'fragment_threshold' must be in (0, 1]; got {self.fragment_threshold}")
+        bad = [s for s in self.label_sources if s not in ("hand", "auto", "template")]
+        if bad or not self.label_sources:
+            raise ValueError(f"'label_sources' entries must be hand, auto or template; got {bad or '[]'}")
+        if self.replicates < 1 or self.max_redraws < 1 or self.min_n < 2:
+            raise ValueError("'replicates' and 'max_redraws' must be >= 1, 'min_n' >= 2")
+        if not 0 < self.alpha < 1 or self.min_relative_epsilon < 0:
+            raise ValueError("'alpha' must be in (0, 1) and 'min_relative_epsilon' >= 0")
+        # A count below 1 would select nothing and "finish" with empty tables.
+        for key in ("max_fragment_sequences", "max_pair_sequences", "n_boot", "label_max_length",
+                    "max_segments", "batch_size"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"'{key}' must be >= 1; got {getattr(self, key)}")
+        if not 0 < self.tomtom_q <= 1:
+            raise ValueError(f"'tomtom_q' must be in (0, 1]; got {self.tomtom_q}")
+        if self.label_ic < 0 or self.target_index < 0:
+            raise ValueError("'label_ic' and 'target_index' must be >= 0")
+        check_device(self.device)
+
+    def check_inputs(self, source: str) -> None:
+        """Check the label sources' files before any work (a template is read whole).
+
+        A folder that does not exist yet is fine (no hand-written labels, no discovery
+        run): those sources are skipped; one that is a file is an error.
+        """
+        for key, wanted in (("labels_dir", "hand"), ("discovery_dir", "auto")):
+            folder = getattr(self, key)
+            if folder and wanted in self.label_sources and Path(folder).exists() and not Path(folder).is_dir():
+                raise InputError(f"{source}: '{key}' = {folder}: is a file, not a folder")
+        if self.template and "template" in self.label_sources:
+            try:
+                read_labels(self.template)
+            except InputError as exc:
+                raise InputError(f"{source}: 'template': {exc}") from None
+
+
+def neuron_dir(stage: Stage, layer: int, neuron: int) -> Path:
+    """``<results>/<model>/interaction/conv<L>/neuron<k>``.
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage.
+    layer, neuron : int
+        1-based conv layer, 0-based neuron.
+
+    Returns
+    -------
+    Path
+    """
+    return stage.layer_dir(layer) / f"neuron{neuron}"
+
+
+def run_fragment_location(stage: Stage, layer: int, force: bool = False) -> Fragments:
+    """``conv<L>/fragments.npz`` and ``neuron<k>/fragment_location.yaml`` for every neuron.
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage (model, data, config, results folder).
+    layer : int
+        1-based conv layer.
+    force : bool
+        Recompute even when fresh.
+
+    Returns
+    -------
+    Fragments
+    """
+    cfg: InteractionConfig = stage.cfg
+    clean_partials(stage.out, depth=0)   # a killed run's temporaries never survive a rerun
+    clean_partials(stage.layer_dir(layer), depth=1)
+    path = stage.layer_dir(layer) / "fragments.npz"
+    if path.is_file() and not force and stage._fresh(path):
+        with np.load(path) as z:
+            same = ("max_sequences" in z.files and float(z["threshold"]) == cfg.fragment_threshold
+                    and int(z["max_sequences"]) == cfg.max_fragment_sequences)
+        if same:
+            return Fragments.load(path)
+    stage.search([layer])
+    res = MaxAct.load(stage.maxact_path(layer))
+    X, _, _ = stage.data
+    frags = locate_fragments(stage.loaded.module, X, res, cfg.fragment_threshold,
+                             max_sequences=cfg.max_fragment_sequences, batch_size=cfg.batch_size,
+                             device=stage.device, zero_extra_tracks=cfg.activation_tracks == "zero",
+                             progress=True)
+    for k in range(len(res.neuron_max)):
+        write_text(neuron_dir(stage, layer, k) / "fragment_location.yaml", fragment_yaml(frags.of(k)))
+    codes = fragment_codes(onehot_to_codes(X), frags)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, fingerprint=np.array(stage.fingerprint), codes=codes,
+                                max_sequences=np.array(cfg.max_fragment_sequences),
+                                **{f: np.asarray(getattr(frags, f)) for f in
+                                   ("layer", "threshold", "rf") + Fragments._ROWS})
+    return frags
+
+
+def resolve_labels(stage: Stage, layer: int, neuron: int) -> tuple[list[Combination], str]:
+    """Combination labels of a neuron and where they came from (first source that has them).
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage (model, data, config, results folder).
+    layer, neuron : int
+        1-based conv layer, 0-based neuron.
+
+    Returns
+    -------
+    combos : list of Combination
+    source : str
+        Where they came from, paths relative to the neuron's folder.
+    """
+    cfg: InteractionConfig = stage.cfg
+    # Sources are named relative to the neuron's folder, where labels.yaml records them.
+    here = neuron_dir(stage, layer, neuron)
+    for source in cfg.label_sources:
+        if source == "hand" and cfg.labels_dir:
+            for name in (f"conv{layer}_neuron{neuron}.yaml", f"conv{layer}/neuron{neuron}.yaml"):
+                path = Path(cfg.labels_dir) / name
+                if path.is_file():
+                    return dedupe(read_labels(path)), f"hand-written {relative_path(path, here)}"
+        if source == "auto":
+            disc = Path(cfg.discovery_dir) if cfg.discovery_dir else stage.out.parent / "discovery"
+            ndir = disc / f"conv{layer}" / f"neuron{neuron}"
+            if (ndir / "segments.meme").is_file():
+                combos = propose_labels(ndir / "segments.meme", ndir / "tomtom.tsv", cfg.label_ic,
+                                        cfg.max_segments, cfg.tomtom_q, max_length=cfg.label_max_length)
+                seg = relative_path(ndir / "segments.meme", here)
+                return dedupe(combos), f"proposed from {seg} and tomtom.tsv"
+        if source == "template" and cfg.template:
+            return dedupe(read_labels(cfg.template)), f"template {relative_path(cfg.template, here)}"
+    return [], "no labels (no hand-written file, no NeuronMotif segments, no template)"
+
+
+def neuron_pairs(stage: Stage, layer: int, neuron: int, frags: Fragments,
+                 combos: Sequence[Combination], texts: Sequence[str]) -> tuple[pd.DataFrame, dict]:
+    """Mutagenesis and raw statistics of every combination of one neuron.
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage (model, data, config, results folder).
+    layer, neuron : int
+        1-based conv layer, 0-based neuron.
+    frags : Fragments
+        The layer's fragments.
+    combos : sequence of Combination
+        The neuron's labels.
+    texts : sequence of str
+        The scanned sequences as text.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        One row per combination (``pairs.csv``).
+    arrays : dict
+        Per-sequence predictions (``observations.npz``).
+    """
+    cfg: InteractionConfig = stage.cfg
+    X, _, _ = stage.data
+    mine = frags.of(neuron)
+    ftexts = [texts[s][max(0, st):en] for s, st, en in zip(mine.seq.tolist(), mine.start.tolist(),
+                                                          mine.end.tolist())]
+    predict = target_predictor(stage)
+    rows, arrays = [], {}
+    for ci, combo in enumerate(combos):
+        plan = plan_sites(ftexts, mine.seq, mine.start, combo, cfg.max_pair_sequences)
+        rng = np.random.default_rng([cfg.seed, layer, neuron, ci])
+        obs = mutagenesis(predict, X, texts, plan, combo, cfg.replicates, rng, cfg.max_redraws)
+        row = pair_statistics(obs, cfg.min_n, cfg.n_boot, seed=cfg.seed + ci)
+        row.update({"task": f"conv{layer}_neuron{neuron}", "layer": layer, "neuron": neuron,
+                    "combination": combo.name, "motifA": "|".join(combo.motifA),
+                    "motifB": "|".join(combo.motifB), "motifA_name": combo.nameA,
+                    "motifB_name": combo.nameB})
+        rows.append(row)
+        for key in ("seq", "f_orig", "f_scrA", "f_scrB", "f_scrAB"):
+            arrays[f"{combo.name}.{key}"] = getattr(obs, key)
+    cols = [c for c in STATS_COLUMNS if c not in ("q", "interaction", "direction")]
+    return pd.DataFrame(rows, columns=cols), arrays
+
+
+UNIT_SETTINGS = ("fragment_threshold", "max_fragment_sequences", "replicates", "max_redraws",
+                 "max_pair_sequences", "min_n", "n_boot", "seed", "target_index")
+
+
+def run_pairs(stage: Stage, layer: int, neurons: Sequence[int], force: bool = False,
+            log=print) -> pd.DataFrame:
+    """Mutagenesis of the given neurons, then the layer merge.
+
+    One neuron is a unit: ``labels.yaml``, ``observations.npz`` and ``pairs.csv``,
+    then ``stamp.json`` (the weights and data fingerprint, the labels and the
+    settings that shape it) written last and removed before the unit is redone.
+    A unit whose stamp matches is skipped unless ``force``; one made otherwise,
+    or without its stamp (a killed run's), is redone.
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage (model, data, config, results folder).
+    layer : int
+        1-based conv layer.
+    neurons : sequence of int
+        0-based neurons.
+    force : bool
+        Redo finished neurons.
+    log : callable
+        Progress messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The merged layer (:func:`merge_layer`).
+    """
+    frags = run_fragment_location(stage, layer)
+    X, _, _ = stage.data
+    texts = None
+    skipped = []
+    for k in neurons:
+        ndir = neuron_dir(stage, layer, k)
+        combos, source = resolve_labels(stage, layer, k)
+        stamp = json.loads(json.dumps({"fingerprint": stage.fingerprint, "labels": labels_yaml(combos, ""),
+                                       "settings": {key: getattr(stage.cfg, key) for key in UNIT_SETTINGS}}))
+        made = read_stamp(ndir / "stamp.json")
+        if not force and made is not None and (ndir / "pairs.csv").is_file():
+            if made == stamp:
+                skipped.append(k)
+                continue
+            log(f"conv{layer} neuron{k}: made with other settings ({settings_changes(made, stamp)}); "
+                f"redoing it")
+        (ndir / "stamp.json").unlink(missing_ok=True)   # unmarked until the unit is whole again
+        n_frag = int((frags.neuron == k).sum())
+        if combos and n_frag:
+            if texts is None:
+                texts = _texts(X)
+            df, arrays = neuron_pairs(stage, layer, k, frags, combos, texts)
+        else:
+            df, arrays = pd.DataFrame(columns=[c for c in STATS_COLUMNS
+                                               if c not in ("q", "interaction", "direction")]), {}
+        write_text(ndir / "labels.yaml", labels_yaml(combos, f"conv{layer} neuron{k}: {source}"))
+        save_npz(ndir / "observations.npz", **arrays)
+        with atomic_path(ndir / "pairs.csv") as tmp:
+            df.to_csv(tmp, index=False, float_format="%.6g")
+        write_json(ndir / "stamp.json", stamp)
+        tested = int(np.isfinite(pd.to_numeric(df["interaction-p"], errors="coerce")).sum()) if len(df) else 0
+        log(f"conv{layer} neuron{k}: {n_frag} fragments, {len(combos)} combinations ({source}); "
+            f"{tested} tested")
+        fault_point("mutagenesis")
+    if skipped:
+        log(f"conv{layer}: {len(skipped)} neurons already done, skipped "
+            f"({_ranges(skipped)}; use --force to redo)")
+    return merge_layer(stage, layer)
+
+
+def _ranges(values: Sequence[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``"0-2, 5"``."""
+    out, start = [], None
+    for i, v in enumerate(values):
+        if start is None:
+            start = v
+        if i + 1 == len(values) or values[i + 1] != v + 1:
+            out.append(f"{start}-{v}" if v != start else f"{v}")
+            start = None
+    return ", ".join(out)
+
+
+def _texts(X: np.ndarray) -> list[str]:
+    return decode(onehot_to_codes(X))
+
+
+def _read_pairs(path: Path) -> pd.DataFrame:
+    # Patterns such as "NA" must stay strings: only empty cells are missing.
+    return pd.read_csv(path, keep_default_na=False, na_values=[""],
+                       dtype={"motifA": str, "motifB": str, "motifA_name": str, "motifB_name": str,
+                              "reason": str, "task": str, "combination": str})
+
+
+def merge_layer(stage: Stage, layer: int) -> pd.DataFrame:
+    """BH over every pair tested in the layer's neuron units -> motif_pair_stats.csv + map.
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage (model, data, config, results folder).
+    layer : int
+        1-based conv layer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``motif_pair_stats.csv``.
+    """
+    cfg: InteractionConfig = stage.cfg
+    ldir = stage.layer_dir(layer)
+    parts = [_read_pairs(p) for p in sorted(ldir.glob("neuron*/pairs.csv"),
+                                            key=lambda p: int(p.parent.name.removeprefix("neuron")))]
+    parts = [p for p in parts if len(p)]
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=[c for c in STATS_COLUMNS if c not in ("q", "interaction", "direction")])
+    df = classify(df, cfg.alpha, cfg.min_relative_epsilon)[STATS_COLUMNS]
+    with atomic_path(ldir / "motif_pair_stats.csv") as tmp:
+        df.to_csv(tmp, index=False, float_format="%.6g")
+    with atomic_path(ldir / "motif_pair_summary.csv") as tmp:
+        pair_summary(df).to_csv(tmp, index=False, float_format="%.6g")
+    plot_interaction_map(df, ldir / "interaction_map.png",
+                         f"{stage.name} conv{layer}: motif pairs (BH q < {cfg.alpha:g})")
+    return df
+
+
+def summary_line(df: pd.DataFrame, layer: int) -> str:
+    """One line counting a layer's pairs per class.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The layer's ``motif_pair_stats.csv``.
+    layer : int
+        1-based conv layer.
+
+    Returns
+    -------
+    str
+    """
+    c = df["interaction"].value_counts() if len(df) else {}
+    return (f"conv{layer}: {len(df)} pairs: " +
+            ", ".join(f"{c.get(k, 0)} {k}" for k in CLASSES))
+
+
+def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "sequences",
+                       log=print, reference=None) -> pd.DataFrame:
+    """The same mutagenesis and test on whole sequences instead of a neuron's fragments.
+
+    Every scanned sequence holding both motifs is a candidate (the first
+    ``max_pair_sequences`` by index are used). This measures what the model
+    does with a pair regardless of which neuron carries it; the synthetic
+    checks use it with the planted pairs. Writes ``interaction/<tag>/``.
+
+    ``reference`` (optional) maps the same (n, C, L) variants to a second
+    prediction, e.g. a synthetic set's noise-free planted function; its mean
+    epsilon on the very same variants (same draws) goes to ``reference_epsilon``.
+    It tells a pair the model did not learn apart from one the test missed.
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage (model, data, config, results folder).
+    combos : sequence of Combination
+        The pairs to test.
+    tag : str
+        Output folder under ``interaction/``.
+    log : callable
+        Progress messages.
+    reference : callable, optional
+        A second ``predict`` run on the same variants.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``<tag>/motif_pair_stats.csv``.
+    """
+    cfg: InteractionConfig = stage.cfg
+    X, _, _ = stage.data
+    texts = _texts(X)
+    seq = np.arange(len(texts))
+    predict = target_predictor(stage)
+    rows = []
+    for ci, combo in enumerate(combos):
+        plan = plan_sites(texts, seq, np.zeros(len(seq), np.int64), combo, cfg.max_pair_sequences)
+        plan.n_candidates = len(texts)
+        rng = np.random.default_rng([cfg.seed, 0, 0, ci])
+        obs = mutagenesis(predict, X, texts, plan, combo, cfg.replicates, rng, cfg.max_redraws)
+        row = pair_statistics(obs, cfg.min_n, cfg.n_boot, seed=cfg.seed + ci)
+        if reference is not None:
+            # The destruction draws depend only on the seed and the texts, so the
+            # same seed rebuilds exactly the variants the model was given.
+            ref = mutagenesis(reference, X, texts, plan, combo, cfg.replicates,
+                              np.random.default_rng([cfg.seed, 0, 0, ci]), cfg.max_redraws)
+            row["reference_epsilon"] = float(ref.epsilon.mean()) if len(ref) else np.nan
+        row.update({"task": tag, "layer": 0, "neuron": -1, "combination": combo.name,
+                    "motifA": "|".join(combo.motifA), "motifB": "|".join(combo.motifB),
+                    "motifA_name": combo.nameA, "motifB_name": combo.nameB})
+        rows.append(row)
+        log(f"{combo.name} ({combo.nameA} x {combo.nameB}): {len(obs)} sequences, "
+            f"{obs.fallbacks} fallbacks")
+    extra = ["reference_epsilon"] if reference is not None else []
+    df = classify(pd.DataFrame(rows), cfg.alpha, cfg.min_relative_epsilon)[STATS_COLUMNS + extra]
+    out = stage.out / tag
+    with atomic_path(out / "motif_pair_stats.csv") as tmp:
+        df.to_csv(tmp, index=False, float_format="%.6g")
+    plot_interaction_map(df, out / "interaction_map.png", f"{stage.name}: motif pairs over whole sequences")
+    return df
+
+
+
+def main_fragment_location(argv: list[str] | None = None) -> None:
+    """``run_fragment_location.sh <layer> <config>``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (default: ``sys.argv[1:]``).
+    """
+    from ..cli import run_cli
+
+    def _main(args: argparse.Namespace) -> int:
+        cfg = load_config(args.config, InteractionConfig)
+        stage = Stage(cfg, args.config, "interaction")
+        stage.check_layers([args.layer], key=None)
+        frags = run_fragment_location(stage, args.layer, force=args.force)
+        n_neurons = len(np.unique(frags.neuron))
+        print(f"conv{args.layer}: {len(frags)} windows above {cfg.fragment_threshold:g} x max in "
+              f"{len(np.unique(frags.seq))} sequences for {n_neurons} neurons -> "
+              f"{stage.layer_dir(args.layer) / 'fragments.npz'}")
+        return 0
+
+    p = argparse.ArgumentParser(description="Locate the fragments that drive each neuron of a layer")
+    p.add_argument("layer", type=int, help="conv layer (1-based)")
+    p.add_argument("config", help="configs/interaction/<model>.yaml")
+    p.add_argument("--force", action="store_true", help="recompute")
+    run_cli(_main, p, argv)
+
+
+def main_pairs(argv: list[str] | None = None) -> None:
+    """``run_pairs.sh <layer> <first-neuron> <last-neuron> <config>`` (neurons half-open, as the seeds;
+    ``run_scr.sh`` is an alias).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (default: ``sys.argv[1:]``).
+    """
+    from ..cli import run_cli
+
+    def _main(args: argparse.Namespace) -> int:
+        cfg = load_config(args.config, InteractionConfig)
+        cfg.check_inputs(args.config)
+        stage = Stage(cfg, args.config, "interaction")
+        n = len(stage.check_layers([args.layer], key=None)[args.layer])
+        stage.check_target()
+        try:
+            neurons = parse_range(f"{args.first}-{args.last}", n=n)
+        except ConfigError as exc:
+            raise ConfigError(f"neurons {args.first} {args.last} (first, one past the last) of "
+                              f"conv{args.layer}: {exc}") from None
+        df = run_pairs(stage, args.layer, neurons, force=args.force)
+        print(summary_line(df, args.layer) + f" -> {stage.layer_dir(args.layer) / 'motif_pair_stats.csv'}")
+        stage.refresh_front_page()
+        return 0
+
+    p = argparse.ArgumentParser(description="Motif-pair mutagenesis and epistasis for neurons of a layer")
+    p.add_argument("layer", type=int, help="conv layer (1-based)")
+    p.add_argument("first", type=int, help="first neuron (0-based)")
+    p.add_argument("last", type=int, help="one past the last neuron")
+    p.add_argument("config", help="configs/interaction/<model>.yaml")
+    p.add_argument("--force", action="store_true", help="redo neurons that are already done")
+    run_cli(_main, p, argv)

@@ -1,0 +1,291 @@
+"""The one perturbation primitive: shuffle spans of sequences and predict the variants.
+
+Both the contribution knockout (a neuron's driving window shuffled) and the
+pair mutagenesis of the interaction stage (motif A, motif B or both destroyed)
+are built from the same three steps:
+
+1. :func:`shuffle_spans` draws, per sequence and replicate, one replacement for
+   each span: a dinucleotide-preserving shuffle, optionally redrawn until no
+   match of a pattern remains across the span (then random bases, counted as a
+   fallback). Draws come in the order sequence, replicate, span, so a seeded
+   generator gives the same variants whoever asks for them.
+2. :func:`span_variants` writes the replacements into copies of the one-hot
+   input; only the four base channels change, extra tracks stay as they are.
+   Every subset of spans of one replicate reuses that replicate's draws
+   (common random numbers), so an exactly additive model gives epsilon = 0.
+3. :func:`predict_variants` does both for batches of sequences and predicts
+   original and variants together.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .errors import ConfigError
+from .sequences import DNA, dinucleotide_shuffle
+
+Span = tuple[int, int]
+
+# Letter -> base channel; anything else (N, padding) -> 4, an all-zero column.
+_CODE = np.full(256, 4, np.int64)
+for _i, _c in enumerate(DNA):
+    _CODE[ord(_c)] = _i
+
+
+def _overlaps_match(text: str, lo: int, hi: int, avoid: re.Pattern) -> bool:
+    # `avoid` is a lookahead finder: group 1 holds each (also overlapping) match.
+    return any(m.start() < hi and lo < m.start() + len(m.group(1))
+               for m in avoid.finditer(text) if m.group(1))
+
+
+def shuffle_span(text: str, start: int, end: int, rng: np.random.Generator,
+                 avoid: re.Pattern | None = None, max_redraws: int = 50,
+                 context: int = 32) -> tuple[str, bool]:
+    """A replacement for ``text[start:end]``: a dinucleotide shuffle of it.
+
+    Parameters
+    ----------
+    text : str
+        The whole sequence (A, C, G, T, N).
+    start, end : int
+        The span to replace.
+    rng : numpy.random.Generator
+        Source of the draws.
+    avoid : re.Pattern, optional
+        A lookahead finder (group 1 = a match). When given, shuffles are drawn
+        until none leaves a match overlapping the span (the sequence ``context``
+        letters either side included), at most ``max_redraws``; a span whose
+        shuffles cannot escape (``TATATA`` has one dinucleotide-preserving
+        order) falls back to uniformly random bases. Without it one shuffle is
+        drawn.
+    max_redraws, context : int
+        See ``avoid``.
+
+    Returns
+    -------
+    replacement : str
+        As long as the span.
+    fell_back : bool
+        Whether random bases replaced the span.
+    """
+    orig = text[start:end]
+    if avoid is None:
+        return dinucleotide_shuffle(orig, rng), False
+    left = text[max(0, start - context):start]
+    right = text[end:end + context]
+    lo, hi = len(left), len(left) + len(orig)
+    same = 0
+    for _ in range(max_redraws):
+        cand = dinucleotide_shuffle(orig, rng)
+        if cand == orig:
+            same += 1
+            if same >= 8:  # the shuffle has (almost) no freedom here
+                break
+            continue
+        if not _overlaps_match(left + cand + right, lo, hi, avoid):
+            return cand, False
+    for _ in range(max_redraws):
+        cand = "".join(DNA[i] for i in rng.integers(0, 4, len(orig)))
+        if not _overlaps_match(left + cand + right, lo, hi, avoid):
+            return cand, True
+    return cand, True
+
+
+def shuffle_spans(texts: Sequence[str], spans: Sequence[Sequence[Span]], replicates: int,
+                  rng: np.random.Generator, avoid: re.Pattern | None = None,
+                  max_redraws: int = 50) -> tuple[list[list[list[str]]], int]:
+    """Replacements for every span of every sequence, ``replicates`` times.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        One sequence per row.
+    spans : sequence of sequences of (start, end)
+        The spans of each row.
+    replicates : int
+        Independent draws per span.
+    rng, avoid, max_redraws
+        As :func:`shuffle_span`.
+
+    Returns
+    -------
+    draws : list
+        ``draws[i][r][s]`` replaces span ``s`` of row ``i`` in replicate ``r``
+        (drawn in that order: row, replicate, span).
+    fallbacks : int
+        How many replacements fell back to random bases.
+    """
+    draws, fallbacks = [], 0
+    for text, row_spans in zip(texts, spans):
+        mine = []
+        for _ in range(replicates):
+            reps = []
+            for a, b in row_spans:
+                new, fell = shuffle_span(text, a, b, rng, avoid, max_redraws)
+                fallbacks += fell
+                reps.append(new)
+            mine.append(reps)
+        draws.append(mine)
+    return draws, fallbacks
+
+
+def write_spans(X: np.ndarray, rows: Sequence[int], starts: Sequence[int], texts: Sequence[str]) -> None:
+    """Write ``texts[i]`` into the one-hot ``X[rows[i]]`` from ``starts[i]`` on, in place.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (n, C, L) float; only channels 0-3 (A, C, G, T) are written, so extra
+        tracks stay as they are. A row may appear more than once.
+    rows, starts : sequence of int
+        Row and first position of each text.
+    texts : sequence of str
+        Letters A, C, G, T; any other letter writes an all-zero column.
+    """
+    if not len(texts):
+        return
+    pos = np.concatenate([np.arange(s, s + len(t)) for s, t in zip(starts, texts)])
+    row = np.concatenate([np.full(len(t), r) for r, t in zip(rows, texts)])
+    code = _CODE[np.frombuffer("".join(texts).encode(), dtype=np.uint8)]
+    X[row, :4, pos] = 0.0
+    base = code < 4
+    X[row[base], code[base], pos[base]] = 1.0
+
+
+def span_variants(X: np.ndarray, seqs: np.ndarray, spans: Sequence[Sequence[Span]],
+                  draws: list[list[list[str]]], subsets: Sequence[Sequence[int]],
+                  original: bool = True) -> np.ndarray:
+    """Copies of ``X[seqs]`` with subsets of their spans replaced by the draws.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (N, C, L) one-hot input.
+    seqs : numpy.ndarray
+        (n,) rows of ``X``.
+    spans : sequence of sequences of (start, end)
+        The spans of each of the ``n`` rows.
+    draws : list
+        From :func:`shuffle_spans` for the same rows and spans.
+    subsets : sequence of sequences of int
+        Which spans each variant replaces, e.g. ``[(0,), (1,), (0, 1)]``; all
+        variants of one replicate use that replicate's draws.
+    original : bool
+        Whether each row's variants start with the unchanged sequence.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n * per, C, L), row-major: per row the original (if asked), then for
+        each replicate one variant per subset.
+    """
+    per = int(original) + len(draws[0]) * len(subsets) if len(draws) else 1
+    out = np.repeat(X[seqs], per, axis=0)
+    rows, starts, texts = [], [], []
+    for j, (row_spans, row_draws) in enumerate(zip(spans, draws)):
+        for r, reps in enumerate(row_draws):
+            for s, subset in enumerate(subsets):
+                for k in subset:
+                    rows.append(j * per + int(original) + r * len(subsets) + s)
+                    starts.append(row_spans[k][0])
+                    texts.append(reps[k])
+    write_spans(out, rows, starts, texts)
+    return out
+
+
+def predict_variants(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, texts: Sequence[str],
+                     seqs: np.ndarray, spans: Sequence[Sequence[Span]], subsets: Sequence[Sequence[int]],
+                     replicates: int, rng: np.random.Generator, avoid: re.Pattern | None = None,
+                     max_redraws: int = 50, max_rows: int = 4096) -> tuple[np.ndarray, int]:
+    """Predict each sequence and its span-shuffled variants (common random numbers).
+
+    Parameters
+    ----------
+    predict : callable
+        (m, C, L) array -> (m,) predictions.
+    X : numpy.ndarray
+        (N, C, L) one-hot input; ``texts`` are its rows as strings.
+    seqs : numpy.ndarray
+        (n,) rows to perturb; ``spans`` their spans.
+    subsets, replicates
+        As :func:`span_variants` and :func:`shuffle_spans`.
+    rng, avoid, max_redraws
+        As :func:`shuffle_span`.
+    max_rows : int
+        About how many variants go to ``predict`` at once.
+
+    Returns
+    -------
+    predictions : numpy.ndarray
+        (n, 1 + replicates * len(subsets)) float64: the original, then per
+        replicate one column per subset.
+    fallbacks : int
+        Replacements that fell back to random bases.
+    """
+    per = 1 + replicates * len(subsets)
+    n = len(seqs)
+    out = np.zeros((n, per))
+    fallbacks = 0
+    chunk = max(1, max_rows // per)
+    for c0 in range(0, n, chunk):
+        idx = np.arange(c0, min(n, c0 + chunk))
+        part = [spans[i] for i in idx]
+        draws, fell = shuffle_spans([texts[seqs[i]] for i in idx], part, replicates, rng, avoid, max_redraws)
+        fallbacks += fell
+        Xv = span_variants(X, seqs[idx], part, draws, subsets)
+        out[idx] = np.asarray(predict(Xv), dtype=np.float64).reshape(len(idx), per)
+    return out, fallbacks
+
+
+def select_target(values: np.ndarray, index: int) -> np.ndarray:
+    """Column ``index`` of a model's outputs (the outputs themselves for one target).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        (n,) or (n, targets) predictions or labels.
+    index : int
+        Which target.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) values of that target.
+
+    Raises
+    ------
+    combmotif.errors.ConfigError
+        When the model has no target ``index``.
+    """
+    values = np.asarray(values)
+    if values.ndim == 1:
+        if index != 0:
+            raise ConfigError(f"'target_index' is {index} but the model has one target")
+        return values
+    if not 0 <= index < values.shape[1]:
+        raise ConfigError(f"'target_index' {index} out of range (model has {values.shape[1]} targets)")
+    return values[:, index]
+
+
+def target_predictor(stage) -> Callable[[np.ndarray], np.ndarray]:
+    """``predict(x) -> (n,)``: a stage's model on its ``target_index``, in ``batch_size`` chunks.
+
+    Parameters
+    ----------
+    stage : combmotif.maxact.Stage
+        Any object with ``loaded.predict`` and ``cfg.batch_size`` / ``cfg.target_index``.
+
+    Returns
+    -------
+    callable
+        (n, C, L) array -> (n,) predictions on the label scale.
+    """
+    cfg = stage.cfg
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return select_target(np.asarray(stage.loaded.predict(x, batch_size=cfg.batch_size)),
+                             cfg.target_index)
+    return predict

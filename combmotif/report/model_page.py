@@ -1,0 +1,107 @@
+"""A model's front page: ``results/<model>/index.html`` (layers, stages, distinct
+database motifs found)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..io import write_text
+from ..motifs.collect import layer_dirs
+from ..motifs.match import neuron_dirs, read_matches
+from .fields import _file_links, _slug
+from .html import copy_assets, esc, fmt_q, render_page, table, td
+
+
+def write_model_index(model_dir: str | Path, title: str | None = None,
+                      significance: float = 0.05) -> Path:
+    """Write ``results/<model>/index.html``: links to every layer and stage, and the
+    distinct database motifs found (``discovery/collected_motifs.csv``) when collected."""
+    model_dir = Path(model_dir)
+    name = title or model_dir.name
+    copy_assets(model_dir / "assets")
+    layer_rows = []
+    for L, path in layer_dirs(model_dir):
+        n = len(neuron_dirs(path))
+        m = read_matches(path)
+        n_sig = int(m.loc[m["q"] < significance, "neuron"].nunique()) if len(m) else 0
+        link = (f'<a href="discovery/{path.name}/index.html">{path.name}</a>'
+                if (path / "index.html").is_file() else esc(path.name))
+        layer_rows.append([td(link, sort=L), td(str(n), sort=n, cls="num"),
+                           td(str(n_sig), sort=n_sig, cls="num")])
+    body = [f'<p class="lead">What the model <b>{esc(name)}</b> has learned, stage by stage.</p>',
+            "<h2>Motif discovery (NeuronMotif)</h2>"]
+    if layer_rows:
+        body.append(table(["Layer", ("Neurons", "num"),
+                           (f"Neurons matched (q < {significance:g})", "num")],
+                          layer_rows, cls="sortable"))
+    else:
+        body.append('<p class="muted">Not run yet.</p>')
+    body.append(_collected_section(model_dir))
+    for stage, label in (("contribution", "Motif contribution"),
+                         ("interaction", "Motif interaction")):
+        body.append(f"<h2>{label}</h2>")
+        page = model_dir / stage / "index.html"
+        if page.is_file():
+            body.append(f'<p><a href="{stage}/index.html">{label} results</a></p>')
+        elif (model_dir / stage).is_dir():
+            # Per-layer tables and plots first (what a reader opens), then the stage's own files.
+            items = []
+            for sub in sorted((p for p in (model_dir / stage).iterdir() if p.is_dir()),
+                              key=lambda p: (len(p.name), p.name)):
+                names = sorted(p.name for p in sub.iterdir()
+                               if p.is_file() and p.suffix in (".csv", ".png", ".yaml", ".html"))
+                links = _file_links(sub, names, prefix=f"{stage}/{sub.name}/")
+                if links:
+                    items.append(f"<li>{esc(sub.name)}: {links}</li>")
+            top = _file_links(model_dir / stage, sorted(
+                p.name for p in (model_dir / stage).iterdir() if p.is_file()), prefix=f"{stage}/")
+            if top:
+                items.append(f"<li>{top}</li>")
+            body.append(f"<ul>{''.join(items)}</ul>" if items else '<p class="muted">Not run yet.</p>')
+        else:
+            body.append('<p class="muted">Not run yet.</p>')
+    if (model_dir / "compare" / "index.html").is_file():
+        body.append("<h2>Method comparison</h2>")
+        body.append('<p><a href="compare/index.html">NeuronMotif against max-activation seqlets, '
+                    "TF-MoDISco and class optimization</a></p>")
+    html = render_page(f"{name}: CombMotif results", "\n".join(b for b in body if b), "assets",
+                       crumbs=[(name, None)], heading=f"{name}: CombMotif results")
+    index = model_dir / "index.html"
+    write_text(index, html)
+    return index
+
+
+def _collected_section(model_dir: Path) -> str:
+    path = model_dir / "discovery" / "collected_motifs.csv"
+    if not path.is_file():
+        return ""
+    df = pd.read_csv(path, keep_default_na=False)
+    out = ["<h3>Distinct database motifs found</h3>",
+           '<p class="small muted">Near-duplicate database motifs are merged into one group '
+           "(Tomtom of the database against itself). "
+           '<a href="discovery/collected_motifs.csv">collected_motifs.csv</a></p>']
+    if not len(df):
+        out.append('<p class="muted">No segment matched a database motif significantly.</p>')
+        return "\n".join(out)
+    rows = []
+    for _, r in df.iterrows():
+        layer, neuron, seg = (str(r["best_hit"]).split("/", 2) + ["", "", ""])[:3]
+        href = f"discovery/{layer}/{neuron}/page.html#seg-{_slug(seg)}"
+        others = [t for t in str(r["targets_matched"]).split(";") if t and t != r["representative"]]
+        rows.append([
+            td(f'<span class="sig">{esc(r["representative"])}</span>'
+               + (f'<br><span class="small muted">also: {esc(", ".join(others[:6]))}'
+                  f'{" …" if len(others) > 6 else ""}</span>' if others else ""),
+               sort=r["representative"]),
+            td(esc(r["description"]), cls="small"),
+            td(str(r["n_neurons"]), sort=r["n_neurons"], cls="num"),
+            td(esc(str(r["layers"]).replace(";", ", "))),
+            td(fmt_q(float(r["best_q"])), sort=float(r["best_q"]), cls="num"),
+            td(f'<a href="{esc(href)}">{esc(r["best_hit"])}</a>')])
+    out.append(table(["Motif", "About", ("Neurons", "num"), "Layers", ("Best q", "num"),
+                      "Best segment"], rows, cls="sortable"))
+    return "\n".join(out)
+
+

@@ -1,0 +1,180 @@
+"""The training config (``configs/training/*.yaml``) and its command-line overrides.
+
+Training (:mod:`combmotif.train`) and evaluation (:mod:`combmotif.evaluate`)
+both read it; the data section (:class:`~combmotif.data.tasks.DataConfig`)
+lives with the data readers so the interpretation stages can rebuild a split
+without a training config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .checkpoint import check_device
+from .config import load_config, path_field, require
+from .data.tasks import DataConfig
+from .paths import repo_root
+
+
+@dataclass
+class ModelConfig:
+    """Architecture of :class:`~combmotif.models.saluki.SalukiModel`; input
+    channels and length come from the data."""
+
+    num_layers: int = 3
+    filters: int = 64
+    kernel_size: int = 5
+    padding: Literal["same", "valid"] = "same"
+    dropout: float = 0.3
+    gru_units: int = 64
+    dense_units: int = 64
+
+    def validate(self) -> None:
+        require(self.num_layers >= 0, "model.num_layers", self.num_layers, "an integer >= 0")
+        for key in ("filters", "kernel_size", "gru_units", "dense_units"):
+            require(getattr(self, key) >= 1, f"model.{key}", getattr(self, key), "an integer >= 1")
+        require(0 <= self.dropout < 1, "model.dropout", self.dropout, "in [0, 1)")
+
+
+@dataclass
+class OptimConfig:
+    """Adam + MSE on standardised targets; early stopping on validation loss.
+
+    ``lr_patience``: epochs without a new best validation loss before the
+    learning rate is multiplied by ``lr_factor`` (``null``: constant rate).
+    ``max_minutes``: stop after this much training time and keep the best epoch.
+    ``clip_norm``: clip the gradient's global L2 norm to this before each step
+    (``null``: no clipping); a GRU over 1 kb can take steps that undo an epoch.
+
+    Training stops on its own when the validation loss stops falling: after
+    ``patience`` epochs in a row none of which beats the last counted gain by
+    more than ``min_delta`` (on the standardised scale, where 1.0 is the loss
+    of predicting the mean), so ``epochs`` can be a generous cap. The weights
+    of the lowest validation loss are kept either way.
+    """
+
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    patience: int = 5
+    min_delta: float = 0.0
+    lr_patience: int | None = 2
+    lr_factor: float = 0.5
+    max_minutes: float | None = None
+    clip_norm: float | None = None
+
+    def validate(self) -> None:
+        if self.clip_norm is not None:
+            require(0 < self.clip_norm < math.inf, "train.clip_norm", self.clip_norm, "> 0 or null")
+        require(self.epochs >= 1, "train.epochs", self.epochs, ">= 1")
+        require(self.patience >= 1, "train.patience", self.patience, ">= 1")
+        require(self.batch_size >= 2, "train.batch_size", self.batch_size,
+                 ">= 2 (the head has batch norm)")
+        require(0 < self.lr < math.inf, "train.lr", self.lr, "a number > 0")
+        require(0 <= self.weight_decay < math.inf, "train.weight_decay", self.weight_decay, ">= 0")
+        require(0 < self.lr_factor <= 1, "train.lr_factor", self.lr_factor, "in (0, 1]")
+        if self.lr_patience is not None:
+            require(self.lr_patience >= 1, "train.lr_patience", self.lr_patience, ">= 1 or null")
+        if self.max_minutes is not None:
+            require(self.max_minutes > 0, "train.max_minutes", self.max_minutes, "> 0 or null")
+        if not 0 <= self.min_delta < 1:
+            raise ValueError(f"'train.min_delta' must be in [0, 1) (standardised loss); got {self.min_delta}")
+
+
+@dataclass
+class OutputConfig:
+    """``<weights_dir>/<name>-best.pth``; ``name`` defaults to the config's ``name``.
+    ``results_dir`` (default ``<repo>/results``) receives ``<name>/evaluation/``."""
+
+    weights_dir: str = path_field()
+    name: str | None = None
+    results_dir: str | None = path_field(None)
+
+
+@dataclass
+class TrainConfig:
+    """A training config (``configs/training/*.yaml``): the model ``name`` keys the
+    checkpoint and ``results/<name>/``; ``seed`` seeds initialisation, dropout and
+    shuffling (the split has its own ``data.split_seed``)."""
+
+    name: str
+    data: DataConfig
+    output: OutputConfig
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: OptimConfig = field(default_factory=OptimConfig)
+    seed: int = 0
+    device: str = "auto"
+
+    def validate(self) -> None:
+        if self.output.name is None:
+            self.output.name = self.name
+        for label, value in (("name", self.name), ("output.name", self.output.name)):
+            if not value or "/" in value or "\\" in value or value.startswith("."):
+                raise ValueError(f"'{label}' must be a plain file name; got {value!r}")
+        require(self.seed >= 0, "seed", self.seed, "an integer >= 0")
+        check_device(self.device)
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return Path(self.output.weights_dir) / f"{self.output.name}-best.pth"
+
+    @property
+    def results_dir(self) -> Path:
+        base = Path(self.output.results_dir) if self.output.results_dir else repo_root() / "results"
+        return base / self.name
+
+
+def load_train_config(path: str | Path, args: argparse.Namespace | None = None) -> TrainConfig:
+    """Read a training config, with the command-line overrides in ``args``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file.
+    args : argparse.Namespace, optional
+        Parsed flags of :func:`add_override_flags`; ``None`` values are not overrides.
+
+    Returns
+    -------
+    TrainConfig
+        The validated config.
+    """
+    over: dict = {}
+    for flag, (section, key) in _OVERRIDES.items():
+        value = getattr(args, flag, None) if args is not None else None
+        if value is None:
+            continue
+        if section:
+            over.setdefault(section, {})[key] = value
+        else:
+            over[key] = value
+    return load_config(path, TrainConfig, overrides=over or None)
+
+
+# flag attribute -> (config section, key); section "" is top level.
+_OVERRIDES = {"epochs": ("train", "epochs"), "patience": ("train", "patience"),
+              "batch_size": ("train", "batch_size"),
+              "lr": ("train", "lr"), "max_minutes": ("train", "max_minutes"),
+              "seed": ("", "seed"), "device": ("", "device")}
+
+
+def add_override_flags(parser: argparse.ArgumentParser) -> None:
+    """Add the ``--epochs``, ``--lr``, ... flags that :func:`load_train_config` reads.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser to extend in place.
+    """
+    parser.add_argument("--epochs", type=int, help="override train.epochs")
+    parser.add_argument("--patience", type=int, help="override train.patience")
+    parser.add_argument("--batch-size", dest="batch_size", type=int, help="override train.batch_size")
+    parser.add_argument("--lr", type=float, help="override train.lr")
+    parser.add_argument("--max-minutes", dest="max_minutes", type=float, help="override train.max_minutes")
+    parser.add_argument("--seed", type=int, help="override seed")
+    parser.add_argument("--device", help="override device (auto, cpu, cuda, cuda:1)")

@@ -1,0 +1,168 @@
+"""Interaction calls against planted pairs (``python -m combmotif.validation interaction``).
+
+    python -m combmotif.validation interaction <config> [--layer L] [--truth truth.json]
+
+Runs the mutagenesis and the epistasis test over whole sequences for each
+planted pair of ``truth.json`` (``interaction/truth_pairs/``), beside the
+planted rule itself on the very same variants, and compares the calls with
+the planted classes (:func:`compare_with_truth`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import load_config
+from ..errors import InputError
+from ..interaction.labels import Combination, same_motif
+from ..interaction.stage import InteractionConfig, run_sequence_scope
+from ..stage import Stage
+
+
+def truth_labels(truth: dict) -> list[Combination]:
+    """The planted pairs of a synthetic set's ``truth.json`` as combination labels.
+
+    Parameters
+    ----------
+    truth : dict
+        A loaded truth (:func:`combmotif.data.truth.load_truth`).
+
+    Returns
+    -------
+    list of Combination
+        One per planted pair, patterns the motifs' consensus sequences.
+    """
+    cons = {m["name"]: m["consensus"] for m in truth["motifs"]}
+    return [Combination(p["name"], [cons[p["motifA"]]], [cons[p["motifB"]]], p["motifA"], p["motifB"])
+            for p in truth["pairs"]]
+
+
+def _label_is(label: str, consensus: str) -> bool:
+    """Whether a label (patterns joined by '|') names the motif ``consensus``."""
+    iupac = re.compile(r"[ACGTRYSWKMBDHVN]+")
+    return any(p == consensus or (iupac.fullmatch(p) and same_motif(p, consensus))
+               for p in label.split("|"))
+
+
+def planted_function(truth: dict):
+    """The noise-free planted label of a synthetic set as a ``predict`` for :func:`mutagenesis`.
+
+    Parameters
+    ----------
+    truth : dict
+        A synthetic set's truth (with ``task``).
+
+    Returns
+    -------
+    callable
+        (n, C, L) -> (n,) float64.
+    """
+    import importlib
+
+    from ..evaluate import SYNTHETIC_MODULES
+
+    synth = importlib.import_module(SYNTHETIC_MODULES[truth["task"]])
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return np.asarray(synth.noiseless(x, truth), dtype=np.float64)
+    return predict
+
+
+def compare_with_truth(df: pd.DataFrame, truth: dict) -> pd.DataFrame:
+    """One row per planted pair: the planted class and the calls of the rows testing it.
+
+    A row tests a planted pair when its two motifs are the pair's two
+    consensus sequences, in either order, up to flanks: one IUPAC pattern
+    inside the other (so proposed labels such as ``GACTTCCG`` count for
+    ``ACTTCCG``; a regex label counts only when equal). ``called`` is the most common class
+    among the tested rows (ties: the class with more sequences behind it);
+    ``agree`` the fraction of tested rows with the planted class; ``epsilon``,
+    ``q`` and ``n`` describe the row with the most sequences, and
+    ``planted_epsilon`` is that row's ``reference_epsilon`` where the table has one
+    (what the planted rule itself gives on the same variants).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Classified pair rows (``motif_pair_stats.csv``).
+    truth : dict
+        A loaded truth.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    cons = {m["name"]: m["consensus"].upper().replace("U", "T") for m in truth["motifs"]}
+    out = []
+    for p in truth["pairs"]:
+        ca, cb = cons[p["motifA"]], cons[p["motifB"]]
+        mine = df[[(_label_is(a, ca) and _label_is(b, cb)) or (_label_is(a, cb) and _label_is(b, ca))
+                   for a, b in zip(df["motifA"].astype(str), df["motifB"].astype(str))]]
+        tested = mine[mine["interaction"] != "untested"]
+        row = {"pair": p["name"], "motifA": p["motifA"], "motifB": p["motifB"], "planted": p["class"],
+               "planted_interaction": p["interaction"], "rows": len(mine), "tested": len(tested),
+               "called": "untested", "agree": np.nan, "epsilon": np.nan, "q": np.nan, "n": 0}
+        if len(tested):
+            votes = tested.groupby("interaction")["n"].agg(["size", "sum"])
+            called = votes.sort_values(["size", "sum"], ascending=False, kind="stable").index[0]
+            best = tested.sort_values(["n", "q"], ascending=[False, True], kind="stable").iloc[0]
+            row.update(called=called, epsilon=best["epsilon"], q=best["q"], n=int(best["n"]),
+                       agree=float((tested["interaction"] == p["class"]).mean()))
+            if "reference_epsilon" in tested:
+                row["planted_epsilon"] = best["reference_epsilon"]
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Test the planted pairs of a synthetic set (or of a hand-written truth) and compare the
+    calls with their classes.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        ``<config> [--truth FILE] [--layer L ...]`` (default: ``sys.argv[1:]``).
+    """
+    from ..cli import run_cli
+    from ..data.truth import is_planted, load_truth
+
+    def _main(args: argparse.Namespace) -> int:
+        cfg = load_config(args.config, InteractionConfig)
+        stage = Stage(cfg, args.config, "interaction")
+        stage.check_layers(args.layer or [], key=None)
+        _, _, meta = stage.data
+        truth = load_truth(args.truth or Path(meta["path"]).parent / "truth.json")
+        if not truth["pairs"]:
+            raise InputError(f"{truth.get('source') or args.truth}: 'pairs' is empty: no pair to check")
+        combos = truth_labels(truth)
+        # A hand-written truth has no planted rule: no planted_epsilon column then.
+        reference = planted_function(truth) if is_planted(truth) else None
+        df = run_sequence_scope(stage, combos, "truth_pairs", reference=reference)
+        cmp = compare_with_truth(df, truth)
+        print("planted pairs tested over whole sequences (epsilon: the model's; planted_epsilon: the "
+              "planted rule's on the same variants):")
+        print(cmp.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        hits = int((cmp["called"] == cmp["planted"]).sum())
+        print(f"{hits}/{len(cmp)} planted pairs get their planted class "
+              f"(-> {stage.out / 'truth_pairs' / 'motif_pair_stats.csv'})")
+        for L in args.layer or []:
+            path = stage.layer_dir(L) / "motif_pair_stats.csv"
+            if path.is_file():
+                layer_cmp = compare_with_truth(pd.read_csv(path), truth)
+                print(f"conv{L} neuron-level rows testing planted pairs:")
+                print(layer_cmp.to_string(index=False))
+        return 0
+
+    p = argparse.ArgumentParser(description="Check interaction calls against a synthetic set's truth.json "
+                                            "or a hand-written truth")
+    p.add_argument("config", help="configs/interaction/<model>.yaml")
+    p.add_argument("--truth", help="truth.json or a hand-written truth file (default: truth.json next to "
+                                   "the data file)")
+    p.add_argument("--layer", type=int, action="append", help="also summarise conv<L>'s neuron-level rows")
+    run_cli(_main, p, argv)
