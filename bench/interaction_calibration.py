@@ -135,8 +135,8 @@ def part_b(args):
     import torch
     from torch import nn
 
+    from combmotif.data.planting import plant
     from combmotif.sequences import decode, indices_to_one_hot
-    from combmotif.data.truth import plant
 
     class LocalAdditive(nn.Module):
         """Sum over positions of softplus(conv9(x)) -> linear: additive beyond 9 nt."""

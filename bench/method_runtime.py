@@ -40,10 +40,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from combmotif.baselines.class_optimization import run_class_optimization  # noqa: E402
-from combmotif.baselines.compare import LABELS, Comparison, load_compare_config  # noqa: E402
+from combmotif.baselines.common import LABELS  # noqa: E402
+from combmotif.baselines.compare import Comparison  # noqa: E402
+from combmotif.baselines.compare_config import load_compare_config  # noqa: E402
 from combmotif.baselines.max_seqlet import run_max_seqlet  # noqa: E402
 from combmotif.baselines.modisco import run_modisco  # noqa: E402
-from combmotif.neuronmotif.discover import discover_layer  # noqa: E402
+from combmotif.neuronmotif.stage import discover_layer  # noqa: E402
 
 
 def main() -> None:
@@ -55,7 +57,7 @@ def main() -> None:
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="method-runtime-") as tmp:
-        over: dict = {"output_dir": tmp, "layers": [args.layer]}
+        over: dict = {"results_dir": tmp, "layers": [args.layer]}
         if args.neurons:
             over["neurons"] = args.neurons
         if args.device:
@@ -66,7 +68,7 @@ def main() -> None:
             sys.exit(f"error: {weights} not found (train the model first, or pass "
                      "--config configs/others/method_compare_optimus.yaml)")
         comp = Comparison(cfg, log=lambda m: None)
-        comp.discovery_config.output_dir = tmp      # NeuronMotif into the temporary folder too
+        comp.discovery_config.results_dir = tmp     # NeuronMotif into the temporary folder too
         comp.discovery_config.name = comp.name
         module, L = comp.loaded.module, args.layer
         device = next(module.parameters()).device

@@ -37,8 +37,10 @@ sys.path.insert(0, str(ROOT))
 from combmotif.checkpoint import load_checkpoint  # noqa: E402
 from combmotif.models.anatomy import Anatomy  # noqa: E402
 from combmotif.models.saluki import SalukiModel  # noqa: E402
-from combmotif.neuronmotif.discover import discover_layer, load_discovery_config, previous_layer_ppms  # noqa: E402
+from combmotif.neuronmotif.discovery_config import load_discovery_config  # noqa: E402
 from combmotif.neuronmotif.sample import evolve_layer  # noqa: E402
+from combmotif.neuronmotif.stage import discover_layer  # noqa: E402
+from combmotif.neuronmotif.units import previous_layer_ppms  # noqa: E402
 
 
 def main() -> None:

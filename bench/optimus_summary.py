@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from combmotif.cli import run_cli  # noqa: E402
 from combmotif.errors import InputError  # noqa: E402
+from combmotif.layout import contribution_table, layer_dir, model_stage_dir  # noqa: E402
 
 START = ("ATG",)
 STOPS = ("TAA", "TAG", "TGA")
@@ -51,11 +52,11 @@ def chance_fraction(length: int, codons: tuple[str, ...]) -> float:
 
 def main(args: argparse.Namespace) -> int:
     root = Path(args.results)
-    summary_path = root / "discovery" / f"conv{args.layer}" / "summary.csv"
+    summary_path = layer_dir(model_stage_dir(root, "discovery"), args.layer) / "summary.csv"
     if not summary_path.is_file():
         raise InputError(f"{summary_path}: not found (run motif_discovery/main.sh first)")
     df = pd.read_csv(summary_path, dtype={"best_consensus": str, "best_segment_consensus": str})
-    contrib_path = root / "contribution" / f"conv{args.layer}" / "neuron_contribution.csv"
+    contrib_path = contribution_table(root, args.layer)
     if contrib_path.is_file():
         c = pd.read_csv(contrib_path)[["neuron", "contribution", "d", "q", "values"]]
         df = df.merge(c, on="neuron", how="left")

@@ -3,8 +3,9 @@
     python bench/recovery_table.py [--config configs/interpreting/mrl_predictor.yaml]
                                    [--truth data/synthetic_mrl/truth.json] [--layers 1-5] [--per-layer]
 
-An alias of ``python -m combmotif.validation discovery`` (same arguments and
-output); see combmotif/validation/discovery.py.
+An alias of ``combmotif validate discovery <config> [--layers 1-4]`` (same output);
+here ``--layers`` is half-open (``1-5`` = conv1..conv4) or a list (``1,2,3,4``), and
+the config and truth default to the repository's MRL set.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from combmotif.validation.discovery import main  # noqa: E402
+from combmotif.__main__ import legacy  # noqa: E402
 
 if __name__ == "__main__":
-    main()
+    legacy("validate:discovery")

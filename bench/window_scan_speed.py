@@ -33,8 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from combmotif import maxact as MA  # noqa: E402
 from combmotif.checkpoint import load_checkpoint  # noqa: E402
-from combmotif.models.anatomy import Anatomy, layer_outputs  # noqa: E402
+from combmotif.models.anatomy import Anatomy  # noqa: E402
 from combmotif.models.saluki import SalukiModel  # noqa: E402
+from combmotif.models.trunk import layer_outputs  # noqa: E402
 
 
 def naive_window_scan(model: torch.nn.Module, X: np.ndarray, layer: int, device: str | torch.device = "cpu"

@@ -23,6 +23,27 @@ REQUIRED_KEYS = ("model_state_dict", "arch", "data", "metrics")
 
 def save_checkpoint(path: str | Path, model: SalukiModel, data: dict, metrics: dict,
                     extra: dict | None = None) -> None:
+    """Write a model and its records as a checkpoint that :func:`load_checkpoint` reads back.
+
+    The weights are moved to the CPU and the file is written atomically, so an
+    interrupted run never leaves a half-written checkpoint; the same model and
+    records give the same bytes from run to run.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.pth`` file to write (e.g. ``model_weights/<name>-best.pth``); its folder must exist.
+    model : SalukiModel
+        The trained model; its ``state_dict`` and ``arch`` (constructor arguments) are stored.
+    data : dict
+        The data record (``set``, ``format``, ``path``, ``split``, ``scaler``, ...);
+        ``path`` is stored relative to the checkpoint's folder (:func:`portable_data`).
+    metrics : dict
+        Evaluation metrics, stored as given.
+    extra : dict or None, optional
+        Further top-level keys (training history, config, seed, command); default None
+        adds none. They may not be needed to load the model.
+    """
     ckpt = {"model_state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "arch": dict(model.arch), "data": portable_data(data, Path(path).parent),
             "metrics": metrics}
@@ -63,6 +84,30 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
     ``expect`` (e.g. ``{"in_channels": 4, "seq_len": 50}``) is checked against the
     stored architecture so a checkpoint that does not fit its config fails with
     one clear message instead of a shape error deep inside torch.
+
+    Parameters
+    ----------
+    path : path-like
+        The checkpoint file written by :func:`save_checkpoint`.
+    device : str or torch.device, optional
+        Where the model is moved after loading; default ``"cpu"`` (the file is always read onto the CPU first).
+    expect : dict or None, optional
+        Architecture values the caller needs, ``{arch key: value}``; default None checks nothing.
+
+    Returns
+    -------
+    model : SalukiModel
+        The model with the stored weights, on ``device``, in eval mode.
+    ckpt : dict
+        The whole checkpoint: ``model_state_dict``, ``arch``, ``data`` (its ``path``
+        resolved back to a usable path), ``metrics`` and any extra keys.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        ``<path>: ...`` when the file is missing, unreadable or lacks a required key,
+        when ``arch`` is not a mapping, differs from ``expect`` or cannot build the
+        model, or when the weights do not fit the architecture.
     """
     path = Path(path)
     if not path.is_file():
@@ -142,6 +187,25 @@ def check_device(spec: str) -> str:
 
 
 def resolve_device(spec: str = "auto") -> torch.device:
+    """Turn a ``device`` setting into the torch device to run on.
+
+    Parameters
+    ----------
+    spec : str, optional
+        ``auto``, ``cpu``, ``cuda`` or ``cuda:<n>``; default ``"auto"`` picks CUDA when
+        available, else the CPU.
+
+    Returns
+    -------
+    torch.device
+        The device to use.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        The :func:`check_device` message for an unknown device or CUDA asked for
+        where it is not available.
+    """
     if spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

@@ -74,7 +74,27 @@ def run_cli(main: Callable[[argparse.Namespace], int | None], parser: argparse.A
 
 
 def fail(exc: BaseException, debug: bool, line: str, code: int) -> NoReturn:
-    """Print ``line`` (after the traceback of ``exc`` when ``debug``) and exit with ``code``."""
+    """Print ``line`` (after the traceback of ``exc`` when ``debug``) and exit with ``code``.
+
+    The one way :func:`run_cli` ends a failed command: a single ``error:`` line on
+    stderr, the traceback only on request.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception that ended the command.
+    debug : bool
+        Print its traceback first (``--debug`` or ``COMBMOTIF_DEBUG=1``).
+    line : str
+        The ``error: ...`` line printed to stderr.
+    code : int
+        The exit status (:data:`EXIT_USER` or :data:`EXIT_BUG`).
+
+    Raises
+    ------
+    SystemExit
+        Always, with ``code``.
+    """
     if debug:
         traceback.print_exception(exc)
     print(line, file=sys.stderr)
@@ -128,3 +148,107 @@ def number_in(kind: Callable[[str], float], low: float | None = None, high: floa
 
     parse.__name__ = kind.__name__  # argparse names the type in its own messages
     return parse
+
+
+# --------------------------------------------------------------------------- the flags every stage shares
+
+
+def layer_span(text: str) -> list[int]:
+    """An argparse ``type=`` for ``--layers``: ``"1-4"`` (inclusive) or ``"3"``.
+
+    Parameters
+    ----------
+    text : str
+        The flag's value.
+
+    Returns
+    -------
+    list of int
+        The 1-based conv layers, shallow first.
+    """
+    from .errors import ConfigError
+    from .stage import layer_range
+
+    first, sep, last = text.partition("-")
+    try:
+        span = (int(first), int(last) if sep else int(first))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be FIRST-LAST (inclusive) or one layer; got {text!r}") from None
+    try:
+        return layer_range(*span)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; got {text}") from None
+
+
+class NeuronSpan:
+    """A ``--neurons`` selection: ``"0:64"`` (half-open, as a Python slice), ``"1,3,5"`` or ``"all"``.
+
+    Parameters
+    ----------
+    text : str
+        The flag's value; only its syntax is checked here, the indices against a
+        layer by :meth:`indices`.
+    """
+
+    def __init__(self, text: str):
+        if "-" in text:
+            raise argparse.ArgumentTypeError(f"must be FIRST:STOP (half-open), a list 1,3,5 or all; got {text!r}")
+        self.text = text
+        self.spec = text.replace(":", "-")
+
+    def indices(self, n: int) -> list[int]:
+        """The selected neurons of a layer of ``n`` neurons.
+
+        Parameters
+        ----------
+        n : int
+            Neurons in the layer.
+
+        Returns
+        -------
+        list of int
+            The indices; a reversed, empty or out-of-layer selection raises ConfigError.
+        """
+        from .config import parse_range
+
+        return parse_range(self.spec, n=n)
+
+
+def add_stage_flags(p: argparse.ArgumentParser, layers: str | None = "required", neurons: bool | str = False,
+                    force: bool = True, device: bool = True) -> argparse.ArgumentParser:
+    """Add ``config`` and the flags a stage subcommand shares, the same way everywhere.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser, extended in place.
+    layers : {"required", "optional", None}
+        Whether ``--layers`` is taken, and whether it must be given.
+    neurons : bool or "override"
+        Whether ``--neurons`` is taken (default ``all``); ``"override"``: taken, default
+        None (the config's selection).
+    force, device : bool
+        Whether ``--force`` and ``--device`` are taken.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``p``.
+    """
+    p.add_argument("config", help="the stage's config (YAML); paths in it are relative to its folder")
+    if layers:
+        p.add_argument("--layers", type=layer_span, required=layers == "required", metavar="FIRST-LAST",
+                       help="conv layers, inclusive: 1-4 or 3")
+    if neurons == "override":   # None when not given: the config's selection stands
+        p.add_argument("--neurons", type=NeuronSpan, default=None, metavar="START:STOP",
+                       help="override the config's neurons of every layer, half-open: 0:64, or 1,3,5, or all")
+    elif neurons:
+        p.add_argument("--neurons", type=NeuronSpan, default=NeuronSpan("all"), metavar="START:STOP",
+                       help="neurons of each layer, half-open: 0:64, or 1,3,5, or all (default)")
+    if force:
+        p.add_argument("--force", action="store_true", help="redo units that are already finished")
+    if device:
+        p.add_argument("--device", help="override the config's device (auto, cpu, cuda)")
+    # SUPPRESS: a subcommand's default must not overwrite `combmotif --debug <stage>`.
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors")
+    return p

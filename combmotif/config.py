@@ -17,7 +17,7 @@ import re
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Any, Callable, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 
@@ -28,8 +28,51 @@ T = TypeVar("T")
 _PATH_META = "combmotif_path"
 
 
+_RESOLVE_META = "combmotif_resolve"
+
+
+def resolved_field(default: Any, resolve: Callable[[Any, Path], Any],
+                   relative: Callable[[Any, Path], Any], **kw: Any) -> Any:
+    """A dataclass field whose value holds paths in its own shape (e.g. ``motif_db``).
+
+    Parameters
+    ----------
+    default : Any
+        The default value.
+    resolve : callable
+        ``(value, config folder) -> value`` with its paths absolute; called once, when
+        the config is read, so no later code needs the config's folder.
+    relative : callable
+        ``(value, folder) -> value`` with its paths relative to ``folder``, for
+        records written by :func:`to_dict`.
+    **kw
+        Passed to :func:`dataclasses.field`.
+
+    Returns
+    -------
+    dataclasses.Field
+    """
+    return dataclasses.field(default=default, metadata={_RESOLVE_META: (resolve, relative)}, **kw)
+
+
 def path_field(default: Any = dataclasses.MISSING, **kw: Any) -> Any:
-    """A dataclass field holding a file path, resolved against the config's folder."""
+    """A dataclass field holding a file path, resolved against the config's folder.
+
+    :func:`from_dict` makes a relative value absolute against the config file's
+    folder; :func:`to_dict` writes it back relative to the record's folder.
+
+    Parameters
+    ----------
+    default : Any, optional
+        The default value (often ``None``); without it the key is required.
+    **kw
+        Passed to :func:`dataclasses.field`.
+
+    Returns
+    -------
+    dataclasses.Field
+        The field, marked as a path in its metadata.
+    """
     meta = {_PATH_META: True}
     if default is dataclasses.MISSING:
         return dataclasses.field(metadata=meta, **kw)
@@ -153,6 +196,24 @@ def check_selection(spec: str | int | list, key: str) -> None:
 
 
 def load_yaml(path: str | Path) -> dict:
+    """Read a YAML config file into a mapping, with one clear error for every way it can be wrong.
+
+    Parameters
+    ----------
+    path : str or Path
+        The config file (UTF-8; a byte-order mark is ignored).
+
+    Returns
+    -------
+    dict
+        The top-level mapping; ``{}`` for an empty file.
+
+    Raises
+    ------
+    combmotif.errors.ConfigError
+        ``<path>: ...`` when the path is a folder or missing, the file is not UTF-8 or not
+        valid YAML, or its top level is not a mapping.
+    """
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory, not a config file")
@@ -175,6 +236,27 @@ def load_config(path: str | Path, cls: type[T], overrides: dict | None = None) -
     """Read ``path`` into an instance of dataclass ``cls``.
 
     ``overrides`` (a nested dict) is merged over the file, for command-line flags.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML config file; its relative paths resolve against its folder.
+    cls : type
+        The config dataclass.
+    overrides : dict, optional
+        Nested values merged key by key over the file's (a nested mapping merges,
+        any other value replaces).
+
+    Returns
+    -------
+    T
+        The checked ``cls`` instance (its ``validate`` has run).
+
+    Raises
+    ------
+    combmotif.errors.ConfigError
+        One line naming the file: unreadable file, unknown, renamed or missing key,
+        a value of the wrong type, or a setting ``validate`` rejects.
     """
     path = Path(path)
     data = load_yaml(path)
@@ -185,11 +267,46 @@ def load_config(path: str | Path, cls: type[T], overrides: dict | None = None) -
 
 def from_dict(data: dict, cls: type[T], source: str = "<dict>", base_dir: Path | None = None,
               prefix: str = "") -> T:
+    """Build dataclass ``cls`` from a mapping: the core of :func:`load_config`, for nested sections too.
+
+    Every key must be a field of ``cls``; values are coerced to the field's type
+    (nested dataclasses recursively), :func:`path_field` values are made absolute
+    against ``base_dir``, and the instance's ``validate`` (if any) runs.
+
+    Parameters
+    ----------
+    data : dict
+        The values read.
+    cls : type
+        The config dataclass.
+    source : str, default "<dict>"
+        Where the values came from (the config file), for messages.
+    base_dir : Path, optional
+        The folder relative paths resolve against; ``None`` keeps them as given.
+    prefix : str, default ""
+        Dotted key of the section (``"train."``), for messages.
+
+    Returns
+    -------
+    T
+        The checked ``cls`` instance.
+
+    Raises
+    ------
+    combmotif.errors.ConfigError
+        ``<source>: ...`` when ``data`` is not a mapping, a key is unknown, renamed or
+        missing, a value has the wrong type, or the constructor or ``validate`` rejects it.
+    """
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: '{prefix.rstrip('.') or '<top>'}' must be a mapping")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = [k for k in data if k not in fields]
+    renamed = getattr(cls, "_renamed_keys", {})
+    for k in unknown:
+        if k in renamed:
+            # A key an older config used: say what it is called now rather than "unknown".
+            raise ConfigError(f"{source}: '{prefix}{k}' is now '{renamed[k]}'")
     if unknown:
         raise ConfigError(f"{source}: unknown key '{prefix}{unknown[0]}' "
                           f"(known: {', '.join(sorted(fields))})")
@@ -203,6 +320,8 @@ def from_dict(data: dict, cls: type[T], source: str = "<dict>", base_dir: Path |
         value = _coerce(data[name], hints[name], source, key, base_dir)
         if f.metadata.get(_PATH_META) and value is not None and base_dir is not None:
             value = str((base_dir / value).resolve()) if not Path(value).is_absolute() else value
+        if f.metadata.get(_RESOLVE_META) and value is not None and base_dir is not None:
+            value = f.metadata[_RESOLVE_META][0](value, base_dir)
         kwargs[name] = value
     try:
         obj = cls(**kwargs)
@@ -249,6 +368,8 @@ def _relative_paths(obj: Any, out: dict, base: str | Path) -> None:
         value = getattr(obj, f.name)
         if f.metadata.get(_PATH_META) and isinstance(value, str):
             out[f.name] = relative_path(value, base)
+        elif f.metadata.get(_RESOLVE_META) and value is not None:
+            out[f.name] = f.metadata[_RESOLVE_META][1](value, base)
         elif dataclasses.is_dataclass(value):
             _relative_paths(value, out[f.name], base)
 

@@ -19,7 +19,6 @@ scatter_test.png}`` as one atomic unit.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 from pathlib import Path
@@ -32,9 +31,9 @@ from torch import nn
 from .checkpoint import load_checkpoint, portable_data, resolve_device
 from .data.tasks import SPLITS, load_task_data
 from .errors import InputError
-from .io import atomic_path, check_output_dir
+from .io import atomic_path
+from .layout import model_stage_dir
 from .paths import portable_command, relative_path
-from .train_config import load_train_config
 
 # Which figure of merit the ceiling ratio uses, per task.
 CEILING_TARGET = {"mrl": "r2", "halflife": "r"}
@@ -78,7 +77,26 @@ def predict(model: nn.Module, X: torch.Tensor | np.ndarray, scaler: dict | None 
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """Pearson r, r2 = r^2, r2_score (coefficient of determination), Spearman rho, MSE, n."""
+    """Pearson r, r2 = r^2, r2_score (coefficient of determination), Spearman rho, MSE, n.
+
+    The figures every split of :func:`evaluate_splits` and the scatter plot's title
+    report. A constant prediction or label, or fewer than two values, gives NaN
+    correlations (a collapsed model has no correlation) rather than an error.
+
+    Parameters
+    ----------
+    y_true : numpy.ndarray
+        (N,) observed labels.
+    y_pred : numpy.ndarray
+        (N,) predictions on the same scale.
+
+    Returns
+    -------
+    dict of str to float
+        ``pearson_r``, ``r2`` (``pearson_r`` squared), ``r2_score`` (1 - SS_res / SS_tot,
+        NaN when the labels are constant), ``spearman``, ``mse`` (NaN when empty) and
+        ``n`` (an int, the number of values).
+    """
     y_true = np.asarray(y_true, dtype=np.float64)
     y_pred = np.asarray(y_pred, dtype=np.float64)
     n = len(y_true)
@@ -95,8 +113,27 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
 
 
 def load_truth_if_any(truth_path: str | Path) -> dict | None:
-    """The planted ground truth of a synthetic set (schema-checked), or None for a real set
-    (no file, or a hand-written truth, which has no planted rule to give a noise ceiling)."""
+    """The planted ground truth of a synthetic set (schema-checked), or None for a real set.
+
+    A real set has no file, or a hand-written truth, which has no planted rule to
+    give a noise ceiling; only a planted truth lets :func:`noise_ceiling` run.
+
+    Parameters
+    ----------
+    truth_path : str or Path
+        The ``truth.json`` beside the data file; it need not exist.
+
+    Returns
+    -------
+    dict or None
+        The checked truth (as :func:`combmotif.data.truth.load_truth` returns it) when
+        the file exists and is planted, else ``None``.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When the file exists but is not a valid truth file.
+    """
     from .data.truth import is_planted, load_truth
 
     truth_path = Path(truth_path)
@@ -110,6 +147,30 @@ def noise_ceiling(task: str, X: np.ndarray, y: np.ndarray, truth: dict) -> dict:
     Computed on exactly the given sequences (the test split) with the data
     generator's own ``noiseless``; falls back to the whole-set ceiling stored in
     ``truth.json`` only if that generator module is not importable.
+
+    Parameters
+    ----------
+    task : str
+        ``"mrl"`` or ``"halflife"``: picks the synthetic generator module.
+    X : numpy.ndarray
+        (N, C, L) one-hot sequences of the split.
+    y : numpy.ndarray
+        (N,) noisy labels of the same sequences.
+    truth : dict
+        The planted ground truth (:func:`load_truth_if_any`).
+
+    Returns
+    -------
+    dict
+        ``r``, ``r2`` (the ceiling), ``n`` (sequences used; ``None`` for the stored
+        whole-set value) and ``source`` (how it was computed); ``{}`` when the generator
+        is not importable and ``truth.json`` stores no ceiling.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When the generator's ``noiseless`` does not give one value per sequence, or
+        fewer than two sequences are given.
     """
     from .data.truth import noise_ceiling as ceiling_of
 
@@ -130,7 +191,26 @@ def noise_ceiling(task: str, X: np.ndarray, y: np.ndarray, truth: dict) -> dict:
 
 
 def with_ratio(ceiling: dict, test: dict, task: str) -> dict:
-    """Add test/ceiling ratios; ``ratio`` is the task's target figure (r2 MRL, r half-life)."""
+    """Add test/ceiling ratios; ``ratio`` is the task's target figure (r2 MRL, r half-life).
+
+    The ratio says how much of the learnable signal the model found.
+
+    Parameters
+    ----------
+    ceiling : dict
+        :func:`noise_ceiling`'s ``{"r", "r2", ...}``; may be empty.
+    test : dict
+        The test split's :func:`regression_metrics`.
+    task : str
+        ``"mrl"`` or ``"halflife"`` (a key of ``CEILING_TARGET``).
+
+    Returns
+    -------
+    dict
+        A copy of ``ceiling`` plus ``ratio_r2``, ``ratio_r`` (NaN where the ceiling is not
+        positive), ``target`` (``"r2"`` or ``"r"``) and ``ratio`` (the target's ratio);
+        an empty ``ceiling`` is returned unchanged.
+    """
     if not ceiling:
         return ceiling
     out = dict(ceiling)
@@ -147,6 +227,31 @@ def evaluate_splits(model, data, scaler: dict, batch_size: int = 1024,
 
     Adds ``metrics["ceiling"]`` for a synthetic set. With
     ``return_predictions`` also returns ``{split: (observed, predicted)}``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The trained predictor.
+    data : combmotif.data.tasks.TaskData
+        The splits, and the data file whose ``truth.json`` gives the ceiling.
+    scaler : dict
+        The checkpoint's ``{"mean", "sd"}``, to bring predictions to the label scale.
+    batch_size : int, default 1024
+        Sequences per forward pass (at least 512 are used).
+    return_predictions : bool, default False
+        Also return the observed and predicted values per split.
+
+    Returns
+    -------
+    dict or tuple of (dict, dict)
+        ``metrics``: ``{split: regression_metrics}`` for ``train``, ``valid`` and ``test``,
+        plus ``"ceiling"`` (:func:`with_ratio`) for a synthetic set; with
+        ``return_predictions``, ``(metrics, {split: (observed, predicted)})`` of numpy arrays.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When a ``truth.json`` beside the data is invalid, or its ceiling cannot be computed.
     """
     metrics: dict = {}
     preds = {}
@@ -165,7 +270,23 @@ def evaluate_splits(model, data, scaler: dict, batch_size: int = 1024,
 
 def scatter_plot(path: str | Path, observed: np.ndarray, predicted: np.ndarray, title: str,
                  label: str = "label") -> None:
-    """Predicted vs observed (hexbin density for large sets), written atomically as PNG."""
+    """Predicted vs observed (hexbin density for large sets), written atomically as PNG.
+
+    The title carries r, r² and n, so the figure reads on its own.
+
+    Parameters
+    ----------
+    path : str or Path
+        The PNG file to write (replaced as one unit).
+    observed : numpy.ndarray
+        (N,) observed labels.
+    predicted : numpy.ndarray
+        (N,) predictions on the same scale.
+    title : str
+        First line of the plot title.
+    label : str, default "label"
+        The label's name, for the axis titles.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -196,6 +317,31 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
     Writes ``out_dir`` (default ``results/<name>/evaluation``) as one unit:
     ``metrics.json`` and ``scatter_test.png``. Everything is read and checked
     before anything is written.
+
+    Parameters
+    ----------
+    cfg : combmotif.train_config.TrainConfig
+        The training config: data, device, batch size, name and result folders.
+    checkpoint : str or Path, optional
+        The checkpoint file; ``None`` uses ``cfg.checkpoint_path``.
+    out_dir : str or Path, optional
+        The evaluation folder; ``None`` uses ``<cfg.model_results_dir>/evaluation``.
+    command : str, optional
+        The command recorded in ``metrics.json``; ``None`` records the running one.
+
+    Returns
+    -------
+    dict
+        The record written to ``metrics.json``: ``name``, ``checkpoint`` (relative to
+        ``out_dir``), ``command``, ``data``, ``metrics`` (:func:`evaluate_splits`) and
+        ``trained_on``, plus ``out_dir`` (str, the folder written).
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When the checkpoint is a folder or missing, does not match the data's channels
+        or length, or has no finite target scaler with a positive sd; or when the data
+        cannot be loaded.
     """
     ckpt_path = Path(checkpoint) if checkpoint else cfg.checkpoint_path
     if ckpt_path.is_dir():
@@ -214,7 +360,7 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
                          f"mean and a positive sd; got {scaler!r}")
     metrics, preds = evaluate_splits(model, data, scaler, batch_size=cfg.train.batch_size,
                                      return_predictions=True)
-    out_dir = Path(out_dir) if out_dir else cfg.results_dir / "evaluation"
+    out_dir = Path(out_dir) if out_dir else model_stage_dir(cfg.model_results_dir, "evaluation")
     # Paths relative to metrics.json's folder, the command as run from the repository's
     # root: the record holds no absolute path of this machine.
     record = {"name": cfg.name, "checkpoint": relative_path(ckpt_path, out_dir),
@@ -235,8 +381,22 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
 
 
 def json_safe(obj):
-    """``obj`` with NaN/inf floats as None (strict JSON has no NaN; a collapsed model
-    gives an undefined correlation) and numpy scalars as Python numbers."""
+    """``obj`` with NaN/inf floats as None and numpy scalars as Python numbers.
+
+    Strict JSON has no NaN, and a collapsed model gives an undefined correlation:
+    this lets ``json.dumps(..., allow_nan=False)`` write any metrics record.
+
+    Parameters
+    ----------
+    obj : object
+        A JSON-like value: dicts, lists, tuples, numbers (Python or numpy), strings.
+
+    Returns
+    -------
+    object
+        A copy with dicts kept, lists and tuples as lists, numpy scalars as Python
+        scalars and non-finite floats as ``None``; other values unchanged.
+    """
     if isinstance(obj, dict):
         return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -249,6 +409,20 @@ def json_safe(obj):
 
 
 def format_metrics(metrics: dict) -> str:
+    """The metrics as a fixed-width text table, for the terminal.
+
+    Parameters
+    ----------
+    metrics : dict
+        :func:`evaluate_splits`'s metrics: ``train``, ``valid`` and ``test`` entries,
+        and an optional ``ceiling``.
+
+    Returns
+    -------
+    str
+        One header line (``split n r r2 R2 rho mse``), one line per split, and a noise
+        ceiling line when ``metrics`` has a ceiling; no trailing newline.
+    """
     lines = [f"{'split':<6} {'n':>7} {'r':>7} {'r2':>7} {'R2':>7} {'rho':>7} {'mse':>9}"]
     for name in ("train", "valid", "test"):
         m = metrics[name]
@@ -259,36 +433,3 @@ def format_metrics(metrics: dict) -> str:
         lines.append(f"noise ceiling (test): r={c['r']:.3f} r2={c['r2']:.3f}  "
                      f"test/ceiling {c['target']} = {c['ratio']:.3f}")
     return "\n".join(lines)
-
-
-def build_parser(default_config: str | Path | None = None) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="Evaluate a trained predictor on its config's data.")
-    p.add_argument("--config", default=str(default_config) if default_config else None,
-                   required=default_config is None, help="training config (YAML)")
-    p.add_argument("--checkpoint", help="checkpoint to evaluate (default: the config's output)")
-    p.add_argument("--out", help="output folder (default: results/<name>/evaluation)")
-    p.add_argument("--device", help="override device (auto, cpu, cuda)")
-    return p
-
-
-def _main(args: argparse.Namespace) -> int:
-    cfg = load_train_config(args.config, args)
-    if args.out:
-        check_output_dir(args.out, "command line", "--out")
-    else:
-        check_output_dir(cfg.results_dir / "evaluation", args.config, "output.results_dir")
-    record = evaluate_checkpoint(cfg, args.checkpoint, args.out)
-    print(format_metrics(record["metrics"]))
-    print(f"wrote {record['out_dir']}")
-    return 0
-
-
-def main(argv: list[str] | None = None, default_config: str | Path | None = None) -> None:
-    """Command-line entry point shared by ``mrl/evaluate.py`` and ``half-life/evaluate.py``."""
-    from .cli import run_cli
-
-    run_cli(_main, build_parser(default_config), argv)
-
-
-if __name__ == "__main__":
-    main()

@@ -4,9 +4,8 @@ A killed run therefore never leaves a half-written file where a finished one is
 expected, and a rerun can skip every unit whose final name exists. Temporaries
 are named ``.partial-<name>.pid<pid>.<random>``: a rerun removes those of dead
 runs (:func:`clean_partials`) and keeps a live concurrent writer's. Stages mark
-a finished unit with a freshness stamp (:func:`read_stamp`,
-:func:`settings_changes`) and :func:`fault_point` lets the crash tests kill a
-run at a named phase.
+a finished unit with a freshness stamp (:mod:`combmotif.stamps`) and
+:func:`fault_point` lets the crash tests kill a run at a named phase.
 """
 
 from __future__ import annotations
@@ -40,6 +39,16 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     ``renameat2``), else the old one is renamed aside and the new one renamed in
     (retried while another writer gets in between); the old one is then removed.
     A reader never sees a half-written folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file or folder to write.
+
+    Yields
+    ------
+    Path
+        The temporary path to write to.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,7 +154,18 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this machine (another user's counts as alive)."""
+    """Whether process ``pid`` exists on this machine (another user's counts as alive).
+
+    Parameters
+    ----------
+    pid : int
+        Process id.
+
+    Returns
+    -------
+    bool
+        False only when no such process exists.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -208,54 +228,17 @@ def _clean_own_partials(path: Path) -> None:
             _remove(path.parent / name)
 
 
-def read_stamp(path: str | os.PathLike) -> dict | None:
-    """The freshness stamp (a JSON object) at ``path``, or None when absent or unreadable."""
-    try:
-        stamp = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    return stamp if isinstance(stamp, dict) else None
-
-
-def settings_changes(old: dict, new: dict, prefix: str = "") -> str:
-    """``"threshold 0.7 -> 0.5, ppm.ic_threshold 1.0 -> 0.8"``: the entries (nested dicts
-    joined with dots) that differ between two stamps or config records.
-
-    Parameters
-    ----------
-    old, new : dict
-        What a unit was made with, and what the run would make it with.
-    prefix : str
-        Key prefix (for the recursion).
-
-    Returns
-    -------
-    str
-        The differences, ``""`` when there are none.
-    """
-    out = []
-    for k in sorted(set(old) | set(new), key=str):
-        a, b = old.get(k), new.get(k)
-        if isinstance(a, dict) and isinstance(b, dict):
-            sub = settings_changes(a, b, f"{prefix}{k}.")
-            if sub:
-                out.append(sub)
-        elif a != b:
-            out.append(f"{prefix}{k} {_short(a)} -> {_short(b)}")
-    return ", ".join(out)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 24 else text[:10] + "..." + text[-10:]   # hashes and label texts
-
-
 def fault_point(phase: str) -> None:
     """Kill this process with SIGKILL at ``phase`` when ``COMBMOTIF_FAULT`` names it.
 
     The crash tests make a kill land at a known point of a real run:
     ``COMBMOTIF_FAULT=<phase>`` kills at the first time ``phase`` is reached,
     ``COMBMOTIF_FAULT=<phase>:<n>`` at the n-th. Unset, this does nothing.
+
+    Parameters
+    ----------
+    phase : str
+        Name of this point of the run.
     """
     want = os.environ.get("COMBMOTIF_FAULT")
     if not want:
@@ -272,15 +255,42 @@ _FAULT_COUNTS: dict[str, int] = {}
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (:func:`atomic_path`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    text : str
+        Its content.
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(text)
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as indented JSON with a final newline, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    obj : object
+        JSON-serialisable data (paths, NumPy scalars and arrays included).
+    """
     write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
 
 
 def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+    """Write ``arrays`` as a compressed npz file, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    **arrays : numpy.ndarray
+        The arrays, by name.
+    """
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)

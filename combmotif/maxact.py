@@ -2,7 +2,7 @@
 
 A neuron is channel ``k`` of conv layer ``L``'s output, taken before the
 following norm/activation (the NeuronMotif convention). Running the model's
-conv trunk (:func:`combmotif.models.anatomy.layer_outputs`, the one trunk
+conv trunk (:func:`combmotif.models.trunk.layer_outputs`, the one trunk
 forward) up to and including that conv over whole sequences gives, in one
 pass, the neuron's value at every window of every sequence; output position
 ``j`` sees the input window ``[offset + j*stride, offset + j*stride + rf)``
@@ -34,13 +34,10 @@ from torch import nn
 
 from .errors import InputError
 from .io import atomic_path
-from .models.anatomy import Anatomy, layer_outputs
-# One-hot <-> codes live in sequences.py; the old names stay importable from here.
-from .sequences import decode as codes_to_strings  # noqa: F401
-from .sequences import onehot_to_codes as sequence_codes  # noqa: F401
+from .models.anatomy import Anatomy
+from .models.trunk import layer_outputs
 
-__all__ = ["WindowMap", "window_map", "MaxAct", "search_maxact", "layer_outputs",
-           "codes_to_strings", "sequence_codes"]
+__all__ = ["WindowMap", "window_map", "MaxAct", "search_maxact"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,20 @@ class WindowMap:
     offset: int
 
     def windows(self, positions: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-        """(start, end) of the windows of ``positions``, clipped to ``[0, length)``."""
+        """(start, end) of the windows of ``positions``, clipped to ``[0, length)``.
+
+        Parameters
+        ----------
+        positions : numpy.ndarray
+            Output positions of the layer.
+        length : int
+            Input length.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Window starts and ends (end exclusive).
+        """
         start = self.offset + np.asarray(positions, dtype=np.int64) * self.stride
         return np.clip(start, 0, length), np.clip(start + self.rf, 0, length)
 
@@ -105,9 +115,19 @@ class MaxAct:
 
     @property
     def wmap(self) -> WindowMap:
+        """The layer's window map (receptive field, stride, offset)."""
         return WindowMap(self.rf, self.stride, self.offset)
 
     def save(self, path: str | Path, fingerprint: str = "") -> None:
+        """Write the search as an npz file, atomically.
+
+        Parameters
+        ----------
+        path : str or Path
+            The npz file.
+        fingerprint : str
+            What the search was made from (weights and data), stored beside it.
+        """
         arrays = {f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self)}
         if self.seq_pos.size and int(self.seq_pos.max()) < 2 ** 16:
             arrays["seq_pos"] = self.seq_pos.astype(np.uint16)
@@ -119,6 +139,17 @@ class MaxAct:
 
     @classmethod
     def load(cls, path: str | Path) -> "MaxAct":
+        """Read a search written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            The npz file.
+
+        Returns
+        -------
+        MaxAct
+        """
         path = Path(path)
         if not path.is_file():
             raise InputError(f"{path}: no max-activation search found; run run_search_maxact.sh first")
@@ -147,7 +178,7 @@ def search_maxact(model: nn.Module, X: np.ndarray | torch.Tensor, layers: Sequen
     layers : sequence of int
         1-based conv layers (one pass serves them all).
     batch_size, device, zero_extra_tracks, progress
-        As for :func:`combmotif.models.anatomy.layer_outputs`.
+        As for :func:`combmotif.models.trunk.layer_outputs`.
 
     Returns
     -------

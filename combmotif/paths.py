@@ -18,7 +18,13 @@ from typing import Sequence
 
 
 def repo_root() -> Path:
-    """The repository's root folder (the parent of the ``combmotif`` package)."""
+    """The repository's root folder (the parent of the ``combmotif`` package).
+
+    Returns
+    -------
+    Path
+        The absolute root folder.
+    """
     return Path(__file__).resolve().parents[1]
 
 
@@ -97,6 +103,9 @@ def portable_command(argv: Sequence[str] | None = None) -> str:
         A shell-quoted command line.
     """
     argv = list(sys.argv if argv is None else argv)
+    if (argv and Path(argv[0]).name == "__main__.py"
+            and Path(argv[0]).resolve().parent == Path(__file__).resolve().parent):
+        argv = ["-m", "combmotif", *argv[1:]]   # `python -m combmotif` (the `combmotif` launcher)
     root = repo_root()
     out = ["python"]
     for arg in argv:

@@ -40,6 +40,22 @@ def encode_indices(seqs: Sequence[str], length: int | None = None, source: str =
     Sequences longer than ``length`` are cut to their first ``length`` letters
     (``pad='right'``) or last (``pad='left'``); shorter ones are padded with 4.
     Raises :class:`InputError` naming ``source`` and the first bad sequence.
+
+    Parameters
+    ----------
+    seqs : sequence of str
+        Sequences over ACGTUN (any case).
+    length : int, optional
+        Width of the output (default: the longest sequence).
+    source : str
+        Where the sequences come from, for the error message.
+    pad : {"right", "left"}
+        Which end is padded (and which end is kept when cutting).
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, L) int8 codes.
     """
     seqs = list(seqs)
     if length is None:
@@ -68,12 +84,34 @@ def encode_indices(seqs: Sequence[str], length: int | None = None, source: str =
 
 def one_hot(seqs: Sequence[str], length: int | None = None, source: str = "input",
             pad: str = "right") -> np.ndarray:
-    """One-hot encode sequences to (N, 4, L) float32 (see :func:`encode_indices`)."""
+    """One-hot encode sequences to (N, 4, L) float32 (see :func:`encode_indices`).
+
+    Parameters
+    ----------
+    seqs, length, source, pad
+        As :func:`encode_indices`.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 4, L) float32.
+    """
     return indices_to_one_hot(encode_indices(seqs, length, source, pad))
 
 
 def indices_to_one_hot(idx: np.ndarray) -> np.ndarray:
-    """(N, L) integer codes (4 = N) -> (N, 4, L) float32."""
+    """(N, L) integer codes (4 = N) -> (N, 4, L) float32.
+
+    Parameters
+    ----------
+    idx : numpy.ndarray
+        (N, L) integer codes.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 4, L) float32, all-zero columns where the code is 4.
+    """
     eye = np.concatenate([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
     return np.ascontiguousarray(eye[idx.astype(np.int64)].transpose(0, 2, 1))
 
@@ -129,6 +167,18 @@ def decode(x: np.ndarray, alphabet: str = DNA) -> list[str]:
     """(N, 4, L) one-hot (or scores: argmax is taken) or (N, L) codes -> strings.
 
     Columns that are all zero decode to ``N``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        One-hot or scores (N, 4, L), or codes (N, L).
+    alphabet : str
+        The four letters of codes 0..3 (DNA or RNA).
+
+    Returns
+    -------
+    list of str
+        One string per sequence.
     """
     x = np.asarray(x)
     if x.ndim == 3:
@@ -142,16 +192,47 @@ def decode(x: np.ndarray, alphabet: str = DNA) -> list[str]:
 
 
 def validate(seqs: Iterable[str], source: str = "input") -> None:
-    """Raise :class:`InputError` if any sequence has letters outside ACGTUN."""
+    """Raise :class:`InputError` if any sequence has letters outside ACGTUN.
+
+    Parameters
+    ----------
+    seqs : iterable of str
+        The sequences.
+    source : str
+        Where they come from, for the error message.
+    """
     encode_indices(list(seqs), source=source)
 
 
 def reverse_complement(seq: str) -> str:
+    """Reverse complement over ACGTN (U read as T; the result is upper-case DNA).
+
+    Parameters
+    ----------
+    seq : str
+        The sequence.
+
+    Returns
+    -------
+    str
+        Its reverse complement.
+    """
     return seq.upper().replace("U", "T").translate(str.maketrans("ACGTN", "TGCAN"))[::-1]
 
 
 def iupac_to_regex(pattern: str) -> str:
-    """IUPAC consensus (e.g. ``UGUAHAUA``) -> regular expression over ACGT."""
+    """IUPAC consensus (e.g. ``UGUAHAUA``) -> regular expression over ACGT.
+
+    Parameters
+    ----------
+    pattern : str
+        IUPAC letters (U read as T).
+
+    Returns
+    -------
+    str
+        The regular expression.
+    """
     out = []
     for c in pattern.upper():
         if c not in IUPAC:
@@ -162,7 +243,18 @@ def iupac_to_regex(pattern: str) -> str:
 
 
 def pattern_regex(pattern: str) -> re.Pattern:
-    """A motif label pattern: IUPAC letters only, or a regular expression otherwise."""
+    """A motif label pattern: IUPAC letters only, or a regular expression otherwise.
+
+    Parameters
+    ----------
+    pattern : str
+        IUPAC letters or a regular expression (U read as T).
+
+    Returns
+    -------
+    re.Pattern
+        The compiled expression.
+    """
     p = pattern.upper().replace("U", "T")
     if re.fullmatch(r"[ACGTRYSWKMBDHVN]+", p):
         return re.compile(iupac_to_regex(p))
@@ -174,6 +266,18 @@ def dinucleotide_shuffle(seq: str, rng: np.random.Generator) -> str:
 
     Draws a random Eulerian path on the graph of dinucleotides: a random last
     edge out of every letter is fixed first so the walk cannot strand itself.
+
+    Parameters
+    ----------
+    seq : str
+        The sequence.
+    rng : numpy.random.Generator
+        Source of the random draws.
+
+    Returns
+    -------
+    str
+        A shuffled sequence with the same dinucleotide counts.
     """
     n = len(seq)
     if n <= 2:

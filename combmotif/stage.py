@@ -10,45 +10,26 @@ command line.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 
-from .config import load_config, parse_range, path_field
+from .config import parse_range
 from .data.tasks import SPLITS, DataConfig, load_task_data, read_labelled_csv
 from .errors import ConfigError, InputError
 from .io import check_output_dir, save_npz
-from .maxact import MaxAct, search_maxact
+from .layout import layer_dir, stage_dir
+from .maxact import search_maxact
 from .models.anatomy import Anatomy
-from .models.loader import LoadedModel, load_model, model_fingerprint
+from .models.loader import LoadedModel, load_model, model_fingerprint, model_name
 from .paths import relative_path, repo_root
+from .run import DataSpec
 
 # --------------------------------------------------------------------------- data for a stage
 
-
-@dataclass
-class DataSpec:
-    """Which sequences a stage scans.
-
-    ``path``/``format`` default to the data set the checkpoint was trained on;
-    ``split`` picks the same train/valid/test split the training used (or
-    ``all``). ``max_sequences`` keeps the first N of the split, for quick runs.
-    """
-
-    path: str | None = path_field(None)
-    format: Literal["auto", "mrl_csv", "saluki_h5"] = "auto"
-    split: Literal["train", "valid", "test", "all"] = "train"
-    label: str | None = None
-    max_sequences: int | None = None
-
-    def validate(self) -> None:
-        if self.max_sequences is not None and self.max_sequences < 1:
-            raise ValueError("'data.max_sequences' must be positive")
 
 def load_dataset(spec: DataSpec, ckpt: dict | None, seq_len: int, encode=None
                  ) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -161,20 +142,30 @@ class Stage:
         self.cfg = cfg
         self.stage = stage
         self.config_path = str(config_path)
-        results = Path(cfg.results_dir) if cfg.results_dir else repo_root() / "results"
-        check_output_dir(results, self.config_path, "results_dir")   # before the model is loaded
+        self.out = stage_dir(cfg.results_dir, model_name(cfg.model, cfg.name), stage)
+        check_output_dir(self.out.parent.parent, self.config_path, "results_dir")   # before the model is loaded
         self.loaded: LoadedModel = load_model(cfg.model, cfg.device)
-        self.name = self.loaded.name
-        self.out = results / self.name / stage
+        self.name = self.out.parent.name
         check_output_dir(self.out, self.config_path, "results_dir")
         self.device = next(self.loaded.module.parameters()).device
         self._data = None
         self._fingerprint: str | None = None
-        self.config_dir = Path(config_path).resolve().parent
 
     def check_layers(self, layers: Sequence[int], key: str | None = "neurons") -> dict[int, list[int]]:
         """Check, before any work, that the model has every layer and that the config's
         neuron selection ``key`` fits each; returns layer -> selected neurons.
+
+        Parameters
+        ----------
+        layers : sequence of int
+            The conv layers (1-based) the stage will scan.
+        key : str or None, default "neurons"
+            The config attribute holding the neuron selection; ``None`` selects every neuron.
+
+        Returns
+        -------
+        dict of int to list of int
+            Each layer's selected neuron indices (:func:`combmotif.config.parse_range`).
 
         Raises
         ------
@@ -205,12 +196,6 @@ class Stage:
             raise ConfigError(f"{self.config_path}: 'target_index' = {index} but the model has "
                               f"{n} output(s)")
 
-    def refresh_front_page(self) -> None:
-        """Rewrite ``results/<model>/index.html`` so it links this stage's new outputs."""
-        from .report.pages import write_model_index
-
-        write_model_index(self.out.parent)
-
     @property
     def fingerprint(self) -> str:
         """Hash of the weights, the scanned data and the activation convention:
@@ -234,19 +219,62 @@ class Stage:
 
     @property
     def data(self) -> tuple[np.ndarray, np.ndarray, dict]:
+        """``(X, y, meta)`` of the scanned split (:func:`load_dataset`), read on first use and kept."""
         if self._data is None:
             self._data = load_dataset(self.cfg.data, self.loaded.ckpt, self.loaded.seq_len,
                                       encode=self.loaded.encode)
         return self._data
 
     def layer_dir(self, layer: int) -> Path:
-        return self.out / f"conv{layer}"
+        """The stage's folder of one layer, ``results/<model>/<stage>/conv<layer>``.
+
+        Parameters
+        ----------
+        layer : int
+            The conv layer (1-based).
+
+        Returns
+        -------
+        pathlib.Path
+            The folder (not created here).
+        """
+        return layer_dir(self.out, layer)
 
     def maxact_path(self, layer: int) -> Path:
+        """The cached max-activation search of one layer (written by :meth:`search`).
+
+        Parameters
+        ----------
+        layer : int
+            The conv layer (1-based).
+
+        Returns
+        -------
+        pathlib.Path
+            ``<layer_dir>/maxact.npz``; it need not exist yet.
+        """
         return self.layer_dir(layer) / "maxact.npz"
 
     def search(self, layers: Sequence[int], force: bool = False, progress: bool = True) -> list[Path]:
-        """Max-activation search for ``layers`` (one pass for all); skips finished layers."""
+        """Max-activation search for ``layers`` (one pass for all); skips finished layers.
+
+        A layer is finished when its ``maxact.npz`` carries this stage's
+        :attr:`fingerprint`; a stale or missing one is recomputed.
+
+        Parameters
+        ----------
+        layers : sequence of int
+            The conv layers (1-based) to search.
+        force : bool, default False
+            Recompute every layer, finished or not.
+        progress : bool, default True
+            Show a progress bar.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The ``maxact.npz`` file of each layer, in the order of ``layers``.
+        """
         todo = [L for L in layers if force or not self._fresh(self.maxact_path(L))]
         if todo:
             X, _, _ = self.data
@@ -257,7 +285,16 @@ class Stage:
         return [self.maxact_path(L) for L in layers]
 
     def predictions(self) -> np.ndarray:
-        """Model predictions of the scanned set on the label scale (cached per stage)."""
+        """Model predictions of the scanned set on the label scale (cached per stage).
+
+        Read from ``predictions_<split>.npz`` when its fingerprint is current, else
+        computed and written there.
+
+        Returns
+        -------
+        numpy.ndarray
+            (N,) or (N, T) predictions, one per scanned sequence.
+        """
         path = self.out / f"predictions_{self.cfg.data.split}.npz"
         if self._fresh(path):
             with np.load(path) as z:
@@ -288,51 +325,3 @@ def layer_range(first: int, last: int) -> list[int]:
         raise ConfigError(f"layer range {first}..{last} is empty or starts below 1")
     return list(range(first, last + 1))
 
-
-def build_parser(description: str) -> argparse.ArgumentParser:
-    """The ``<first> <last> <config> [--force]`` parser of a scanning stage.
-
-    Parameters
-    ----------
-    description : str
-        The command's one-line help.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        A parser the stage may extend.
-    """
-    p = argparse.ArgumentParser(description=description)
-    p.add_argument("first", type=int, help="first conv layer (1-based, inclusive)")
-    p.add_argument("last", type=int, help="last conv layer (inclusive)")
-    p.add_argument("config", help="configs/contribution/<model>.yaml")
-    p.add_argument("--force", action="store_true", help="recompute finished outputs")
-    return p
-
-
-def main_search(argv: list[str] | None = None, config_cls=None, stage_name: str = "contribution") -> None:
-    """``run_search_maxact.sh <first> <last> <config>``: the max-activation search of a stage.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Arguments (default: the command line).
-    config_cls : type
-        The stage's config class (contribution or interaction).
-    stage_name : str
-        The results sub-folder, ``contribution`` or ``interaction``.
-    """
-    from .cli import run_cli
-
-    def _main(args: argparse.Namespace) -> int:
-        cfg = load_config(args.config, config_cls)
-        layers = layer_range(args.first, args.last)
-        stage = Stage(cfg, args.config, stage_name)
-        stage.check_layers(layers, key=None)
-        for path in stage.search(layers, force=args.force):
-            res = MaxAct.load(path)
-            print(f"conv{res.layer}: {len(res.neuron_max)} neurons over {len(res.seq_max)} sequences, "
-                  f"RF {res.rf}; max activation {float(res.neuron_max.max()):.3g} -> {path}")
-        return 0
-
-    run_cli(_main, build_parser("Max-activation search over the training set"), argv)

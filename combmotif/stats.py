@@ -24,6 +24,16 @@ def bh_qvalues(p: np.ndarray) -> np.ndarray:
 
     The family is the finite entries of ``p``: an untested unit (``NaN``) neither
     gets a q-value nor inflates the others.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        p-values, ``NaN`` for untested units.
+
+    Returns
+    -------
+    numpy.ndarray
+        q-values, same shape as ``p``.
     """
     p = np.asarray(p, dtype=np.float64)
     q = np.full(p.shape, np.nan)
@@ -37,6 +47,16 @@ def cohens_d(x: np.ndarray, y: np.ndarray) -> float:
     """Cohen's d of ``mean(x) - mean(y)`` with the pooled standard deviation.
 
     ``NaN`` when either group has fewer than two values or both are constant.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The two groups.
+
+    Returns
+    -------
+    float
+        The effect size, or ``NaN``.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -50,7 +70,18 @@ def cohens_d(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def welch_p(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Welch's unequal-variance t-test: ``(t, two-sided p)``; NaN if a group has < 2 values."""
+    """Welch's unequal-variance t-test: ``(t, two-sided p)``; NaN if a group has < 2 values.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The two groups.
+
+    Returns
+    -------
+    tuple of float
+        The t statistic and the two-sided p-value.
+    """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if len(x) < 2 or len(y) < 2:
@@ -63,7 +94,18 @@ def welch_p(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def mannwhitney_p(x: np.ndarray, y: np.ndarray) -> float:
-    """Two-sided Mann-Whitney U p-value (asymptotic with tie correction for large groups)."""
+    """Two-sided Mann-Whitney U p-value (asymptotic with tie correction for large groups).
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The two groups.
+
+    Returns
+    -------
+    float
+        The p-value (1 when every value is equal, ``NaN`` for an empty group).
+    """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if len(x) < 1 or len(y) < 1:
@@ -78,6 +120,16 @@ def wilcoxon_p(d: np.ndarray) -> float:
 
     Zero differences are dropped (Wilcoxon's convention); all-zero input is no
     evidence at all (p = 1). ``NaN`` for an empty input.
+
+    Parameters
+    ----------
+    d : numpy.ndarray
+        Paired differences.
+
+    Returns
+    -------
+    float
+        The p-value.
     """
     d = np.asarray(d, dtype=np.float64)
     if d.size == 0:
@@ -94,6 +146,24 @@ def bootstrap_ci(x: np.ndarray, stat: Callable[[np.ndarray], np.ndarray] | None 
 
     ``stat`` maps a ``(B, n)`` array of resamples to ``(B,)`` values (default:
     the mean along axis 1), so all resamples are evaluated in one call.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The sample.
+    stat : callable, optional
+        Statistic over the rows of a ``(B, n)`` array.
+    n_boot : int
+        Resamples.
+    level : float
+        Coverage of the interval.
+    seed : int or numpy.random.Generator
+        Seed or generator of the resampling.
+
+    Returns
+    -------
+    tuple of float
+        Lower and upper bound (``NaN`` for an empty sample).
     """
     x = np.asarray(x, dtype=np.float64)
     if x.size == 0:
@@ -113,6 +183,18 @@ def signed_p(p: float, x: np.ndarray, y: np.ndarray) -> float:
 
     The reference's ``a-o`` column is ``signed_p(p, scr_a, original)``: negative
     when destroying motif A raises the prediction (A lowers it).
+
+    Parameters
+    ----------
+    p : float
+        The p-value.
+    x, y : numpy.ndarray
+        The two groups whose means give the sign.
+
+    Returns
+    -------
+    float
+        ``p`` or ``-p``.
     """
     if not np.isfinite(p):
         return p

@@ -16,7 +16,6 @@ the label scale. Same seed + same data -> same weights on CPU.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from .evaluate import evaluate_splits, json_safe, predict
 from .io import check_output_dir, write_json
 from .models.saluki import SalukiModel
 from .paths import portable_command
-from .train_config import TrainConfig, add_override_flags, load_train_config
+from .train_config import TrainConfig
 
 
 def check_training_inputs(cfg: TrainConfig, source: str | Path) -> TaskData:
@@ -61,7 +60,7 @@ def check_training_inputs(cfg: TrainConfig, source: str | Path) -> TaskData:
         short for. A refused run writes nothing.
     """
     check_output_dir(cfg.output.weights_dir, str(source), "output.weights_dir")
-    check_output_dir(cfg.results_dir, str(source), "output.results_dir")
+    check_output_dir(cfg.model_results_dir, str(source), "results_dir")
     for target in (cfg.checkpoint_path, cfg.checkpoint_path.with_suffix(".json")):
         if target.is_dir():
             raise InputError(f"{source}: 'output.name' = {cfg.output.name!r}: {target} is a folder; "
@@ -79,7 +78,28 @@ def check_training_inputs(cfg: TrainConfig, source: str | Path) -> TaskData:
 
 
 def build_from_config(cfg: TrainConfig, data: TaskData) -> SalukiModel:
-    """A freshly initialised model (seeded by ``cfg.seed``) that fits ``data``."""
+    """A freshly initialised model (seeded by ``cfg.seed``) that fits ``data``.
+
+    Also used by :func:`check_training_inputs` to refuse, before any work, an
+    architecture the data is too short for.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The training config: ``seed`` and the ``model`` section's architecture.
+    data : TaskData
+        The data set: its input channels and sequence length.
+
+    Returns
+    -------
+    SalukiModel
+        The untrained model, on the CPU.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When the architecture does not fit the data (e.g. sequences too short for its layers).
+    """
     torch.manual_seed(cfg.seed)
     m = cfg.model
     return SalukiModel(in_channels=data.in_channels, seq_len=data.seq_len, num_layers=m.num_layers,
@@ -92,7 +112,26 @@ def build_from_config(cfg: TrainConfig, data: TaskData) -> SalukiModel:
 
 
 def fit_scaler(y: torch.Tensor | np.ndarray) -> dict[str, float]:
-    """Mean and standard deviation of the training labels."""
+    """Mean and standard deviation of the training labels.
+
+    Targets are standardised with the training split's scaler only, so nothing
+    about the test labels leaks into the model; the checkpoint stores it.
+
+    Parameters
+    ----------
+    y : torch.Tensor or numpy.ndarray
+        (N,) training labels.
+
+    Returns
+    -------
+    dict of str to float
+        ``mean`` and ``sd`` (population standard deviation, > 0).
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When the labels are constant (or their sd is not finite): nothing to learn.
+    """
     y = np.asarray(y, dtype=np.float64)
     sd = float(y.std())
     if not np.isfinite(sd) or sd <= 0:
@@ -266,6 +305,29 @@ def train_from_config(cfg: TrainConfig, command: str | None = None,
 
     Returns the record written to ``<name>-best.json``. Nothing is written
     until training has finished.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The training config.
+    command : str, optional
+        The command recorded; ``None`` records the running one.
+    data : TaskData, optional
+        The data set already read (:func:`check_training_inputs`); ``None`` reads ``cfg.data``.
+
+    Returns
+    -------
+    dict
+        The record written to ``<name>-best.json``: ``name``, ``command``, ``seed``,
+        ``device``, ``torch``, ``checkpoint``, ``data`` (with the ``scaler``), ``arch``,
+        ``metrics`` (:func:`~combmotif.evaluate.evaluate_splits`), ``training``
+        (``best_epoch``, ``epochs_run``, ``stopped``, ``seconds``, ``history``) and ``config``.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When the data cannot be read, the device is unavailable, the model does not fit
+        the data, or the training labels are constant.
     """
     data = data if data is not None else load_task_data(cfg.data)
     device = resolve_device(cfg.device)
@@ -296,38 +358,3 @@ def train_from_config(cfg: TrainConfig, command: str | None = None,
                            "seed": cfg.seed, "command": record["command"]})
     write_json(cfg.checkpoint_path.with_suffix(".json"), json_safe(record))
     return record
-
-
-
-def build_parser(default_config: str | Path | None = None) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="Train a Saluki-style predictor from a training config.")
-    p.add_argument("--config", default=str(default_config) if default_config else None,
-                   required=default_config is None, help="training config (YAML)")
-    add_override_flags(p)
-    return p
-
-
-def _main(args: argparse.Namespace) -> int:
-    cfg = load_train_config(args.config, args)
-    record = train_from_config(cfg, data=check_training_inputs(cfg, args.config))
-    test = record["metrics"]["test"]
-    print(f"{cfg.output.name}: best epoch {record['training']['best_epoch']} of "
-          f"{record['training']['epochs_run']} ({record['training']['seconds']:.0f} s); "
-          f"test r={test['pearson_r']:.3f} r2={test['r2']:.3f} n={test['n']}")
-    ceiling = record["metrics"].get("ceiling")
-    if ceiling:
-        print(f"noise ceiling on test: r={ceiling['r']:.3f} r2={ceiling['r2']:.3f}; "
-              f"ratio {ceiling['target']}={ceiling['ratio']:.3f}")
-    print(f"wrote {cfg.checkpoint_path}")
-    return 0
-
-
-def main(argv: list[str] | None = None, default_config: str | Path | None = None) -> None:
-    """Command-line entry point shared by ``mrl/train.py`` and ``half-life/train.py``."""
-    from .cli import run_cli
-
-    run_cli(_main, build_parser(default_config), argv)
-
-
-if __name__ == "__main__":
-    main()

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .checkpoint import check_device
 from .config import load_config, path_field, require
 from .data.tasks import DataConfig
-from .paths import repo_root
+from .layout import model_dir
+from .run import check_run_values
 
 
 @dataclass
@@ -34,6 +34,7 @@ class ModelConfig:
     dense_units: int = 64
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         require(self.num_layers >= 0, "model.num_layers", self.num_layers, "an integer >= 0")
         for key in ("filters", "kernel_size", "gru_units", "dense_units"):
             require(getattr(self, key) >= 1, f"model.{key}", getattr(self, key), "an integer >= 1")
@@ -69,6 +70,7 @@ class OptimConfig:
     clip_norm: float | None = None
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if self.clip_norm is not None:
             require(0 < self.clip_norm < math.inf, "train.clip_norm", self.clip_norm, "> 0 or null")
         require(self.epochs >= 1, "train.epochs", self.epochs, ">= 1")
@@ -89,44 +91,52 @@ class OptimConfig:
 @dataclass
 class OutputConfig:
     """``<weights_dir>/<name>-best.pth``; ``name`` defaults to the config's ``name``.
-    ``results_dir`` (default ``<repo>/results``) receives ``<name>/evaluation/``."""
+    (The results root is the run section's top-level ``results_dir``.)"""
 
     weights_dir: str = path_field()
     name: str | None = None
-    results_dir: str | None = path_field(None)
+
+    _renamed_keys = {"results_dir": "results_dir"}   # moved to the top level (the shared run section)
 
 
 @dataclass
 class TrainConfig:
     """A training config (``configs/training/*.yaml``): the model ``name`` keys the
     checkpoint and ``results/<name>/``; ``seed`` seeds initialisation, dropout and
-    shuffling (the split has its own ``data.split_seed``)."""
+    shuffling (the split has its own ``data.split_seed``).
+
+    ``name``, ``results_dir``, ``seed`` and ``device`` are the shared run section's
+    keys (:mod:`combmotif.run`) with its defaults; ``model`` is the architecture to
+    train and ``data`` the data set, and the batch size is the optimiser's
+    (``train.batch_size``)."""
 
     name: str
     data: DataConfig
     output: OutputConfig
     model: ModelConfig = field(default_factory=ModelConfig)
     train: OptimConfig = field(default_factory=OptimConfig)
+    results_dir: str | None = path_field(None)
     seed: int = 0
     device: str = "auto"
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if self.output.name is None:
             self.output.name = self.name
-        for label, value in (("name", self.name), ("output.name", self.output.name)):
-            if not value or "/" in value or "\\" in value or value.startswith("."):
-                raise ValueError(f"'{label}' must be a plain file name; got {value!r}")
-        require(self.seed >= 0, "seed", self.seed, "an integer >= 0")
-        check_device(self.device)
+        check_run_values(self.name, self.seed, self.device, None)
+        value = self.output.name
+        if not value or "/" in value or "\\" in value or value.startswith("."):
+            raise ValueError(f"'output.name' must be a plain file name; got {value!r}")
 
     @property
     def checkpoint_path(self) -> Path:
+        """The best checkpoint ``<output.weights_dir>/<output.name>-best.pth`` (its JSON sits beside it)."""
         return Path(self.output.weights_dir) / f"{self.output.name}-best.pth"
 
     @property
-    def results_dir(self) -> Path:
-        base = Path(self.output.results_dir) if self.output.results_dir else repo_root() / "results"
-        return base / self.name
+    def model_results_dir(self) -> Path:
+        """``<results_dir>/<name>/`` (:func:`combmotif.layout.model_dir`)."""
+        return model_dir(self.results_dir, self.name)
 
 
 def load_train_config(path: str | Path, args: argparse.Namespace | None = None) -> TrainConfig:

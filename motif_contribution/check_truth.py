@@ -1,10 +1,9 @@
-"""Alias of ``python -m combmotif.validation contribution``: compare contribution signs with a
-synthetic set's planted motif signs.
+"""Alias of ``combmotif validate contribution``: check the contribution calls against a synthetic set's truth."""
+import sys
+from pathlib import Path
 
-    python check_truth.py <first> <last> <config> [--truth truth.json]
-"""
-
-from combmotif.validation.contribution import main
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable without installing combmotif
+from combmotif.__main__ import legacy  # noqa: E402
 
 if __name__ == "__main__":
-    main()
+    legacy("validate:contribution")

@@ -1,11 +1,9 @@
-"""Contribution sign of every neuron of conv layers first..last.
+"""Alias of ``combmotif contribution``: ``python neuron_contribution.py <first> <last> <config> [--force]``."""
+import sys
+from pathlib import Path
 
-    python neuron_contribution.py <first> <last> <config>
-
-All logic lives in :mod:`combmotif.contribution.stage`.
-"""
-
-from combmotif.contribution.stage import main_contribution
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable without installing combmotif
+from combmotif.__main__ import legacy  # noqa: E402
 
 if __name__ == "__main__":
-    main_contribution()
+    legacy("contribution")

@@ -1,9 +1,6 @@
 #!/usr/bin/env bash
 # Max-activation search over the training set for conv layers first..last (inclusive):
 #   bash run_search_maxact.sh <first> <last> <config> [--force]
-#   bash run_search_maxact.sh 1 4 ../configs/contribution/mrl_predictor.yaml
-set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-if [ $# -lt 3 ]; then echo "usage: bash run_search_maxact.sh <first> <last> <config>" >&2; exit 2; fi
-source "$HERE/../scripts/setup_env.sh"
-python "$HERE/search_maxact.py" "$@"
+#   bash run_search_maxact.sh 1 4 ../configs/contribution/mrl_predictor.yaml   (= combmotif search)
+[ $# -ge 3 ] || { echo "error: usage: bash run_search_maxact.sh <first> <last> <config>" >&2; exit 2; }
+source "$(dirname "$0")/../scripts/setup_env.sh" && exec combmotif search "$3" --layers "$1-$2" "${@:4}"

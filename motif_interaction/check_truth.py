@@ -1,10 +1,9 @@
-"""Alias of ``python -m combmotif.validation interaction``: test a synthetic set's planted pairs
-and compare the calls with their planted classes.
+"""Alias of ``combmotif validate interaction``: check the interaction calls against a synthetic set's truth."""
+import sys
+from pathlib import Path
 
-    python check_truth.py <config> [--layer L] [--truth truth.json]
-"""
-
-from combmotif.validation.interaction import main
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable without installing combmotif
+from combmotif.__main__ import legacy  # noqa: E402
 
 if __name__ == "__main__":
-    main()
+    legacy("validate:interaction")

@@ -1,11 +1,9 @@
-"""Locate the windows (fragments) that drive each neuron of a conv layer.
+"""Alias of ``combmotif fragments``: ``python fragment_location.py <layer> <config> [--force]``."""
+import sys
+from pathlib import Path
 
-    python fragment_location.py <layer> <config>
-
-All logic lives in :mod:`combmotif.interaction.stage`.
-"""
-
-from combmotif.interaction.stage import main_fragment_location
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable without installing combmotif
+from combmotif.__main__ import legacy  # noqa: E402
 
 if __name__ == "__main__":
-    main_fragment_location()
+    legacy("fragments")

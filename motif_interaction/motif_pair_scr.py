@@ -1,6 +1,9 @@
-"""Alias of ``motif_pairs.py`` (the seeds' name): ``python motif_pair_scr.py <layer> <first> <last> <config>``."""
+"""Alias of ``combmotif pairs`` (the seeds' name): ``python motif_pair_scr.py <layer> <first> <stop> <config>``."""
+import sys
+from pathlib import Path
 
-from combmotif.interaction.stage import main_pairs
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable without installing combmotif
+from combmotif.__main__ import legacy  # noqa: E402
 
 if __name__ == "__main__":
-    main_pairs()
+    legacy("pairs")

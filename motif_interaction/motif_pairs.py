@@ -1,11 +1,9 @@
-"""Motif-pair mutagenesis and epistasis test for neurons first..last-1 of a conv layer.
+"""Alias of ``combmotif pairs``: ``python motif_pairs.py <layer> <first-neuron> <stop-neuron> <config> [--force]``."""
+import sys
+from pathlib import Path
 
-    python motif_pairs.py <layer> <first-neuron> <last-neuron> <config>
-
-All logic lives in :mod:`combmotif.interaction`.
-"""
-
-from combmotif.interaction.stage import main_pairs
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable without installing combmotif
+from combmotif.__main__ import legacy  # noqa: E402
 
 if __name__ == "__main__":
-    main_pairs()
+    legacy("pairs")

@@ -1,12 +1,9 @@
-"""Max-activation search over the training set for conv layers first..last.
+"""Alias of ``combmotif search --stage interaction``: ``python search_maxact.py <first> <last> <config>``."""
+import sys
+from pathlib import Path
 
-    python search_maxact.py <first> <last> <config>
-
-All logic lives in :mod:`combmotif.stage` and :mod:`combmotif.maxact`.
-"""
-
-from combmotif.interaction import InteractionConfig
-from combmotif.stage import main_search
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable without installing combmotif
+from combmotif.__main__ import legacy  # noqa: E402
 
 if __name__ == "__main__":
-    main_search(config_cls=InteractionConfig, stage_name="interaction")
+    legacy("search:interaction")

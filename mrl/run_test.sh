@@ -1,6 +1,3 @@
 #!/usr/bin/env bash
 # Evaluate the trained mean ribosome load (MRL) predictor: bash run_test.sh [config] [--checkpoint P] [--out DIR]
-set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-source "$HERE/../scripts/setup_env.sh"
-python "$HERE/evaluate.py" --config "${1:-$HERE/../configs/training/mrl_predictor.yaml}" "${@:2}"
+source "$(dirname "$0")/../scripts/setup_env.sh" && exec combmotif evaluate "${1:-$(dirname "$0")/../configs/training/mrl_predictor.yaml}" "${@:2}"

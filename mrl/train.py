@@ -1,16 +1,9 @@
-"""Train the mean ribosome load (MRL) predictor described by a training config.
-
-    python train.py --config ../configs/training/mrl_predictor.yaml [--epochs N] [--seed S]
-
-All logic lives in :mod:`combmotif.train`.
-"""
-
+"""Alias of ``combmotif train``: ``python train.py [--config CFG] [--epochs N ...]`` (default: the MRL config)."""
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable without installing combmotif
-
-from combmotif.train import main  # noqa: E402
+from combmotif.__main__ import legacy  # noqa: E402
 
 if __name__ == "__main__":
-    main(default_config=Path(__file__).resolve().parent.parent / "configs" / "training" / "mrl_predictor.yaml")
+    legacy("train", str(Path(__file__).resolve().parents[1] / "configs/training/mrl_predictor.yaml"))

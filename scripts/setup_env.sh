@@ -7,7 +7,7 @@
 # user's shell and close it at their next failing command. Each step checks
 # its own status instead, and a failure makes `source` return non-zero.
 _combmotif_setup() {
-  local root venv py stamp want
+  local root venv py stamp want launcher
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" || return 1
   venv="${COMBMOTIF_VENV:-$root/.venv}"
   py="${PYTHON:-python3}"
@@ -24,6 +24,15 @@ _combmotif_setup() {
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/requirements.txt" >&2 \
       || return 1
     echo "$want" > "$stamp" || return 1
+  fi
+  # `combmotif` on PATH without building the package (pip install . would need build
+  # isolation): a launcher running the package that PYTHONPATH below points at, so
+  # one venv shared by several clones runs each clone's own code.
+  launcher="$venv/bin/combmotif"
+  want='#!/bin/sh
+exec "$(dirname "$0")/python" -m combmotif "$@"'
+  if [ ! -x "$launcher" ] || [ "$(cat "$launcher")" != "$want" ]; then
+    printf '%s\n' "$want" > "$launcher" && chmod +x "$launcher" || return 1
   fi
   export PATH="$venv/bin:$PATH"
   export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"

@@ -7,12 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from combmotif.errors import InputError
 from combmotif import maxact as MA
-from combmotif.models.anatomy import (Anatomy, conv_outputs, flatten_trunk, layer_outputs, neuron_max_fn,
-                                      neuron_max_over_positions)
+from combmotif.errors import InputError
+from combmotif.models.anatomy import Anatomy, flatten_trunk
 from combmotif.models.saluki import SalukiModel
+from combmotif.models.trunk import conv_outputs, layer_outputs, neuron_max_fn, neuron_max_over_positions
 from combmotif.sequences import one_hot
+
+from tiny_cnn import random_onehot
 
 
 def _stack(padding: int = 0) -> nn.Sequential:
@@ -135,14 +137,6 @@ def test_no_conv_is_a_user_error():
         Anatomy(nn.Sequential(nn.ReLU(), nn.Linear(3, 1)))
 
 
-def _random_onehot(n, length, channels=4, seed=0):
-    rng = np.random.default_rng(seed)
-    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, length))].transpose(0, 2, 1)
-    if channels > 4:
-        x = np.concatenate([x, rng.integers(0, 2, (n, channels - 4, length)).astype(np.float32)], 1)
-    return np.ascontiguousarray(x)
-
-
 def _per_window_loop(model, X, layer):
     """The reference: NeuronMotif's neuron (the unpadded cut) on every whole window, one call each."""
     cut = Anatomy(model).cut(layer)
@@ -164,7 +158,7 @@ def _per_window_loop(model, X, layer):
 def test_window_map_and_batched_search_match_a_per_window_loop(padding, length, channels):
     torch.manual_seed(0)
     model = SalukiModel(in_channels=channels, seq_len=length, num_layers=3, filters=6, padding=padding).eval()
-    X = _random_onehot(3, length, channels)
+    X = random_onehot(3, length, channels)
     assert MA.window_map(model, 4) == MA.WindowMap(36, 4, -16 if padding == "same" else 0)
     for layer in (1, 2, 3, 4):
         found = MA.search_maxact(model, X, [layer], batch_size=2)[layer]
@@ -183,7 +177,7 @@ def test_one_trunk_forward_serves_every_view():
     """Batched layer outputs, one neuron's max and the differentiable max are one forward."""
     torch.manual_seed(0)
     model = SalukiModel(in_channels=6, seq_len=60, num_layers=3, filters=6).eval()
-    X = _random_onehot(5, 60, 6)
+    X = random_onehot(5, 60, 6)
     zeroed = X.copy()
     zeroed[:, 4:] = 0                                   # what every view feeds the trunk
     for layer in (1, 3):

@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-
-from badinput import refused, run_script  # tests/ is on sys.path under pytest
 from test_keras import _layers, _write_model
 from test_train import TINY_MODEL, mrl_data, write_h5, write_mrl_csv
+
+from badinput import refused, run_script  # tests/ is on sys.path under pytest
 
 MRL_GEN = "generate_dataset/make_synthetic_mrl.py"
 HL_GEN = "generate_dataset/make_synthetic_halflife.py"
@@ -46,7 +46,7 @@ def base_config(data: dict | None = None) -> dict:
     return {"name": "tiny", "seed": 0, "device": "cpu", "data": data or mrl_data(),
             "model": dict(TINY_MODEL),
             "train": {"epochs": 1, "batch_size": 32, "lr": 0.003, "patience": 2},
-            "output": {"weights_dir": "weights", "results_dir": "results"}}
+            "results_dir": "results", "output": {"weights_dir": "weights"}}
 
 
 def write_yaml(path: Path, cfg: dict) -> Path:
@@ -169,7 +169,7 @@ def keras(spoil: Callable[[Path], None] | None = None, *, names: tuple, layers=N
         if spoil:
             spoil(tmp / "m.h5")
         write_yaml(tmp / "disc.yaml", {"model": {"keras_hdf5": "m.h5"}, "name": "k",
-                                       "output_dir": "results", "device": "cpu",
+                                       "results_dir": "results", "device": "cpu",
                                        "report": {"enabled": False}})
         return ["disc.yaml", "--layer", "1"], list(names)
     return DISCOVER, build
@@ -369,7 +369,7 @@ CASES = {
                                    prep=a_file("weights")),
     "weights-dir-under-a-file": train(setkey("output.weights_dir", "f/w"),
                                       names=("tiny.yaml", "output.weights_dir"), prep=a_file("f")),
-    "results-dir-is-a-file": train(None, names=("tiny.yaml", "output.results_dir"), prep=a_file("results")),
+    "results-dir-is-a-file": train(None, names=("tiny.yaml", "results_dir"), prep=a_file("results")),
     "checkpoint-name-is-a-folder": train(None, names=("tiny.yaml", "output.name", "tiny-best.pth"),
                                          prep=a_folder("weights/tiny-best.pth")),
     # ---------------------------------------------------------------- training: data file
@@ -420,7 +420,7 @@ CASES = {
     "scaler-missing": evaluate(lambda c: c.update(data={"format": "mrl_csv"}), names=("x.pth", "scaler")),
     "scaler-sd-zero": evaluate(lambda c: c["data"]["scaler"].update(sd=0.0), names=("x.pth", "scaler")),
     "evaluate-out-is-a-file": evaluate(None, "--out", "o", names=("--out", "o", "is a file"), prep=a_file("o")),
-    "evaluate-results-dir-is-a-file": evaluate(None, names=("tiny.yaml", "output.results_dir"),
+    "evaluate-results-dir-is-a-file": evaluate(None, names=("tiny.yaml", "results_dir"),
                                                prep=lambda tmp: (shutil.rmtree(tmp / "results", True),
                                                                  put(tmp / "results", "x"))),
     "evaluate-device-banana": evaluate(None, "--device", "banana", names=("tiny.yaml", "device", "banana")),

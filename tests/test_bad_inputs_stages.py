@@ -33,9 +33,10 @@ FRAGS = "motif_interaction/fragment_location.py"
 SCR = "motif_interaction/motif_pair_scr.py"
 ITRUTH = "motif_interaction/check_truth.py"
 RECOVERY = "bench/recovery_table.py"
+COMBMOTIF = "combmotif/__main__.py"   # the checks' own form: combmotif validate <check> <config> ...
 
 BASE = {
-    "disc": {"model": {"checkpoint": "toy-best.pth"}, "output_dir": "results", "device": "cpu",
+    "disc": {"model": {"checkpoint": "toy-best.pth"}, "results_dir": "results", "device": "cpu",
              "motif_db": "curated", "matching": {"tomtom_backend": "memelite", "n_jobs": 1},
              "report": {"png": False}, "sampling": {"bin_cap": 5}},
     "contrib": {"model": {"checkpoint": "toy-best.pth"}, "results_dir": "results", "min_n": 5,
@@ -43,20 +44,12 @@ BASE = {
     "inter": {"model": {"checkpoint": "toy-best.pth"}, "results_dir": "results", "template": "template.yaml",
               "label_sources": ["template"], "fragment_threshold": 0.5, "replicates": 2,
               "max_pair_sequences": 20, "n_boot": 50, "device": "cpu", "seed": 3},
-    "cmp": {"model": {"checkpoint": "toy-best.pth"}, "layers": [1], "output_dir": "results", "device": "cpu",
+    "cmp": {"model": {"checkpoint": "toy-best.pth"}, "layers": [1], "results_dir": "results", "device": "cpu",
             "match": {"tomtom_backend": "memelite", "n_jobs": 1},
             "methods": {"neuronmotif": {"config": "disc.yaml", "run": False},
                         "modisco": {"enabled": False}, "class_optimization": {"enabled": False},
                         "max_seqlet": {"top_n": 10}}},
 }
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -139,10 +132,10 @@ CASES = {
                            ["device", "banana", ".yaml"]),
     "disc-device-flag-banana": (DISCOVER, "disc", {}, ["{cfg}", "--layer", "1", "--device", "banana"],
                                 ["device", "banana"]),
-    "disc-output-dir-is-file": (DISCOVER, "disc", {"output_dir": "afile"}, ["{cfg}", "--layer", "1"],
-                                ["output_dir", "afile", "is a file"]),
-    "disc-output-dir-under-file": (DISCOVER, "disc", {"output_dir": "afile/sub"}, ["{cfg}", "--layer", "1"],
-                                   ["output_dir", "afile"]),
+    "disc-output-dir-is-file": (DISCOVER, "disc", {"results_dir": "afile"}, ["{cfg}", "--layer", "1"],
+                                ["results_dir", "afile", "is a file"]),
+    "disc-output-dir-under-file": (DISCOVER, "disc", {"results_dir": "afile/sub"}, ["{cfg}", "--layer", "1"],
+                                   ["results_dir", "afile"]),
     "disc-motif-db-missing": (DISCOVER, "disc", {"motif_db": "missing.meme"}, ["{cfg}", "--layer", "1"],
                               ["motif_db", "missing.meme"]),
     "disc-motif-db-empty": (DISCOVER, "disc", {"motif_db": "empty.meme"}, ["{cfg}", "--layer", "1"],
@@ -162,7 +155,7 @@ CASES = {
     "disc-layer-5": (DISCOVER, "disc", {}, ["{cfg}", "--layer", "5"], ["layer 5", "toy-best.pth"]),
     "disc-layers-range-past-model": (DISCOVER, "disc", {}, ["{cfg}", "--layers", "3", "4"],
                                      ["layer 4", "toy-best.pth", "conv1..conv3"]),
-    "disc-layers-reversed": (DISCOVER, "disc", {}, ["{cfg}", "--layers", "2", "1"], ["--layers", "2 1"]),
+    "disc-layers-reversed": (DISCOVER, "disc", {}, ["{cfg}", "--layers", "2", "1"], ["--layers", "2-1"]),
     "disc-layer-not-int": (DISCOVER, "disc", {}, ["{cfg}", "--layer", "two"], ["--layer", "two"]),
     "disc-config-is-directory": (DISCOVER, None, {}, ["{ws}/a_dir.yaml", "--layer", "1"],
                                  ["a_dir.yaml", "is a directory"]),
@@ -236,9 +229,9 @@ CASES = {
                                              ["max_fragment_sequences", "-5"]),
     "scr-max-fragment-sequences-negative": (SCR, "inter", {"max_fragment_sequences": -5},
                                             ["1", "0", "2", "{cfg}"], ["max_fragment_sequences", "-5"]),
-    "scr-neurons-reversed": (SCR, "inter", {}, ["1", "3", "0", "{cfg}"], ["neurons 3 0", "3-0"]),
-    "scr-neurons-empty": (SCR, "inter", {}, ["1", "2", "2", "{cfg}"], ["neurons 2 2"]),
-    "scr-neurons-past-layer": (SCR, "inter", {}, ["1", "0", "99", "{cfg}"], ["neurons 0 99", "conv1"]),
+    "scr-neurons-reversed": (SCR, "inter", {}, ["1", "3", "0", "{cfg}"], ["neurons 3:0", "3-0"]),
+    "scr-neurons-empty": (SCR, "inter", {}, ["1", "2", "2", "{cfg}"], ["neurons 2:2"]),
+    "scr-neurons-past-layer": (SCR, "inter", {}, ["1", "0", "99", "{cfg}"], ["neurons 0:99", "conv1"]),
     "scr-layer-past-model": (SCR, "inter", {}, ["9", "0", "2", "{cfg}"], ["layer 9", "toy-best.pth"]),
     "scr-template-missing": (SCR, "inter", {"template": "nope.yaml"}, ["1", "0", "2", "{cfg}"],
                              ["template", "nope.yaml"]),
@@ -263,7 +256,11 @@ CASES = {
     # --- method comparison
     "cmp-truth-missing": (COMPARE, "cmp", {"truth": "nope.json"}, ["{cfg}"], ["truth", "nope.json"]),
     "cmp-truth-not-json": (COMPARE, "cmp", {"truth": "bad.json"}, ["{cfg}"], ["truth", "bad.json"]),
-    "cmp-output-dir-is-file": (COMPARE, "cmp", {"output_dir": "afile"}, ["{cfg}"], ["output_dir", "afile"]),
+    "cmp-output-dir-is-file": (COMPARE, "cmp", {"results_dir": "afile"}, ["{cfg}"], ["results_dir", "afile"]),
+    "cmp-old-key-output-dir": (COMPARE, "cmp", {"output_dir": "results"}, ["{cfg}"],
+                               ["cmp-old-key-output-dir.yaml", "'output_dir' is now 'results_dir'"]),
+    "disc-old-key-output-dir": (DISCOVER, "disc", {"output_dir": "results"}, ["{cfg}", "--layer", "1"],
+                                ["disc-old-key-output-dir.yaml", "'output_dir' is now 'results_dir'"]),
     "cmp-misspelt-source": (COMPARE, "cmp", {"motif_db": "plantd"}, ["{cfg}"], ["motif_db", "plantd"]),
     "cmp-jaspar-1999": (COMPARE, "cmp", {"motif_db": "jaspar:1999"}, ["{cfg}"], ["motif_db", "jaspar:1999"]),
     "cmp-motif-db-empty": (COMPARE, "cmp", {"motif_db": "empty.meme"}, ["{cfg}"], ["motif_db", "empty.meme"]),
@@ -294,11 +291,27 @@ CASES = {
     "recovery-config-missing": (RECOVERY, None, {}, ["--config", "{ws}/nope.yaml"], ["nope.yaml"]),
     "recovery-motif-db-misspelt": (RECOVERY, "disc", {"motif_db": "plantd"}, ["--config", "{cfg}", "--tomtom"],
                                    ["motif_db", "plantd"]),
+    "validate-contribution-truth-missing": (COMBMOTIF, "contrib", {}, ["validate", "contribution", "{cfg}",
+                                                                       "--layers", "1", "--truth", "{ws}/nope.json"],
+                                            ["nope.json", "not found"]),
+    "validate-contribution-layers-reversed": (COMBMOTIF, "contrib", {}, ["validate", "contribution", "{cfg}",
+                                                                         "--layers", "2-1"], ["--layers", "2..1"]),
+    "validate-interaction-layer-past-model": (COMBMOTIF, "inter", {}, ["validate", "interaction", "{cfg}",
+                                                                       "--truth", "{ws}/truth.json", "--layers", "9"],
+                                              ["layer 9"]),
+    "discovery-neurons-flag-past-layer": (COMBMOTIF, "disc", {}, ["discovery", "{cfg}", "--layers", "1",
+                                                                  "--neurons", "0:9"], ["--neurons 0:9", "conv1"]),
+    "validate-discovery-no-data-dir": (COMBMOTIF, "disc", {}, ["validate", "discovery", "{cfg}"],
+                                       ["data_dir", "--truth"]),
+    "validate-discovery-min-identity-0": (COMBMOTIF, "disc", {}, ["validate", "discovery", "{cfg}", "--truth",
+                                                                  "{ws}/truth.json", "--min-identity", "0"],
+                                          ["--min-identity", "0"]),
 }
 
 # Cases whose truth file is a valid one (so that the check under test is reached).
 VALID_TRUTH = {"ctruth-layer-not-run", "itruth-layer-past-model", "recovery-layers-x-y",
-               "recovery-min-identity-2", "recovery-motif-db-misspelt"}
+               "recovery-min-identity-2", "recovery-motif-db-misspelt", "validate-interaction-layer-past-model",
+               "validate-discovery-min-identity-0"}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

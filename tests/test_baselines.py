@@ -16,23 +16,33 @@ import pytest
 import torch
 from torch import nn
 
-from combmotif.baselines.class_optimization import (ClassOptConfig, optimize_inputs, project_simplex,
-                                                    relaxed_to_ppm, run_class_optimization)
+from combmotif.baselines.class_optimization import (
+    ClassOptConfig,
+    optimize_inputs,
+    project_simplex,
+    relaxed_to_ppm,
+    run_class_optimization,
+)
 from combmotif.baselines.common import codes_ppm, output_fn, unit_dir
-from combmotif.baselines.compare import Comparison, compare
+from combmotif.baselines.compare import Comparison
 from combmotif.baselines.compare_config import CompareConfig
 from combmotif.baselines.compare_tables import paired_tests
-from combmotif.baselines.max_seqlet import (MaxSeqletConfig, archive_seqlets, dataset_seqlets,
-                                            run_max_seqlet)
-from combmotif.baselines.modisco import (ModiscoConfig, gradient_contributions, ism_contributions,
-                                         modisco_sizes, modisco_unit)
+from combmotif.baselines.max_seqlet import MaxSeqletConfig, archive_seqlets, dataset_seqlets, run_max_seqlet
+from combmotif.baselines.modisco import (
+    ModiscoConfig,
+    gradient_contributions,
+    ism_contributions,
+    modisco_sizes,
+    modisco_unit,
+)
 from combmotif.config import from_dict
-from combmotif.data.truth import plant, scan, write_meme
+from combmotif.data.planting import plant, scan, write_meme
 from combmotif.errors import ConfigError
 from combmotif.models.anatomy import Anatomy
 from combmotif.models.loader import LoadedModel
+from combmotif.motifs.formats import consensus
 from combmotif.motifs.match import load_neuron
-from combmotif.neuronmotif.ppm import consensus
+from combmotif.report.compare_page import compare
 from combmotif.sequences import indices_to_one_hot
 from combmotif.validation.discovery import recovery_wide
 from combmotif.validation.recovered import motif_identity
@@ -308,7 +318,7 @@ def test_compare_end_to_end(planted, tmp_path):
     (truth_dir / "truth.json").write_text(json.dumps({"motifs": [motif]}))
     write_meme(truth_dir / "planted.meme", [motif])
     cfg = from_dict({
-        "model": {"checkpoint": str(tmp_path / "unused.pth")}, "name": "tiny", "output_dir": str(tmp_path / "res"),
+        "model": {"checkpoint": str(tmp_path / "unused.pth")}, "name": "tiny", "results_dir": str(tmp_path / "res"),
         "layers": [2], "truth": str(truth_dir / "truth.json"), "motif_db": "planted+curated",
         "match": {"tomtom_backend": "memelite", "n_jobs": 1},
         "methods": {"modisco": {"enabled": False},

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_report import assert_links_resolve, make_layer  # tests/ is on sys.path under pytest
 
 from combmotif.motifs.curated import curated_motifs
 from combmotif.motifs.match import MatchConfig, match_layer
-from combmotif.report.pages import write_layer_report, write_model_index
-from test_report import assert_links_resolve, make_layer  # tests/ is on sys.path under pytest
+from combmotif.report.model_page import write_model_index
+from combmotif.report.pages import write_layer_report
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -14,35 +14,19 @@ import torch
 from combmotif import contribution as C
 from combmotif import maxact as MA
 from combmotif import stats
-from combmotif.data.truth import plant
+from combmotif.__main__ import main as combmotif_main
+from combmotif.data.planting import plant
 from combmotif.models.saluki import SalukiModel
 from combmotif.sequences import indices_to_one_hot
 from combmotif.validation import contribution as VC
-from tiny_cnn import NEG, PARTNER, POS, predictor, trained_default, write_toy_checkpoint
 
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny models run thousands of small ops; two OpenMP threads on a shared
-    # 2-core machine spend more time synchronising than computing.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-def _random_onehot(n, length, channels=4, seed=0):
-    rng = np.random.default_rng(seed)
-    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, length))].transpose(0, 2, 1)
-    if channels > 4:
-        x = np.concatenate([x, rng.integers(0, 2, (n, channels - 4, length)).astype(np.float32)], 1)
-    return np.ascontiguousarray(x)
+from tiny_cnn import NEG, PARTNER, POS, predictor, random_onehot, trained_default, write_toy_checkpoint
 
 
 def test_extra_tracks_are_zeroed_for_activations_only_when_asked():
     torch.manual_seed(0)
     model = SalukiModel(in_channels=6, seq_len=60, num_layers=1, filters=4, padding="valid").eval()
-    X = _random_onehot(5, 60, 6)
+    X = random_onehot(5, 60, 6)
     zeroed = MA.search_maxact(model, X, [1], zero_extra_tracks=True)[1].seq_max
     no_tracks = X.copy()
     no_tracks[:, 4:] = 0
@@ -247,7 +231,7 @@ def test_stage_cli_writes_deterministic_outputs(tmp_path, capsys):
     cfg = _write_stage(tmp_path)
     for _ in range(2):
         with pytest.raises(SystemExit) as ex:
-            C.main_contribution(["1", "3", str(cfg), "--force"])
+            combmotif_main(["contribution", str(cfg), "--layers", "1-3", "--force"])
         assert ex.value.code == 0
         first = {p.name: p.read_bytes() for p in sorted((tmp_path / "results/toy/contribution/conv2").iterdir())}
         if _ == 0:
@@ -267,7 +251,7 @@ def test_bad_config_is_one_error_line(tmp_path, capsys):
     cfg = _write_stage(tmp_path)
     cfg.write_text(cfg.read_text() + "treshold: 0.5\n")
     with pytest.raises(SystemExit) as ex:
-        C.main_contribution(["1", "1", str(cfg)])
+        combmotif_main(["contribution", str(cfg), "--layers", "1"])
     assert ex.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "treshold" in err[0]
@@ -288,11 +272,11 @@ def test_check_truth_runs_both_measures_against_the_planted_rule(tmp_path, capsy
     (tmp_path / "truth.json").write_text(json.dumps(truth))
     cfg.write_text(cfg.read_text() + "knockout: {sequences: 20, replicates: 2, draws: 2}\n")
     with pytest.raises(SystemExit) as ex:
-        C.main_contribution(["1", "2", str(cfg)])
+        combmotif_main(["contribution", str(cfg), "--layers", "1-2"])
     assert ex.value.code == 0
     capsys.readouterr()
     with pytest.raises(SystemExit) as ex:
-        VC.main(["1", "2", str(cfg)])
+        combmotif_main(["validate", "contribution", str(cfg), "--layers", "1-2"])
     assert ex.value.code == 0
     out = capsys.readouterr().out
     assert out.count("contribution by activated vs not:") == 2
@@ -300,6 +284,7 @@ def test_check_truth_runs_both_measures_against_the_planted_rule(tmp_path, capsy
     for column in ("confounded", "confounded_as_planted", "agree", "neutral", "opposite"):
         assert column in out
     last = out.strip().splitlines()[-2:]
-    assert last[0].startswith("activated vs not: neurons ") and last[1].startswith("knockout of the driving window: neurons ")
+    assert last[0].startswith("activated vs not: neurons ")
+    assert last[1].startswith("knockout of the driving window: neurons ")
     assert all("agree" in line and "opposite" in line for line in last)
 

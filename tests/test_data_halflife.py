@@ -8,8 +8,15 @@ import h5py
 import numpy as np
 import pytest
 
-from combmotif.data.halflife import (encode_transcript, encode_transcripts, read_h5, read_h5_attrs, read_records,
-                                     records_to_h5, write_h5)
+from combmotif.data.halflife import (
+    encode_transcript,
+    encode_transcripts,
+    read_h5,
+    read_h5_attrs,
+    read_records,
+    records_to_h5,
+    write_h5,
+)
 from combmotif.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -77,7 +77,7 @@ def inputs(tmp_path_factory) -> Path:
 
 
 def _configs(inputs: Path, stage: str, body: str) -> tuple[Path, Path]:
-    key = "output_dir" if stage == "discovery" else "results_dir"
+    key = "results_dir"
     out = []
     for run in ("clean", "fault"):
         cfg = inputs / f"{stage}-{run}.yaml"
@@ -243,8 +243,10 @@ def test_discovery_redoes_a_finished_layer_whose_settings_changed(tmp_path):
     # redone (and the log says which setting), giving what a fresh run gives.
     import torch
 
-    from combmotif.neuronmotif.discover import DiscoveryConfig, discover_layer
     from combmotif.models.loader import ModelSpec
+    from combmotif.neuronmotif.discovery_config import DiscoveryConfig
+    from combmotif.neuronmotif.stage import discover_layer
+
     from tiny_cnn import TinyCNN
 
     torch.manual_seed(0)

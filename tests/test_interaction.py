@@ -10,28 +10,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 import yaml
 
 from combmotif import interaction as I
 from combmotif import maxact as MA
-from combmotif import stats
 from combmotif import perturb as P
-from combmotif.data.truth import plant, scan
+from combmotif import stats
+from combmotif.__main__ import main as combmotif_main
+from combmotif.data.planting import plant, scan
 from combmotif.errors import InputError
+from combmotif.models.trunk import layer_outputs
 from combmotif.sequences import decode, indices_to_one_hot
 from combmotif.validation import interaction as VI
+
 from tiny_cnn import PARTNER, POS, predictor, trained_default, write_toy_checkpoint
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny models run thousands of small ops; two OpenMP threads on a shared
-    # 2-core machine spend more time synchronising than computing.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 # --------------------------------------------------------------------------- epistasis on known f values
 
@@ -233,7 +225,7 @@ def test_fragment_yaml_lists_every_window_above_the_threshold():
     X, y, codes, model, scaler = trained_default()
     res = MA.search_maxact(model, X, [1])[1]
     frags = I.locate_fragments(model, X, res, 0.9, batch_size=300)
-    full = next(MA.layer_outputs(model, X, [1], batch_size=len(X)))[1][1].numpy()
+    full = next(layer_outputs(model, X, [1], batch_size=len(X)))[1][1].numpy()
     above = full > 0.9 * res.neuron_max[None, :, None]
     above &= (res.neuron_max > 0)[None, :, None]
     assert len(frags) == above.sum()
@@ -394,7 +386,7 @@ def test_stage_cli_writes_deterministic_pair_statistics(tmp_path, capsys):
     cfg = _write_stage(tmp_path)
     out = tmp_path / "results/toy/interaction/conv3"
     with pytest.raises(SystemExit) as ex:
-        I.main_fragment_location(["3", str(cfg)])
+        combmotif_main(["fragments", str(cfg), "--layers", "3"])
     assert ex.value.code == 0
     frags = I.Fragments.load(out / "fragments.npz")
     with np.load(out / "fragments.npz") as z:
@@ -403,7 +395,7 @@ def test_stage_cli_writes_deterministic_pair_statistics(tmp_path, capsys):
     results = []
     for _ in range(2):
         with pytest.raises(SystemExit) as ex:
-            I.main_pairs(["3", "0", "3", str(cfg), "--force"])
+            combmotif_main(["pairs", str(cfg), "--layers", "3", "--neurons", "0:3", "--force"])
         assert ex.value.code == 0
         results.append((out / "motif_pair_stats.csv").read_bytes())
     assert results[0] == results[1]

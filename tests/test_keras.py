@@ -143,7 +143,7 @@ def test_import_matches_numpy_evaluation(tmp_path, keras1):
 
 def test_alphabet_is_folded_into_first_layer(tmp_path):
     path = tmp_path / "m.h5"
-    layers = _write_model(path, keras1=False)
+    _write_model(path, keras1=False)
     acgt = load_keras_hdf5(path, alphabet="ACGT")
     agct = load_keras_hdf5(path, alphabet="AGCT")
     seqs = ["ACGTTGCA" * 3 + "ACGTAC"]

@@ -13,8 +13,8 @@ from combmotif.errors import ConfigError, InputError
 from combmotif.motifs.collect import database_groups
 from combmotif.motifs.curated import ELEMENTS, MIRNAS, curated_motifs, mirna_site
 from combmotif.motifs.databases import resolve_motif_db
-from combmotif.motifs.formats import (Motif, format_meme, information_content, iupac_to_ppm,
-                                      read_motifs, write_meme)
+from combmotif.motifs.formats import Motif, information_content, iupac_to_ppm, read_motifs
+from combmotif.motifs.meme_writer import format_meme, write_meme
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 MOTIF_DB = SHARED / "motif_db"

@@ -18,12 +18,13 @@ from combmotif.config import from_dict
 from combmotif.errors import ConfigError
 from combmotif.models.anatomy import Anatomy
 from combmotif.models.saluki import SalukiModel
-from combmotif.neuronmotif.demix import DemixConfig, accept_pattern_groups, demix
-from combmotif.neuronmotif.ppm import (PPMConfig, find_segments, format_meme, information_content, laplace,
-                                       read_meme, smooth, weighted_ppm)
+from combmotif.motifs.formats import information_content, read_meme
 from combmotif.neuronmotif.archive import Archive, cap_bins
+from combmotif.neuronmotif.demix import DemixConfig, accept_pattern_groups, demix
+from combmotif.neuronmotif.discovery_config import DiscoveryConfig, load_discovery_config
+from combmotif.neuronmotif.ppm import PPMConfig, find_segments, format_meme, laplace, smooth, weighted_ppm
 from combmotif.neuronmotif.sample import SamplingConfig, enumerate_layer, evolve_layer, screening_pool
-from combmotif.neuronmotif.stage import DiscoveryConfig, discover_layer, load_discovery_config
+from combmotif.neuronmotif.stage import discover_layer
 from combmotif.validation.discovery import recovery_table
 from combmotif.validation.recovered import find_in, motif_identity
 
@@ -336,7 +337,7 @@ def test_cli_runs_a_checkpoint_and_reports_user_errors(tmp_path, monkeypatch, ca
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "toy-best.pth", SalukiModel(4, 50, 1, filters=4), {}, {})
     cfg = tmp_path / "c.yaml"
-    cfg.write_text("model: {checkpoint: toy-best.pth}\noutput_dir: out\nsampling: {bin_cap: 5}\n"
+    cfg.write_text("model: {checkpoint: toy-best.pth}\nresults_dir: out\nsampling: {bin_cap: 5}\n"
                    "report: {png: false}\n")
     script = ROOT / "motif_discovery" / "discover.py"
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OMP_WAIT_POLICY": "PASSIVE"}
@@ -395,8 +396,8 @@ def test_a_layer_without_pool_inputs_demixes_its_samples_on_the_sequence():
     # conv2 of a Saluki-style trunk has no max-pool below it: samples of two
     # different 9-mers must still end in two clusters with clean PPMs, not one
     # PPM that averages them into nothing.
-    from combmotif.neuronmotif.units import analyse_neuron
     from combmotif.neuronmotif.sample import NeuronSamples
+    from combmotif.neuronmotif.units import analyse_neuron
 
     torch.manual_seed(0)
     cut = Anatomy(SalukiModel(4, 50, 1, filters=8).eval()).cut(2)

@@ -15,29 +15,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 import yaml
 
+from combmotif.__main__ import main as combmotif_main
 from combmotif.config import load_config
 from combmotif.data.tasks import load_task_data
 from combmotif.errors import CombMotifError, ConfigError, InputError
 from combmotif.train import build_from_config, fit, train_from_config
 from combmotif.train_config import load_train_config
+
 from tiny_cnn import write_toy_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "configs" / "training" / "own_data_example.yaml"
 TINY_MODEL = {"num_layers": 1, "filters": 8, "kernel_size": 5, "padding": "same", "dropout": 0.1,
               "gru_units": 8, "dense_units": 8}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny models on a shared 2-core machine: one thread is faster than two.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _own_csv(path: Path, n: int, seed: int = 0) -> None:
@@ -60,7 +52,7 @@ def test_own_data_example_config_loads_and_trains_on_a_plain_csv(tmp_path):
     assert cfg.data.split == "random" and cfg.train.epochs >= 50          # a cap ...
     assert cfg.train.patience >= 1 and cfg.train.min_delta > 0            # ... that early stopping ends
     assert Path(cfg.data.path).parts[-3:] == ("data", "my_utrs", "data.csv")
-    assert cfg.results_dir.parts[-2:] == ("results", "my_predictor")
+    assert cfg.model_results_dir.parts[-2:] == ("results", "my_predictor")
 
     # The example, copied into a tree of its own, trains on a CSV with only utr + rl.
     cfg_path = tmp_path / "configs" / "training" / EXAMPLE.name
@@ -84,7 +76,7 @@ def _tiny_train_config(tmp_path: Path, **train) -> Path:
            "data": {"format": "mrl_csv", "path": "data.csv", "split": "random"},
            "model": TINY_MODEL,
            "train": {"epochs": 8, "batch_size": 32, "lr": 0.003, "patience": 2, **train},
-           "output": {"weights_dir": "weights", "results_dir": "results"}}
+           "results_dir": "results", "output": {"weights_dir": "weights"}}
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
@@ -141,7 +133,7 @@ def test_sourcing_setup_env_leaves_the_callers_shell_options_alone():
 
 
 def _meme(path: Path, names: list[str]) -> None:
-    from combmotif.data.truth import meme_text
+    from combmotif.data.planting import meme_text
 
     path.write_text(meme_text([{"name": n, "consensus": c} for n, c in zip(names, ["ACGTAC", "TTGCAA"])]))
 
@@ -165,13 +157,14 @@ def test_motif_db_list_takes_a_path_with_plus_whole(tmp_path):
 
 
 def test_discovery_and_compare_configs_accept_a_motif_db_list(tmp_path):
-    from combmotif.baselines.compare import CompareConfig
-    from combmotif.neuronmotif.discover import DiscoveryConfig
+    from combmotif.baselines.compare_config import CompareConfig
+    from combmotif.neuronmotif.discovery_config import DiscoveryConfig
 
     write_toy_checkpoint(tmp_path, 50, filters=4)
     (tmp_path / "d.yaml").write_text("model: {checkpoint: toy-best.pth}\n"
                                      "motif_db: [curated, 'x+y.meme']\n")
-    assert load_config(tmp_path / "d.yaml", DiscoveryConfig).motif_db == ["curated", "x+y.meme"]
+    # File parts are resolved against the config's folder when it is read.
+    assert load_config(tmp_path / "d.yaml", DiscoveryConfig).motif_db == ["curated", str(tmp_path / "x+y.meme")]
     (tmp_path / "c.yaml").write_text("model: {checkpoint: toy-best.pth}\nlayers: [1]\n"
                                      "motif_db: [planted, curated]\n")
     assert load_config(tmp_path / "c.yaml", CompareConfig).motif_db == ["planted", "curated"]
@@ -181,20 +174,21 @@ def test_discovery_and_compare_configs_accept_a_motif_db_list(tmp_path):
 
 
 def test_discovery_prints_the_png_hint_only_when_drawing_pngs(tmp_path, monkeypatch):
-    from combmotif.neuronmotif import discover as D
     import combmotif.motifs.collect as collect
-    import combmotif.report.pages as pages
+    import combmotif.report.model_page as model_page
+    from combmotif.neuronmotif.discovery_config import load_discovery_config
+    from combmotif.report import final as D
 
     write_toy_checkpoint(tmp_path, 50, filters=4)
-    (tmp_path / "d.yaml").write_text("model: {checkpoint: toy-best.pth}\noutput_dir: results\n")
-    cfg = D.load_discovery_config(tmp_path / "d.yaml")
+    (tmp_path / "d.yaml").write_text("model: {checkpoint: toy-best.pth}\nresults_dir: results\n")
+    cfg = load_discovery_config(tmp_path / "d.yaml")
     # Only the log line is under test: no layer, and the page writers are stubbed.
     monkeypatch.setattr(collect, "collect_model", lambda *a, **k: None)
-    monkeypatch.setattr(pages, "write_model_index", lambda *a, **k: tmp_path / "index.html")
+    monkeypatch.setattr(model_page, "write_model_index", lambda *a, **k: tmp_path / "index.html")
     for png, expected in ((True, 1), (False, 0)):
         cfg.report.png = png
         lines: list[str] = []
-        D.match_and_report(cfg, [], tmp_path, log=lines.append)
+        D.match_and_report(cfg, [], log=lines.append)
         assert sum("report: {png: false}" in line for line in lines) == expected
 
 
@@ -279,12 +273,12 @@ def test_bad_hand_written_truth_names_the_file_and_key(tmp_path, text, needle):
 
 
 def test_every_check_consumes_a_hand_written_truth(tmp_path):
-    from combmotif.validation import contribution as C
-    from combmotif.validation import interaction as I
-    from combmotif.validation.discovery import recovery_long
     from combmotif.data.truth import load_truth, require_signs
     from combmotif.evaluate import load_truth_if_any
-    from combmotif.validation.discovery import load_truth as recovery_truth, tomtom_table
+    from combmotif.validation import contribution as C
+    from combmotif.validation import interaction as I
+    from combmotif.validation.discovery import load_truth as recovery_truth
+    from combmotif.validation.discovery import recovery_long, tomtom_table
 
     path = tmp_path / "truth.yaml"
     path.write_text(HAND_TRUTH)
@@ -325,10 +319,6 @@ def test_every_check_consumes_a_hand_written_truth(tmp_path):
 
 
 def test_check_truth_commands_run_on_a_hand_written_truth(tmp_path, capsys):
-    from combmotif import contribution as C
-    from combmotif.validation import contribution as VC
-    from combmotif.validation import interaction as VI
-
     write_toy_checkpoint(tmp_path, 300, filters=4)
     (tmp_path / "truth.yaml").write_text(HAND_TRUTH)
     cfg = tmp_path / "contribution.yaml"
@@ -339,8 +329,9 @@ def test_check_truth_commands_run_on_a_hand_written_truth(tmp_path, capsys):
         device: cpu
         knockout: {sequences: 10, replicates: 1, draws: 1}
     """))
-    for run in (lambda: C.main_contribution(["1", "1", str(cfg)]),
-                lambda: VC.main(["1", "1", str(cfg), "--truth", str(tmp_path / "truth.yaml")])):
+    for run in (lambda: combmotif_main(["contribution", str(cfg), "--layers", "1"]),
+                lambda: combmotif_main(["validate", "contribution", str(cfg), "--layers", "1",
+                                        "--truth", str(tmp_path / "truth.yaml")])):
         with pytest.raises(SystemExit) as ex:
             run()
         assert ex.value.code == 0, capsys.readouterr().err
@@ -350,7 +341,7 @@ def test_check_truth_commands_run_on_a_hand_written_truth(tmp_path, capsys):
     icfg.write_text("model: {checkpoint: toy-best.pth}\nresults_dir: results\nreplicates: 1\n"
                     "max_pair_sequences: 10\nn_boot: 50\ndevice: cpu\n")
     with pytest.raises(SystemExit) as ex:
-        VI.main([str(icfg), "--truth", str(tmp_path / "truth.yaml")])
+        combmotif_main(["validate", "interaction", str(icfg), "--truth", str(tmp_path / "truth.yaml")])
     assert ex.value.code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "planted pairs get their planted class" in out and "enhA+enhB" in out

@@ -13,10 +13,12 @@ import pytest
 
 from combmotif.motifs.collect import collect_model
 from combmotif.motifs.curated import curated_motifs
-from combmotif.motifs.formats import Motif, write_meme
+from combmotif.motifs.formats import Motif
 from combmotif.motifs.match import MatchConfig, load_neuron, match_layer, read_matches
+from combmotif.motifs.meme_writer import write_meme
 from combmotif.report.html import script_json
-from combmotif.report.pages import write_layer_report, write_model_index
+from combmotif.report.model_page import write_model_index
+from combmotif.report.pages import write_layer_report
 
 # neuron -> clusters, each (curated motif planted in the cluster PPM or None, position)
 PLAN = {0: [("PRE_Pumilio", 3), ("Kozak", 2)], 1: [("GRE", 1)], 2: [(None, 4)], 3: []}

@@ -16,9 +16,9 @@ from combmotif.data import synthetic_mrl as smrl
 from combmotif.data.halflife import encode_transcript, read_h5
 from combmotif.data.mrl import encode_utrs, read_mrl_csv
 from combmotif.data.planting import random_layout
-from combmotif.data.truth import IUPAC, load_truth, noise_ceiling
+from combmotif.data.truth import load_truth, noise_ceiling
 from combmotif.errors import InputError
-from combmotif.sequences import encode_indices, iupac_to_regex
+from combmotif.sequences import IUPAC, encode_indices, iupac_to_regex
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -326,7 +326,7 @@ def test_generator_clis(tmp_path):
     res = subprocess.run([sys.executable, str(mrl), "--out", str(tmp_path / "bad"), "--n", "5"],
                          capture_output=True, text=True)
     assert res.returncode == 2 and res.stderr.strip().splitlines() == [
-        "error: make_synthetic_mrl.py: argument --n: must be an integer >= 100; got 5 (see --help)"]
+        "error: combmotif generate mrl: argument --n: must be an integer >= 100; got 5 (see --help)"]
     assert not (tmp_path / "bad").exists()
     hl = REPO / "generate_dataset" / "make_synthetic_halflife.py"
     res = subprocess.run([sys.executable, str(hl), "--out", str(tmp_path / "h"), "--n", "150", "--length", "768"],

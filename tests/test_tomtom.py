@@ -15,8 +15,15 @@ from scipy.stats import false_discovery_control
 from combmotif.errors import ConfigError, InputError
 from combmotif.motifs.curated import curated_motifs
 from combmotif.motifs.formats import Motif
-from combmotif.motifs.tomtom import (COLUMNS, benjamini_hochberg, format_tomtom_tsv,
-                                     parse_tomtom_tsv, read_tomtom_tsv, tomtom, write_tomtom_tsv)
+from combmotif.motifs.tomtom import (
+    COLUMNS,
+    benjamini_hochberg,
+    format_tomtom_tsv,
+    parse_tomtom_tsv,
+    read_tomtom_tsv,
+    tomtom,
+    write_tomtom_tsv,
+)
 
 LITE = {"backend": "memelite", "n_jobs": 1}
 

@@ -20,8 +20,8 @@ import torch
 import yaml
 
 from combmotif.checkpoint import load_checkpoint, save_checkpoint
-from combmotif.errors import ConfigError, InputError
 from combmotif.data.tasks import load_task_data, random_split
+from combmotif.errors import ConfigError, InputError
 from combmotif.evaluate import evaluate_checkpoint, predict, regression_metrics
 from combmotif.train import build_from_config, fit, train_from_config
 from combmotif.train_config import load_train_config
@@ -64,7 +64,7 @@ def write_config(folder: Path, data: dict, name: str = "tiny", model: dict | Non
     cfg = {"name": name, "seed": seed, "device": "cpu", "data": data,
            "model": model or TINY_MODEL,
            "train": {"epochs": 2, "batch_size": 32, "lr": 0.003, "patience": 3, **(train or {})},
-           "output": {"weights_dir": "weights", "results_dir": "results"}}
+           "results_dir": "results", "output": {"weights_dir": "weights"}}
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
@@ -169,7 +169,7 @@ def test_same_seed_same_weights_and_predictions(tiny_mrl):
         res = fit(build_from_config(cfg, data), data.splits, cfg, device="cpu")
         return res.model.state_dict(), predict(res.model, data.splits["test"][0], res.scaler)
 
-    (w1, p1), (w2, p2), (w3, p3) = run(0), run(0), run(1)
+    (w1, p1), (w2, p2), (_w3, p3) = run(0), run(0), run(1)
     assert all(torch.equal(w1[k], w2[k]) for k in w1)
     np.testing.assert_array_equal(p1, p2)
     assert not np.array_equal(p1, p3)
@@ -296,7 +296,8 @@ def test_halflife_h5_trains_with_valid_padding(tmp_path):
 
 
 def test_synthetic_set_reports_noise_ceiling_of_its_test_split(tmp_path):
-    from combmotif.data.mrl import reference_split, write_mrl_csv as write_csv
+    from combmotif.data.mrl import reference_split
+    from combmotif.data.mrl import write_mrl_csv as write_csv
     from combmotif.data.synthetic_mrl import make_mrl, noiseless
     from combmotif.data.truth import write_truth
 

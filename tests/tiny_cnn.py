@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from combmotif.data.truth import plant, scan
+from combmotif.data.planting import plant, scan
 from combmotif.sequences import indices_to_one_hot
 
 POS, NEG, PARTNER = "TGTAAATA", "CATTACGA", "GGGCCCAG"
@@ -107,3 +107,12 @@ def write_toy_checkpoint(tmp_path, n: int, filters: int) -> None:
             "split": {"kind": "random", "fractions": [0.8, 0.1, 0.1], "seed": 0},
             "scaler": {"mean": 5.0, "sd": 1.0}}
     save_checkpoint(tmp_path / "toy-best.pth", model.eval(), info, {})
+
+
+def random_onehot(n, length, channels=4, seed=0):
+    """``n`` random one-hot sequences (n, channels, length); channels past 4 get random 0/1 tracks."""
+    rng = np.random.default_rng(seed)
+    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, length))].transpose(0, 2, 1)
+    if channels > 4:
+        x = np.concatenate([x, rng.integers(0, 2, (n, channels - 4, length)).astype(np.float32)], 1)
+    return np.ascontiguousarray(x)

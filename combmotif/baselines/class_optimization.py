@@ -69,6 +69,7 @@ class ClassOptConfig:
     optimizer: Literal["normalized", "adam"] = "normalized"  # gradient steps scaled per restart, or Adam
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if self.restarts < 1 or self.steps < 1 or not 1 <= self.keep <= self.restarts:
             raise ValueError("class_optimization: restarts, steps >= 1 and 1 <= keep <= restarts")
         if self.lr <= 0 or self.l2 < 0 or self.pseudocount <= 0 or not 0 <= self.init_noise <= 0.25:
@@ -140,7 +141,18 @@ def project_simplex(S: torch.Tensor) -> torch.Tensor:
     """Euclidean projection of every column of S (..., 4, W) onto the probability simplex.
 
     Sort-based (Held et al. 1974; Duchi et al. 2008): subtract the threshold tau
-    that makes the positive parts sum to one.
+    that makes the positive parts sum to one. Used by the ``simplex`` constraint
+    so a relaxed input stays a PPM.
+
+    Parameters
+    ----------
+    S : torch.Tensor
+        (..., 4, W) relaxed inputs; the bases are the second-to-last axis.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape as ``S``: non-negative, each position's four values summing to 1.
     """
     u = S.sort(dim=-2, descending=True).values
     css = u.cumsum(-2) - 1
@@ -152,7 +164,25 @@ def project_simplex(S: torch.Tensor) -> torch.Tensor:
 
 
 def start_seed(seed: int, stream: int, target: int) -> int:
-    """A 63-bit generator seed for one target's restarts (splitmix64 of the three keys)."""
+    """A 63-bit generator seed for one target's restarts (splitmix64 of the three keys).
+
+    A target's starts then depend only on (seed, stream, target), not on which
+    other targets are optimised in the same batch.
+
+    Parameters
+    ----------
+    seed : int
+        The run's seed.
+    stream : int
+        Which family of targets: the conv layer number, 0 for the model output.
+    target : int
+        The neuron (channel) or output index.
+
+    Returns
+    -------
+    int
+        A seed in [0, 2**63), for ``torch.Generator().manual_seed``.
+    """
     x = (int(seed) * 0x9E3779B97F4A7C15 + int(stream) * 0xBF58476D1CE4E5B9 + int(target) + 1) & (2**64 - 1)
     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & (2**64 - 1)
     x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & (2**64 - 1)
@@ -160,14 +190,49 @@ def start_seed(seed: int, stream: int, target: int) -> int:
 
 
 def relaxed_to_ppm(S: np.ndarray, pseudocount: float = 0.05) -> np.ndarray:
-    """(..., 4, W) relaxed input -> (..., W, 4) PPM: (S + pc) normalised per position."""
+    """(..., 4, W) relaxed input -> (..., W, 4) PPM: (S + pc) normalised per position.
+
+    Deep Motif's PWM of an optimised input; the pseudocount makes positions
+    driven to zero by the L2 penalty uniform.
+
+    Parameters
+    ----------
+    S : numpy.ndarray
+        (..., 4, W) relaxed inputs (non-negative).
+    pseudocount : float
+        Added to every value before normalising (default 0.05).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., W, 4) float64 PPM, rows summing to 1.
+    """
     p = np.swapaxes(np.asarray(S, dtype=np.float64), -1, -2) + pseudocount
     return p / p.sum(-1, keepdims=True)
 
 
 def best_patterns(S: np.ndarray, objective: np.ndarray, score: np.ndarray, cfg: ClassOptConfig
                   ) -> list[list[Pattern]]:
-    """Per target, the ``keep`` best restarts as patterns (objective descending)."""
+    """Per target, the ``keep`` best restarts as patterns (objective descending).
+
+    Parameters
+    ----------
+    S : numpy.ndarray
+        (n_targets, restarts, 4, width) optimised inputs (:func:`optimize_inputs`).
+    objective : numpy.ndarray
+        (n_targets, restarts) final objective ``f(S) - l2 * ||S||^2``; ranks the restarts.
+    score : numpy.ndarray
+        (n_targets, restarts) final ``f(S)``; becomes the pattern's score.
+    cfg : ClassOptConfig
+        Supplies ``keep`` and ``pseudocount``.
+
+    Returns
+    -------
+    list of list of Pattern
+        One list per target, ``cfg.keep`` patterns each: PPM of the restart
+        (:func:`relaxed_to_ppm`), size 1, score ``f(S)``, and info ``objective``
+        and ``restart`` (the restart's index).
+    """
     order = np.argsort(-objective, axis=1, kind="stable")[:, :cfg.keep]
     ppms = relaxed_to_ppm(S, cfg.pseudocount)
     out = []
@@ -179,7 +244,27 @@ def best_patterns(S: np.ndarray, objective: np.ndarray, score: np.ndarray, cfg: 
 
 def neuron_fn(model: nn.Module, layer: int, after_activation: bool = False
               ) -> tuple[Callable[[torch.Tensor], torch.Tensor], int, int]:
-    """(x (B, 4, RF) -> (B, C) conv-L values at the central position, RF, C)."""
+    """The conv-L layer as a function of one receptive field, for optimising its neurons.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model.
+    layer : int
+        1-based conv layer.
+    after_activation : bool
+        Take the value after the layer's norm/activation instead of the raw conv (default False).
+
+    Returns
+    -------
+    fn : callable
+        The cut sub-model (:meth:`combmotif.models.anatomy.Anatomy.cut`), on the
+        model's device: x (B, 4, RF) -> (B, C) conv-L values at the central position.
+    rf : int
+        Receptive field of the layer (the input width).
+    n_channels : int
+        Neurons (channels) of the layer.
+    """
     cut = Anatomy(model).cut(layer, after_activation).to(model_device(model))
     return cut, cut.rf, cut.out_channels
 
@@ -190,8 +275,44 @@ def run_class_optimization(model: nn.Module, out_dir: str | Path, cfg: ClassOptC
                            ppm_cfg: PPMConfig | None = None, force: bool = False) -> list[dict]:
     """Optimise the selected neurons of ``layers`` (and the output when ``cfg.output``).
 
-    ``neurons(layer, n_channels)`` returns the neuron selection of a layer.
-    Writes ``<out_dir>/{conv<L>,output}/neuron<k>/``; one run record per layer.
+    Writes ``<out_dir>/{conv<L>,output}/neuron<k>/`` (:func:`combmotif.baselines.common.write_unit`);
+    finished units are skipped unless ``force``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model; set to eval mode.
+    out_dir : str or Path
+        The method's folder, ``results/<model>/baselines/class_optimization``.
+    cfg : ClassOptConfig
+        The method's settings.
+    layers : sequence of int
+        1-based conv layers whose neurons are optimised.
+    neurons : callable
+        ``neurons(layer, n_channels)`` -> the neuron selection of a layer.
+    in_channels : int
+        Input tracks of the model (extra tracks held at 0 for the output).
+    seq_len : int
+        Input length of the model (the width of the output's relaxed input).
+    seed : int
+        Seed of the restarts' starts (default 0).
+    ppm_cfg : PPMConfig, optional
+        Segment rule of the unit files; default ``PPMConfig()``.
+    force : bool
+        Recompute finished units (default False).
+
+    Returns
+    -------
+    list of dict
+        One run record per layer (the output last): ``method``, ``layer``,
+        ``units`` (selected), ``computed`` (not skipped) and ``seconds`` (None
+        when nothing was computed).
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When ``cfg.output_index`` is not an output of the model, or
+        ``cfg.restarts`` exceeds ``cfg.max_batch``.
     """
     device = model_device(model)
     model.eval()

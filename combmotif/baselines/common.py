@@ -30,8 +30,9 @@ from torch import nn
 
 from ..errors import InputError
 from ..io import atomic_path, save_npz
+from ..motifs.formats import consensus, information_content
 from ..motifs.unit import write_unit_files
-from ..neuronmotif.ppm import PPMConfig, consensus, find_segments, information_content, laplace
+from ..neuronmotif.ppm import PPMConfig, find_segments, laplace
 
 OUTPUT = "output"
 METHODS = ("neuronmotif", "max_seqlet", "modisco", "class_optimization")
@@ -40,7 +41,23 @@ LABELS = {"neuronmotif": "NeuronMotif", "max_seqlet": "max-activation seqlets",
 
 
 def layer_folder(layer: int | str) -> str:
-    """``conv<L>`` for a conv layer number, ``output`` for the model output."""
+    """The folder name of a layer in a baseline's output tree.
+
+    Parameters
+    ----------
+    layer : int or str
+        A conv layer number (1-based) or ``"output"`` for the model output.
+
+    Returns
+    -------
+    str
+        ``conv<L>`` for a conv layer number, ``output`` for the model output.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When ``layer`` is a string other than ``"output"``.
+    """
     if isinstance(layer, str):
         if layer != OUTPUT:
             raise InputError(f"layer {layer!r}: expected a conv layer number or {OUTPUT!r}")
@@ -77,6 +94,20 @@ def counts_to_ppm(counts: np.ndarray, n: np.ndarray | int, pseudocount: float = 
 
     Positions without any base (windows overhanging a sequence end) become
     uniform. Same smoothing as NeuronMotif's cluster PPMs: (count + pc) / (n + 4 pc).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        (..., W, 4) base counts over A, C, G, T.
+    n : numpy.ndarray or int
+        Number of sequences behind each PPM: a scalar, or one per leading index (shape ``...``).
+    pseudocount : float
+        Added to each base count (default 1.0).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., W, 4) float64 PPM, rows summing to 1.
     """
     counts = np.asarray(counts, dtype=np.float64)
     total = counts.sum(-1, keepdims=True)
@@ -90,8 +121,20 @@ def codes_ppm(codes: np.ndarray, weights: np.ndarray | None = None, pseudocount:
               ) -> np.ndarray:
     """Stack windows (..., n, W) int codes (0-3 = ACGT, 4 = none) into a PPM (..., W, 4).
 
-    ``weights`` (..., n) in {0, 1} (or any non-negative weight) selects windows;
-    the Laplace ``n`` is the number of selected windows.
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        (..., n, W) integer codes: 0-3 = A, C, G, T, 4 = no base (outside the sequence).
+    weights : numpy.ndarray, optional
+        (..., n) in {0, 1} (or any non-negative weight) selects windows; the
+        Laplace ``n`` is the sum of the weights. Default: every window, weight 1.
+    pseudocount : float
+        Laplace pseudocount per base (default 1.0), as in :func:`counts_to_ppm`.
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., W, 4) float64 PPM; positions where no selected window has a base are uniform.
     """
     codes = np.asarray(codes)
     onehot = (codes[..., None] == np.arange(4)).astype(np.float64)   # (..., n, W, 4)
@@ -103,7 +146,29 @@ def codes_ppm(codes: np.ndarray, weights: np.ndarray | None = None, pseudocount:
 
 
 def describe_patterns(patterns: Sequence[Pattern], prefix: str, ppm_cfg: PPMConfig) -> list[dict]:
-    """Cluster records (as NeuronMotif's clusters.json) with IC segments for ``patterns``."""
+    """Cluster records (as NeuronMotif's clusters.json) with IC segments for ``patterns``.
+
+    A baseline has no activation ratio, so a segment's ``quality`` is its IC
+    contrast (at least 0); segments are listed best quality first.
+
+    Parameters
+    ----------
+    patterns : sequence of Pattern
+        The unit's PPMs, in cluster order.
+    prefix : str
+        Motif id prefix, ``<method>-<layer>-n<k>``.
+    ppm_cfg : PPMConfig
+        Segment rule (:func:`combmotif.neuronmotif.ppm.find_segments`).
+
+    Returns
+    -------
+    list of dict
+        One per pattern, with keys ``id``, ``motif_id`` (``<prefix>-c<i>``), ``size``,
+        ``max_activation`` and ``score`` (both the pattern's score), ``consensus``,
+        ``ic_mean``, the pattern's ``info`` entries, and ``segments``: dicts with
+        ``start``, ``end``, ``ic_mean``, ``contrast``, ``quality``, ``motif_id``
+        (``<prefix>-c<i>-s<j>``) and ``consensus``.
+    """
     records = []
     for i, p in enumerate(patterns):
         ppm = np.asarray(p.ppm, dtype=np.float64)
@@ -131,10 +196,37 @@ def write_unit(dirpath: str | Path, method: str, layer: int | str, neuron: int,
     """Write one unit's folder atomically, in the schema NeuronMotif writes
     (:mod:`combmotif.motifs.unit`: clusters.json, ppms.meme, segments.meme).
 
-    ``npz`` adds array files: file name -> arrays (e.g. TF-MoDISco's seqlet coordinates).
-
     A unit without patterns (a dead neuron) still gets its folder, with empty
     MEME files, so a rerun knows it is finished.
+
+    Parameters
+    ----------
+    dirpath : str or Path
+        The unit folder (:func:`unit_dir`); replaced as a whole if it exists.
+    method : str
+        Baseline name (one of :data:`METHODS`), in motif ids and the header.
+    layer : int or str
+        Conv layer number or ``"output"``.
+    neuron : int
+        Neuron (channel) or output target index.
+    patterns : sequence of Pattern
+        The unit's PPMs, one cluster each (empty for a dead neuron).
+    ppm_cfg : PPMConfig, optional
+        Segment rule; default ``PPMConfig()``.
+    info : dict, optional
+        Extra header fields of clusters.json (the method's settings and counts).
+    npz : dict, optional
+        Extra array files: file name -> arrays (e.g. TF-MoDISco's seqlet coordinates).
+
+    Returns
+    -------
+    pathlib.Path
+        ``dirpath``.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When ``layer`` is neither a conv layer number nor ``"output"``.
     """
     ppm_cfg = ppm_cfg or PPMConfig()
     dirpath = Path(dirpath)
@@ -152,10 +244,46 @@ def write_unit(dirpath: str | Path, method: str, layer: int | str, neuron: int,
 
 
 def unit_dir(method_dir: str | Path, layer: int | str, neuron: int) -> Path:
+    """The folder one unit's results go to: ``<method_dir>/<layer folder>/neuron<k>``.
+
+    Parameters
+    ----------
+    method_dir : str or Path
+        The method's folder, ``results/<model>/baselines/<method>``.
+    layer : int or str
+        Conv layer number or ``"output"`` (see :func:`layer_folder`).
+    neuron : int
+        Neuron (channel) or output target index.
+
+    Returns
+    -------
+    pathlib.Path
+        The unit folder (not created here).
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When ``layer`` is neither a conv layer number nor ``"output"``.
+    """
     return Path(method_dir) / layer_folder(layer) / f"neuron{int(neuron)}"
 
 
 def finished(path: Path) -> bool:
+    """Whether a unit folder is complete, so a rerun can skip it.
+
+    :func:`write_unit` renames the folder into place only when it is whole, so
+    its ``clusters.json`` marks a finished unit.
+
+    Parameters
+    ----------
+    path : Path
+        The unit folder (:func:`unit_dir`).
+
+    Returns
+    -------
+    bool
+        True when ``path/clusters.json`` exists.
+    """
     return (path / "clusters.json").is_file()
 
 
@@ -163,6 +291,18 @@ def finished(path: Path) -> bool:
 
 
 def model_device(model: nn.Module) -> torch.device:
+    """The device a model's parameters live on, so inputs can be built there.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model.
+
+    Returns
+    -------
+    torch.device
+        Its first parameter's device; CPU for a model without parameters.
+    """
     p = next(iter(model.parameters()), None)
     return p.device if p is not None else torch.device("cpu")
 
@@ -173,8 +313,22 @@ def output_fn(model: nn.Module, in_channels: int, index: int | None = None
 
     Extra input tracks (the half-life model's codon and splice tracks) are
     held at 0 when ``x`` has only A, C, G, T; a full input (N, in_channels, L)
-    is passed as it is. ``index`` picks one target of a multi-target model
-    (returns (N, 1)).
+    is passed as it is.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model (its mode is left as it is).
+    in_channels : int
+        Input tracks of the model; tracks beyond A, C, G, T are filled with 0.
+    index : int, optional
+        One target of a multi-target model; default: all targets.
+
+    Returns
+    -------
+    callable
+        ``x`` (N, 4 or in_channels, L) -> (N, T) model output flattened per
+        sequence, or (N, 1) when ``index`` is given. Differentiable.
     """
     def fn(x: torch.Tensor) -> torch.Tensor:
         if x.shape[1] == 4 < in_channels:

@@ -16,7 +16,6 @@ from ..motifs.formats import Motif
 from ..motifs.match import MatchConfig, load_neuron, neuron_dirs
 from ..motifs.tomtom import tomtom
 
-
 SEGMENT_COLUMNS = ["method", "layer", "neuron", "cluster", "segment", "consensus", "length", "information"]
 MATCH_COLUMNS = ["method", "layer", "neuron", "cluster", "segment", "rank", "target", "target_source",
                  "q", "p", "offset", "overlap", "segment_consensus", "target_consensus"]

@@ -46,9 +46,9 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError, InputError
-from ..maxact import sequence_codes
-from ..models.anatomy import neuron_max_fn
+from ..models.trunk import neuron_max_fn
 from ..neuronmotif.ppm import PPMConfig
+from ..sequences import onehot_to_codes
 from .common import OUTPUT, Pattern, codes_ppm, finished, model_device, output_fn, unit_dir, write_unit
 from .max_seqlet import window_codes
 
@@ -80,6 +80,7 @@ class ModiscoConfig:
     batch_size: int = 256
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         for t in self.targets:
             parse_target(t)
         if self.max_sequences is not None and self.max_sequences < 10:
@@ -89,7 +90,23 @@ class ModiscoConfig:
 
 
 def parse_target(spec: str) -> tuple[int | str, int]:
-    """``"output"`` -> ("output", 0); ``"output:2"`` -> ("output", 2); ``"conv3:7"`` -> (3, 7)."""
+    """``"output"`` -> ("output", 0); ``"output:2"`` -> ("output", 2); ``"conv3:7"`` -> (3, 7).
+
+    Parameters
+    ----------
+    spec : str
+        A ``modisco.targets`` entry: ``output``, ``output:<index>`` or ``conv<L>:<neuron>``.
+
+    Returns
+    -------
+    tuple of (int or str, int)
+        (``"output"`` or the 1-based conv layer, the output index or neuron).
+
+    Raises
+    ------
+    ValueError
+        When ``spec`` has none of these forms (the config loader turns it into one line).
+    """
     s = str(spec).strip()
     head, _, tail = s.partition(":")
     try:
@@ -103,7 +120,24 @@ def parse_target(spec: str) -> tuple[int | str, int]:
 
 
 def modisco_sizes(length: int) -> dict:
-    """modisco-lite window/flank/trim sizes for inputs ``length`` long (see module doc)."""
+    """modisco-lite window/flank/trim sizes for inputs ``length`` long (see module doc).
+
+    Parameters
+    ----------
+    length : int
+        Input length in nucleotides.
+
+    Returns
+    -------
+    dict
+        ``TFMoDISco`` keyword arguments: ``sliding_window_size``, ``flank_size``,
+        ``trim_to_window_size``, ``initial_flank_to_add``, ``min_ic_windowsize``.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When the inputs are shorter than the smallest seqlet (window + 2 x flank).
+    """
     window = int(np.clip(length // 6, 5, 21))
     window -= 1 - window % 2                  # odd, so the core has a centre
     flank = int(np.clip(window // 2, 2, 10))
@@ -120,7 +154,22 @@ def modisco_sizes(length: int) -> dict:
 
 def gradient_contributions(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
                            batch_size: int = 256, device="cpu") -> np.ndarray:
-    """Mean-centred gradients (N, L, 4) of the scalar ``fn(x)`` (B,) w.r.t. the A/C/G/T channels."""
+    """Mean-centred gradients (N, L, 4) of the scalar ``fn(x)`` (B,) w.r.t. the A/C/G/T channels.
+
+    Parameters
+    ----------
+    fn : callable
+        Differentiable x (B, C, L) -> (B,) target (:func:`target_fn`).
+    X : numpy.ndarray
+        (N, C, L) one-hot inputs; tracks beyond ACGT are passed but not attributed.
+    batch_size, device
+        Sequences per backward pass (default 256); where ``fn`` runs (default ``"cpu"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, L, 4) float32 hypothetical contributions (centring removes a gradient's per-position constant).
+    """
     out = np.empty((len(X), X.shape[2], 4), np.float32)
     for i in range(0, len(X), batch_size):
         x = torch.as_tensor(X[i:i + batch_size], dtype=torch.float32, device=device).requires_grad_(True)
@@ -133,7 +182,27 @@ def gradient_contributions(fn: Callable[[torch.Tensor], torch.Tensor], X: np.nda
 @torch.no_grad()
 def ism_contributions(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
                       batch_size: int = 4096, device="cpu") -> np.ndarray:
-    """Mean-centred single-base substitution effects (N, L, 4): ``fn`` with base b at l."""
+    """Mean-centred single-base substitution effects (N, L, 4): ``fn`` with base b at l.
+
+    Parameters
+    ----------
+    fn : callable
+        x (B, C, L) -> (B,) target (:func:`target_fn`).
+    X : numpy.ndarray
+        (N, C, L) one-hot inputs; tracks beyond ACGT are kept in every variant.
+    batch_size, device
+        Variants per forward pass (default 4096, at least one sequence's 4 L); where ``fn`` runs.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, L, 4) float32: the target with base b at position l, minus its mean over b.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When the inputs are longer than 2000 nt (use gradients instead).
+    """
     n, channels, length = X.shape
     if length > 2000:
         raise InputError(f"ism on {length}-nt inputs needs {4 * length} model calls per sequence; "
@@ -155,7 +224,22 @@ def ism_contributions(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
 
 def target_fn(model: nn.Module, target: tuple[int | str, int], in_channels: int
               ) -> Callable[[torch.Tensor], torch.Tensor]:
-    """x -> (B,) scalar: the model output ``index`` or conv-L neuron k's maximum over positions."""
+    """x -> (B,) scalar: the model output ``index`` or conv-L neuron k's maximum over positions.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model.
+    target : tuple of (int or str, int)
+        ``(layer, k)`` from :func:`parse_target`: ``("output", index)`` or (L, neuron).
+    in_channels : int
+        Input tracks of the model; extra tracks are held at 0 when x has only A, C, G, T.
+
+    Returns
+    -------
+    callable
+        Differentiable x (B, 4 or in_channels, L) -> (B,).
+    """
     layer, k = target
     if layer == OUTPUT:
         f = output_fn(model, in_channels)
@@ -180,7 +264,27 @@ class ModiscoPattern:
 
 
 def run_tfmodisco(one_hot: np.ndarray, hyp: np.ndarray, cfg: ModiscoConfig) -> tuple[list, list, dict]:
-    """modisco-lite on (N, L, 4) one-hot and hypothetical contributions; (pos, neg, sizes used)."""
+    """modisco-lite on (N, L, 4) one-hot and hypothetical contributions; (pos, neg, sizes used).
+
+    Parameters
+    ----------
+    one_hot, hyp : numpy.ndarray
+        (N, L, 4) one-hot sequences and their hypothetical contributions.
+    cfg : ModiscoConfig
+        The method's settings; sizes it leaves at None come from :func:`modisco_sizes`.
+
+    Returns
+    -------
+    tuple of (list, list, dict)
+        Positive and negative metacluster patterns (modisco-lite's), and the sizes used.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When the inputs are too short for the derived sizes.
+    combmotif.errors.ConfigError
+        When the configured window + 2 x flank exceeds the input length.
+    """
     from modiscolite.tfmodisco import TFMoDISco
 
     sizes = modisco_sizes(one_hot.shape[1])
@@ -229,7 +333,28 @@ def _stop_tqdm_monitor() -> None:
 
 def export_patterns(patterns: Sequence, sign: int, codes: np.ndarray, strand: str = "forward",
                     pseudocount: float = 1.0) -> list[ModiscoPattern]:
-    """PPMs of modisco-lite patterns from their seqlets' bases (codes (N, L), 4 = no base)."""
+    """PPMs of modisco-lite patterns from their seqlets' bases (codes (N, L), 4 = no base).
+
+    Parameters
+    ----------
+    patterns : sequence
+        modisco-lite patterns (with ``seqlets`` and ``contrib_scores``).
+    sign : int
+        +1 for the positive metacluster, -1 for the negative one.
+    codes : numpy.ndarray
+        (N, L) integer-encoded sequences the seqlets index.
+    strand : str
+        ``"forward"`` (default): forward-strand seqlets only (a pattern without one is dropped);
+        ``"both"``: reverse-strand seqlets too, reverse-complemented.
+    pseudocount : float
+        Laplace pseudocount per base (default 1.0).
+
+    Returns
+    -------
+    list of ModiscoPattern
+        Per pattern: a :class:`Pattern` (size = seqlets used, score = |total contribution|, info
+        ``sign``, ``contribution``, ``n_seqlets``, ``n_reverse_strand``) and the used seqlets.
+    """
     out = []
     for p in patterns:
         seqlets = p.seqlets
@@ -260,6 +385,20 @@ def export_patterns(patterns: Sequence, sign: int, codes: np.ndarray, strand: st
 
 
 def pick_sequences(n: int, max_sequences: int | None, seed: int) -> np.ndarray:
+    """The data set rows TF-MoDISco attributes: all, or a seeded subset.
+
+    Parameters
+    ----------
+    n, seed : int
+        Sequences in the data set; seed of the subset draw (same seed, same rows).
+    max_sequences : int or None
+        At most this many; None: all.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted row indices.
+    """
     if max_sequences is None or n <= max_sequences:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, max_sequences, replace=False))
@@ -267,12 +406,30 @@ def pick_sequences(n: int, max_sequences: int | None, seed: int) -> np.ndarray:
 
 def modisco_unit(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray, cfg: ModiscoConfig,
                  device="cpu") -> tuple[list[ModiscoPattern], dict]:
-    """Contributions of ``fn`` on ``X`` (N, C, L), modisco-lite, exported patterns (+ then -)."""
+    """Contributions of ``fn`` on ``X`` (N, C, L), modisco-lite, exported patterns (+ then -).
+
+    Parameters
+    ----------
+    fn : callable
+        x (B, C, L) -> (B,) target (:func:`target_fn`).
+    X : numpy.ndarray
+        (N, C, L) one-hot inputs.
+    cfg : ModiscoConfig
+        The method's settings (``attribution`` picks gradients or ISM).
+    device : str or torch.device
+        Where ``fn`` runs (default ``"cpu"``).
+
+    Returns
+    -------
+    tuple of (list of ModiscoPattern, dict)
+        Positive-metacluster patterns, then negative ones; unit header fields (``n_sequences``,
+        ``attribution``, ``strand``, ``n_positive_patterns``, ``n_negative_patterns``, sizes used).
+    """
     if cfg.attribution == "ism":
         hyp = ism_contributions(fn, X, batch_size=max(4096, cfg.batch_size), device=device)
     else:
         hyp = gradient_contributions(fn, X, cfg.batch_size, device)
-    codes = sequence_codes(X)
+    codes = onehot_to_codes(X)
     one_hot = (codes[..., None] == np.arange(4)).astype(np.float32)
     pos, neg, sizes = run_tfmodisco(one_hot, hyp, cfg)
     pats = (export_patterns(pos, +1, codes, cfg.strand, cfg.pseudocount)
@@ -287,8 +444,31 @@ def run_modisco(model: nn.Module, out_dir: str | Path, cfg: ModiscoConfig, X: np
                 targets: Sequence[str] | None = None) -> list[dict]:
     """Run every target of ``cfg`` (or ``targets``) and write its unit folder; one record per target.
 
-    ``out_dir``: ``results/<model>/baselines/modisco``. A unit folder holds, besides
-    the usual files, ``seqlets.npz`` (pattern id, sequence row, start, end, strand).
+    A unit folder also holds ``seqlets.npz``: ``pattern``, ``sequence`` row, ``start``, ``end``, ``reverse``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model; set to eval mode.
+    out_dir : str or Path
+        The method's folder, ``results/<model>/baselines/modisco``.
+    cfg : ModiscoConfig
+        The method's settings.
+    X : numpy.ndarray
+        (N, C, L) the data set's one-hot inputs.
+    in_channels, seed : int
+        Input tracks of the model; seed of the sequence subset (default 0).
+    ppm_cfg : PPMConfig, optional
+        Segment rule of the unit files; default ``PPMConfig()``.
+    force : bool
+        Recompute finished units (default False; else they are skipped).
+    targets : sequence of str, optional
+        Target specs (:func:`parse_target`) run instead of ``cfg.targets``.
+
+    Returns
+    -------
+    list of dict
+        Per target: ``method``, ``layer``, ``units`` (1), ``computed`` (0 if skipped) and ``seconds``.
     """
     device = model_device(model)
     model.eval()
@@ -305,7 +485,10 @@ def run_modisco(model: nn.Module, out_dir: str | Path, cfg: ModiscoConfig, X: np
         Xs = np.ascontiguousarray(X[rows])
         pats, info = modisco_unit(target_fn(model, target, in_channels), Xs, cfg, device)
         ids = np.concatenate([np.full(len(p.example), i) for i, p in enumerate(pats)] or [np.zeros(0)])
-        cat = (lambda a: np.concatenate(a) if a else np.zeros(0, np.int64))
+
+        def cat(a):
+            return np.concatenate(a) if a else np.zeros(0, np.int64)
+
         write_unit(path, METHOD, layer, k, [p.pattern for p in pats], ppm_cfg, info, npz={
             "seqlets.npz": {"pattern": ids.astype(np.int32),
                             "sequence": rows[cat([p.example for p in pats]).astype(np.int64)],

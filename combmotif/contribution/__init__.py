@@ -35,10 +35,18 @@ is :mod:`combmotif.validation.contribution`.
 from ..perturb import select_target
 from .association import CLASS_COLOURS, CSV_COLUMNS, activated, call_signs, contribution_table, plot_contribution
 from .knockout import KNOCKOUT_COLUMNS, knockout_table, knockout_windows, shuffle_windows
-from .stage import (ASSOCIATION_SETTINGS, KNOCKOUT_SETTINGS, ContributionConfig, KnockoutConfig, main_contribution,
-                    knockout_neuron_max, run_contribution, stage_knockout, summary_line)
+from .stage import (
+                    ASSOCIATION_SETTINGS,
+                    KNOCKOUT_SETTINGS,
+                    ContributionConfig,
+                    KnockoutConfig,
+                    knockout_neuron_max,
+                    run_contribution,
+                    stage_knockout,
+                    summary_line,
+)
 
 __all__ = ["ASSOCIATION_SETTINGS", "CLASS_COLOURS", "CSV_COLUMNS", "KNOCKOUT_COLUMNS", "KNOCKOUT_SETTINGS",
            "ContributionConfig", "KnockoutConfig", "activated", "call_signs", "contribution_table",
-           "knockout_table", "knockout_windows", "main_contribution", "knockout_neuron_max", "plot_contribution",
+           "knockout_table", "knockout_windows", "knockout_neuron_max", "plot_contribution",
            "run_contribution", "select_target", "shuffle_windows", "stage_knockout", "summary_line"]

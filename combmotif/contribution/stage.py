@@ -7,8 +7,6 @@ and ``.png`` (the association, :mod:`.association`), ``neuron_knockout.csv``
 
 from __future__ import annotations
 
-import argparse
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
@@ -16,15 +14,15 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from ..checkpoint import check_device
-from ..config import check_selection, load_config, parse_range, path_field
+from ..config import check_selection, parse_range
 from ..errors import InputError
-from ..io import atomic_path, clean_partials, fault_point, read_stamp, settings_changes, write_json
+from ..io import atomic_path, fault_point
 from ..maxact import MaxAct
-from ..models.anatomy import neuron_max_over_positions
-from ..models.loader import ModelSpec
+from ..models.trunk import neuron_max_over_positions
 from ..perturb import select_target, target_predictor
-from ..stage import DataSpec, Stage, build_parser, layer_range
+from ..run import RunConfig
+from ..stage import Stage
+from ..stamps import make_stamp, settings_of, unit_is_fresh, write_stamp
 from .association import activated, contribution_table, plot_contribution
 from .knockout import knockout_table
 
@@ -39,18 +37,16 @@ class KnockoutConfig:
     draws: int = 4                # shuffles drawn per replicate to find ones that silence the neuron
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if self.sequences < 2 or self.replicates < 1 or self.draws < 1:
             raise ValueError("'knockout.sequences' must be >= 2, 'knockout.replicates' and "
                              "'knockout.draws' >= 1")
 
 
 @dataclass
-class ContributionConfig:
-    """``configs/contribution/<model>.yaml``."""
+class ContributionConfig(RunConfig):
+    """``configs/contribution/<model>.yaml``: the run section (:class:`~combmotif.run.RunConfig`) and:"""
 
-    model: ModelSpec
-    data: DataSpec = field(default_factory=DataSpec)
-    results_dir: str | None = path_field(None)
     neurons: str | int | list = "all"
     threshold: float = 0.7
     values: Literal["prediction", "label"] = "prediction"
@@ -60,11 +56,9 @@ class ContributionConfig:
     min_abs_d: float = 0.0
     activation_tracks: Literal["zero", "keep"] = "zero"
     knockout: KnockoutConfig = field(default_factory=KnockoutConfig)
-    batch_size: int = 1024
-    device: str = "auto"
-    seed: int = 2024
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if self.min_abs_d < 0:
             raise ValueError(f"'min_abs_d' must be >= 0; got {self.min_abs_d}")
         if not 0 < self.threshold <= 1:
@@ -76,7 +70,7 @@ class ContributionConfig:
         if self.target_index < 0:
             raise ValueError(f"'target_index' must be >= 0; got {self.target_index}")
         check_selection(self.neurons, "neurons")
-        check_device(self.device)
+        self.validate_run()
 
 
 
@@ -92,22 +86,12 @@ def _stamp_path(csv: Path) -> Path:
 
 def _unit_stamp(stage: Stage, keys: Sequence[str]) -> dict:
     """What a unit is made from: the weights, data and activation convention, and ``keys``."""
-    from ..config import to_dict
-
-    return json.loads(json.dumps({"fingerprint": stage.fingerprint,
-                                  "settings": {k: to_dict(getattr(stage.cfg, k)) for k in keys}}))
+    return make_stamp(stage.fingerprint, settings_of(stage.cfg, keys))
 
 
 def _unit_is_fresh(csv: Path, stamp: dict, force: bool, name: str, log) -> bool:
     """Whether ``csv`` is finished and was made as ``stamp`` says; says why it is redone."""
-    made = read_stamp(_stamp_path(csv))
-    if force or not csv.is_file() or made is None:
-        return False
-    if made != stamp:
-        log(f"{name} was made with other settings "
-            f"({settings_changes(made, stamp) or 'another stamp'}); redoing it")
-        return False
-    return True
+    return unit_is_fresh(_stamp_path(csv), stamp, force, output=csv, name=name, log=log)
 
 
 def run_contribution(stage: Stage, layer: int, force: bool = False, log=print) -> pd.DataFrame:
@@ -158,20 +142,7 @@ def run_contribution(stage: Stage, layer: int, force: bool = False, log=print) -
                          f"data set now has {len(X)}; rerun run_search_maxact.sh")
     neurons = parse_range(cfg.neurons, n=res.seq_max.shape[1])
     active = activated(res.seq_max, res.neuron_max, cfg.threshold)
-    if assoc_done:
-        df = pd.read_csv(csv)
-    else:
-        values = stage.predictions() if cfg.values == "prediction" else y
-        values = select_target(values, cfg.target_index)
-        df = contribution_table(values, active, layer, neurons, cfg.min_n, cfg.alpha, cfg.threshold,
-                                cfg.values, cfg.target_index, cfg.min_abs_d)
-        _stamp_path(csv).unlink(missing_ok=True)
-        with atomic_path(csv) as tmp:
-            df.to_csv(tmp, index=False, float_format="%.6g")
-        plot_contribution(df, out / "neuron_contribution.png",
-                          f"{stage.name} conv{layer}: {cfg.values}s of activated vs other sequences "
-                          f"(threshold {cfg.threshold:g}, BH q < {cfg.alpha:g})")
-        write_json(_stamp_path(csv), assoc_stamp)
+    df = pd.read_csv(csv) if assoc_done else _write_association(stage, layer, y, active, neurons, assoc_stamp)
     if not cfg.knockout.enabled:
         _stamp_path(ko_csv).unlink(missing_ok=True)
         ko_csv.unlink(missing_ok=True)                          # no stale knockout beside new calls
@@ -181,7 +152,26 @@ def run_contribution(stage: Stage, layer: int, force: bool = False, log=print) -
         fault_point("knockout")
         with atomic_path(ko_csv) as tmp:
             ko.to_csv(tmp, index=False, float_format="%.6g")
-        write_json(_stamp_path(ko_csv), ko_stamp)
+        write_stamp(_stamp_path(ko_csv), ko_stamp)
+    return df
+
+
+def _write_association(stage: Stage, layer: int, y, active: np.ndarray, neurons: Sequence[int],
+                       stamp: dict) -> pd.DataFrame:
+    cfg: ContributionConfig = stage.cfg
+    out = stage.layer_dir(layer)
+    csv = out / "neuron_contribution.csv"
+    values = stage.predictions() if cfg.values == "prediction" else y
+    values = select_target(values, cfg.target_index)
+    df = contribution_table(values, active, layer, neurons, cfg.min_n, cfg.alpha, cfg.threshold,
+                            cfg.values, cfg.target_index, cfg.min_abs_d)
+    _stamp_path(csv).unlink(missing_ok=True)
+    with atomic_path(csv) as tmp:
+        df.to_csv(tmp, index=False, float_format="%.6g")
+    plot_contribution(df, out / "neuron_contribution.png",
+                      f"{stage.name} conv{layer}: {cfg.values}s of activated vs other sequences "
+                      f"(threshold {cfg.threshold:g}, BH q < {cfg.alpha:g})")
+    write_stamp(_stamp_path(csv), stamp)
     return df
 
 
@@ -265,47 +255,3 @@ def summary_line(df: pd.DataFrame, layer: int, knockout: pd.DataFrame | None = N
         line += (f"; knockout: {k.get('positive', 0)} positive, {k.get('negative', 0)} negative, "
                  f"{k.get('neutral', 0)} neutral")
     return line
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def main_contribution(argv: list[str] | None = None) -> None:
-    """``run_contribution.sh <first> <last> <config>``.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Command-line arguments (default: ``sys.argv[1:]``).
-    """
-    from ..cli import run_cli
-
-    def _main(args: argparse.Namespace) -> int:
-        cfg = load_config(args.config, ContributionConfig)
-        layers = layer_range(args.first, args.last)
-        stage = Stage(cfg, args.config, "contribution")
-        stage.check_layers(layers)   # every layer and selection, before the first search
-        stage.check_target()
-        stage.search(layers, force=args.force)
-        clean_partials(stage.out, depth=1)   # a killed run's temporaries never survive a rerun
-        for L in layers:
-            df = run_contribution(stage, L, force=args.force)
-            ko_path = stage.layer_dir(L) / "neuron_knockout.csv"
-            ko = pd.read_csv(ko_path) if cfg.knockout.enabled and ko_path.is_file() else None
-            print(summary_line(df, L, ko) + f" -> {stage.layer_dir(L) / 'neuron_contribution.csv'}")
-        stage.refresh_front_page()
-        return 0
-
-    run_cli(_main, build_parser("Contribution sign of every neuron of conv layers first..last"), argv)
-
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``run_contribution.sh <first> <last> <config>`` (alias of :func:`main_contribution`).
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Command-line arguments (default: ``sys.argv[1:]``).
-    """
-    main_contribution(argv)

@@ -12,9 +12,8 @@ tracks of a transcript of length T <= L:
 
 Positions T..L-1 are zero (padding at the 3' end). A transcript longer than L
 keeps its last L nucleotides (5' trimming, as Saluki does: the 3' end carries
-most of the regulatory signal) and the codon and splice tracks move with it.
-
-We write one-hot tracks as uint8 (gzip-compressed) and always read float32.
+most of the regulatory signal) and the codon and splice tracks move with it. We
+write one-hot tracks as uint8 (gzip-compressed) and always read float32.
 """
 
 from __future__ import annotations
@@ -42,13 +41,22 @@ RECORD_COLUMNS = ("utr5", "orf", "utr3", "exon_ends", "half_life")
 def read_h5(path: str | os.PathLike, splits: Sequence[str] = SPLITS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Read ``{split}_sequence`` (N, 6, L) and ``{split}_label`` (N,) for each split, as float32.
 
-    Labels stored as (N, 1) are accepted and flattened.
+    Parameters
+    ----------
+    path : path-like
+        The H5 file.
+    splits : sequence of str, optional
+        The splits to read; default ``("train", "valid", "test")``.
+
+    Returns
+    -------
+    dict of str to (numpy.ndarray, numpy.ndarray)
+        ``{split: (X, y)}``: X (N, 6, L) tracks, y (N,) labels (stored (N, 1) is flattened).
 
     Raises
     ------
     InputError
-        Missing or unreadable file, missing dataset, or a dataset of the wrong
-        shape; the message names the file, the dataset and the shape found.
+        Missing or unreadable file, missing dataset, or a dataset of the wrong shape (named, with the shape).
     """
     path = Path(path)
     name = str(path)
@@ -79,7 +87,23 @@ def read_h5(path: str | os.PathLike, splits: Sequence[str] = SPLITS) -> dict[str
 
 
 def read_h5_attrs(path: str | os.PathLike) -> dict[str, Any]:
-    """The file attributes written by :func:`write_h5` (JSON-encoded values decoded)."""
+    """The file attributes written by :func:`write_h5` (JSON-encoded values decoded).
+
+    Parameters
+    ----------
+    path : path-like
+        The H5 file.
+
+    Returns
+    -------
+    dict
+        ``{name: value}``; JSON strings decoded, numpy scalars as Python numbers.
+
+    Raises
+    ------
+    InputError
+        ``<path>: file not found``.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file not found")
@@ -103,8 +127,19 @@ def write_h5(path: str | os.PathLike, splits: Mapping[str, tuple[np.ndarray, np.
              attrs: Mapping[str, Any] | None = None) -> None:
     """Write splits ``{name: (X (N, 6, L), y (N,))}`` in the Saluki layout, atomically.
 
-    Binary X (every value 0 or 1) is stored as uint8, anything else as float32;
-    labels as float32. ``attrs`` values are stored as JSON strings.
+    Parameters
+    ----------
+    path : path-like
+        The H5 file to write (replaced only once it is complete).
+    splits : mapping of str to (array-like, array-like)
+        ``{split: (X, y)}``: X (N, 6, L) stored as uint8 when all 0/1, else float32; y N float32 labels.
+    attrs : mapping or None, optional
+        File attributes (stored as JSON strings), e.g. provenance; default None writes none.
+
+    Raises
+    ------
+    InputError
+        ``<path>: split '<split>' ...`` when X is not (N, 6, L) or there are not N labels.
     """
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as fh:
@@ -192,7 +227,29 @@ def _mark(out: np.ndarray, track: int, row: np.ndarray, pos: np.ndarray, length:
 
 def encode_transcripts(utr5s: Sequence[str], orfs: Sequence[str], utr3s: Sequence[str],
                        exon_ends: Sequence[Sequence[int]], length: int, source: str = "transcripts") -> np.ndarray:
-    """Six-track (N, 6, L) uint8 encoding of many transcripts (see :func:`encode_transcript`)."""
+    """Six-track (N, 6, L) uint8 encoding of many transcripts (see :func:`encode_transcript`).
+
+    Parameters
+    ----------
+    utr5s, orfs, utr3s : sequence of str
+        Each transcript's 5' UTR, ORF and 3' UTR (ACGTUN, any case).
+    exon_ends : sequence of sequence of int
+        Per transcript, 0-based positions of exon last nucleotides (splice track).
+    length : int
+        L; longer transcripts lose their 5' end, shorter ones are padded at the 3' end.
+    source : str, optional
+        What the transcripts are, for error messages; default ``"transcripts"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 6, L) uint8: A, C, G, U one-hot, codon start, splice.
+
+    Raises
+    ------
+    InputError
+        For inputs of different lengths, an invalid character or an exon end outside its transcript.
+    """
     utr5s, orfs, utr3s = list(utr5s), list(orfs), list(utr3s)
     exon_ends = [list(e) for e in exon_ends]
     n = len(utr5s)
@@ -216,11 +273,23 @@ def encode_transcripts(utr5s: Sequence[str], orfs: Sequence[str], utr3s: Sequenc
 def encode_transcript(utr5: str, orf: str, utr3: str, exon_ends: Sequence[int], length: int) -> np.ndarray:
     """Six-track (6, L) float32 encoding of one transcript ``utr5 + orf + utr3``.
 
-    Tracks: A, C, G, U one-hot; codon start (1 at the first nt of every codon of
-    the ORF, ``len(orf) // 3`` codons); splice (1 at each position of
-    ``exon_ends``, 0-based transcript coordinates of exon last nucleotides).
-    Zero padding at the 3' end; a transcript longer than ``length`` is trimmed
-    from the 5' end and the tracks shift with it.
+    Tracks: A, C, G, U one-hot; codon start (1 at the first nt of each of the ``len(orf) // 3`` codons);
+    splice (1 at each ``exon_ends`` position). Zero-padded at the 3' end; trimmed from the 5' end past L.
+
+    Parameters
+    ----------
+    utr5, orf, utr3, exon_ends, length
+        As :func:`encode_transcripts`, for one transcript.
+
+    Returns
+    -------
+    numpy.ndarray
+        (6, L) float32 tracks.
+
+    Raises
+    ------
+    InputError
+        For an invalid character or an exon end outside the transcript.
     """
     return encode_transcripts([utr5], [orf], [utr3], [exon_ends], length, "transcript")[0].astype(np.float32)
 
@@ -228,7 +297,18 @@ def encode_transcript(utr5: str, orf: str, utr3: str, exon_ends: Sequence[int], 
 # ----------------------------------------------------------------------------- records
 
 def parse_exon_ends(value: Any) -> list[int]:
-    """``"12,80,200"`` (also ``;``/space separated), a list, or empty -> list of ints."""
+    """``"12,80,200"`` (also ``;``/space separated), a list, or empty -> list of ints.
+
+    Parameters
+    ----------
+    value : str, list, tuple, numpy.ndarray, float or None
+        An ``exon_ends`` field (a string may be wrapped in ``[...]``); None, NaN or ``""`` for none.
+
+    Returns
+    -------
+    list of int
+        The positions in the given order; empty for no value (ValueError for a non-number).
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return []
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -241,11 +321,23 @@ def parse_exon_ends(value: Any) -> list[int]:
 
 def read_records(path: str | os.PathLike) -> pd.DataFrame:
     """Read transcript records from a CSV or TSV (tab-separated when the name ends in .tsv/.txt
-    or the header has tabs) with columns utr5, orf, utr3, exon_ends, half_life.
+    or the header has tabs) with columns utr5, orf, utr3, exon_ends, half_life; every record is checked.
 
-    ``exon_ends`` is a comma/semicolon/space-separated list of 0-based
-    transcript positions (may be empty). Extra columns are kept. Returns a
-    DataFrame whose ``exon_ends`` holds lists of ints and ``half_life`` floats.
+    Parameters
+    ----------
+    path : path-like
+        The table; ``exon_ends`` lists 0-based positions, comma/semicolon/space-separated (may be empty).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``utr5``, ``orf``, ``utr3`` (str), ``exon_ends`` (list of int), ``half_life`` (float), extra columns as str.
+
+    Raises
+    ------
+    InputError
+        ``<path>: ...`` for a missing, unreadable or empty file or a missing column;
+        ``<path>: row <r> (line <l>): ...`` for a bad half_life, exon_ends or sequence.
     """
     path = Path(path)
     name = str(path)
@@ -302,12 +394,33 @@ def records_to_h5(records: Iterable[Mapping[str, Any]] | pd.DataFrame, path: str
                   attrs: Mapping[str, Any] | None = None) -> dict[str, int]:
     """Encode transcript records and write them as a Saluki H5 file (atomically).
 
-    Each record has ``utr5``, ``orf``, ``utr3``, ``exon_ends`` and ``half_life``
-    (written unchanged as the label: pass log half-lives if the model should
-    learn the log scale). Records are assigned to train/valid/test at random
-    (seeded) in the proportions ``split_fracs``; each split keeps the input
-    order. Encoding is batched ``chunk`` records at a time so memory stays at
-    one chunk of float arrays. Returns the number of records per split.
+    ``half_life`` is written unchanged as the label (pass log half-lives for a log-scale model).
+    Records go to train/valid/test at random (seeded), each in input order, ``chunk`` at a time.
+
+    Parameters
+    ----------
+    records : iterable of mapping, or pandas.DataFrame
+        Records with ``utr5``, ``orf``, ``utr3``, ``exon_ends`` and ``half_life``.
+    path : path-like
+        The H5 file to write (replaced only once it is complete).
+    length : int
+        L, the encoded width (see :func:`encode_transcript`).
+    split_fracs : sequence of float, optional
+        Train, valid and test fractions summing to 1; default ``(0.8, 0.1, 0.1)``.
+    seed, chunk : int, optional
+        Seed of the split assignment (default 0); records encoded per batch (default 1024).
+    attrs : mapping or None, optional
+        File attributes added to (or overriding) ``length``, ``split_fracs``, ``seed``, ``counts``.
+
+    Returns
+    -------
+    dict of str to int
+        ``{"train": n, "valid": n, "test": n}``, the records per split.
+
+    Raises
+    ------
+    InputError
+        For bad ``split_fracs`` or ``length``, or ``<path>: record <i>: ...`` naming a bad record.
     """
     if isinstance(records, pd.DataFrame):
         recs = records.to_dict("records")

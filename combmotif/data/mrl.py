@@ -37,9 +37,17 @@ for _c in "ACGTUNacgtun":
 def read_mrl_csv(path: str | os.PathLike) -> pd.DataFrame:
     """Read a GSM3130435-layout CSV; check columns, numbers and sequence letters.
 
-    Returns a DataFrame with every column of the file; ``utr`` upper-cased with
-    U written as T, ``rl`` and ``total_reads`` numeric. A leading unnamed column
-    (the layout's index) becomes the index.
+    Parameters
+    ----------
+    path : path-like
+        The CSV file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every column of the file; ``utr`` upper-cased with U written as T, ``rl``
+        and ``total_reads`` numeric. A leading unnamed column (the layout's index)
+        becomes the index.
 
     Raises
     ------
@@ -111,7 +119,27 @@ def _clean_utrs(col: pd.Series, name: str) -> pd.Series:
 
 def encode_utrs(utrs, length: int = UTR_LENGTH, source: str = "utrs") -> np.ndarray:
     """One-hot (N, 4, length) float32 of the first ``length`` nt of each UTR (N -> zero column,
-    shorter UTRs zero-padded at the 3' end)."""
+    shorter UTRs zero-padded at the 3' end).
+
+    Parameters
+    ----------
+    utrs : iterable of str
+        The UTR sequences (ACGTUN, any case).
+    length : int, optional
+        Width of the encoding; default 50 (``UTR_LENGTH``, the published length).
+    source : str, optional
+        Where the UTRs come from, for error messages; default ``"utrs"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 4, length) float32 one-hot A, C, G, T.
+
+    Raises
+    ------
+    InputError
+        ``<source>: ...`` naming the first UTR with an invalid character.
+    """
     return one_hot(list(utrs), length, source)
 
 
@@ -126,6 +154,30 @@ def reference_split(df: pd.DataFrame, top_n: int = 280_000, test_n: int = 20_000
     keeps the original index; test is ordered by reads, train and valid by
     reads too (validation membership is random, order is not). Same input and
     seed give the same split.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The data, with a numeric ``total_reads`` column (e.g. from :func:`read_mrl_csv`).
+    top_n : int, optional
+        Rows kept, those with most reads; default 280,000.
+    test_n : int, optional
+        Rows of the test set, taken from the top of the kept ones; default 20,000.
+    valid_frac : float, optional
+        Fraction of the training part set aside for validation, in [0, 1); default 0.1.
+    seed : int, optional
+        Seed of the validation draw; default 0.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``{"train": ..., "valid": ..., "test": ...}``, row subsets of ``df`` with its index and columns.
+
+    Raises
+    ------
+    InputError
+        ``reference_split: ...`` when ``total_reads`` is missing, ``valid_frac`` is outside
+        [0, 1), ``top_n`` or ``test_n`` is not positive, or no rows are left for training.
     """
     if "total_reads" not in df.columns:
         raise InputError("reference_split: missing column 'total_reads'")
@@ -148,18 +200,60 @@ def reference_split(df: pd.DataFrame, top_n: int = 280_000, test_n: int = 20_000
 
 
 def has_aug(utrs: pd.Series | list, length: int = UTR_LENGTH) -> np.ndarray:
-    """(N,) bool: the first ``length`` nt contain ATG (U read as T)."""
+    """(N,) bool: the first ``length`` nt contain ATG (U read as T).
+
+    An upstream AUG in the part of the UTR a model sees changes translation, so
+    the noAUG variant of the data drops these (:func:`drop_aug`).
+
+    Parameters
+    ----------
+    utrs : pandas.Series or list of str
+        The UTR sequences (any case).
+    length : int, optional
+        How many leading nucleotides are searched; default 50 (``UTR_LENGTH``).
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) bool, True where ATG occurs in the first ``length`` nt.
+    """
     s = pd.Series(list(utrs) if not isinstance(utrs, pd.Series) else utrs, dtype=object).astype(str)
     return s.str[:length].str.upper().str.replace("U", "T", regex=False).str.contains("ATG", regex=False).to_numpy()
 
 
 def drop_aug(df: pd.DataFrame, length: int = UTR_LENGTH) -> pd.DataFrame:
-    """The noAUG variant: ``df`` without UTRs whose first ``length`` nt contain ATG."""
+    """The noAUG variant: ``df`` without UTRs whose first ``length`` nt contain ATG.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The data, with a ``utr`` column.
+    length : int, optional
+        How many leading nucleotides are searched; default 50 (``UTR_LENGTH``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``df`` without an ATG there, index and columns unchanged.
+    """
     return df[~has_aug(df["utr"], length)]
 
 
 def write_mrl_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write ``df`` in the GSM3130435 layout (leading unnamed index column), atomically."""
+    """Write ``df`` in the GSM3130435 layout (leading unnamed index column), atomically.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The data, with at least ``utr``, ``rl`` and ``total_reads``; every column and the index are written.
+    path : path-like
+        The CSV file to write (replaced only once it is complete).
+
+    Raises
+    ------
+    InputError
+        ``<path>: cannot write MRL CSV without column '<col>'``.
+    """
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(f"{path}: cannot write MRL CSV without column '{missing[0]}'")

@@ -15,7 +15,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import write_text
-from ..motifs.formats import Motif, format_meme
+from ..motifs.formats import Motif
+from ..motifs.meme_writer import format_meme
 from ..sequences import DNA, IUPAC, encode_indices, onehot_to_codes
 
 
@@ -26,6 +27,18 @@ def iupac_mask(consensus: str, source: str = "consensus") -> np.ndarray:
 
     N in a *sequence* (code 4) never matches, so a motif is never called on
     unknown bases or padding.
+
+    Parameters
+    ----------
+    consensus : str
+        IUPAC letters (U read as T).
+    source : str
+        Where the consensus comes from, for the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k, 5) bool; the N column is always False.
     """
     cons = str(consensus).upper().replace("U", "T")
     if not cons:
@@ -40,7 +53,18 @@ def iupac_mask(consensus: str, source: str = "consensus") -> np.ndarray:
 
 
 def code_bits(codes: np.ndarray) -> np.ndarray:
-    """(N, L) codes -> (N, L) uint8 bit per base (A=1, C=2, G=4, T=8; N/padding = 16)."""
+    """(N, L) codes -> (N, L) uint8 bit per base (A=1, C=2, G=4, T=8; N/padding = 16).
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        (N, L) integer codes 0..4.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, L) uint8 bits.
+    """
     return np.left_shift(np.uint8(1), np.asarray(codes).astype(np.uint8))
 
 
@@ -50,6 +74,20 @@ def scan(codes: np.ndarray, consensus: str, bits: np.ndarray | None = None) -> n
     One vectorised bitwise test per motif column (k is at most a dozen), never a
     loop over sequences or positions. ``bits`` (from :func:`code_bits`) may be
     passed to share that conversion between motifs.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        (N, L) integer codes.
+    consensus : str
+        IUPAC letters.
+    bits : numpy.ndarray, optional
+        ``code_bits(codes)``, when already computed.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, L-k+1) bool (no column when the motif is longer than the sequences).
     """
     if bits is None:
         bits = code_bits(codes)
@@ -71,6 +109,22 @@ def window_mask(width: int, lo: np.ndarray | int, hi: np.ndarray | int,
 
     ``frame='in'`` keeps starts with ``(cds_start - p) % 3 == 0`` (in frame with a
     CDS beginning at ``cds_start``); ``frame='out'`` keeps the others.
+
+    Parameters
+    ----------
+    width : int
+        Number of window starts.
+    lo, hi : int or numpy.ndarray
+        Inclusive bounds, scalars or one per sequence.
+    frame : {"in", "out"}, optional
+        Reading-frame rule relative to ``cds_start``.
+    cds_start : int or numpy.ndarray, optional
+        CDS start, needed with ``frame``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Bool mask of allowed starts.
     """
     p = np.arange(width)[None, :]
     lo = np.atleast_1d(np.asarray(lo))[:, None]
@@ -96,6 +150,24 @@ def motif_hits(codes: np.ndarray, motif: Mapping[str, Any], lo: np.ndarray | int
     ``lo``/``hi`` (inclusive window starts, scalars or per-sequence arrays)
     default to the motif's ``start_min``/``start_max``; ``cds_start`` to its
     ``cds_start``; ``bits`` as in :func:`scan`.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        (N, L) integer codes.
+    motif : mapping
+        A truth.json motif entry.
+    lo, hi : int or numpy.ndarray, optional
+        Window-start bounds replacing the motif's.
+    cds_start : int or numpy.ndarray, optional
+        CDS start replacing the motif's.
+    bits : numpy.ndarray, optional
+        ``code_bits(codes)``, when already computed.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, W) bool.
     """
     hit = scan(codes, motif["consensus"], bits)
     width = hit.shape[1]
@@ -109,7 +181,20 @@ def motif_hits(codes: np.ndarray, motif: Mapping[str, Any], lo: np.ndarray | int
 
 
 def additive_label(present: Mapping[str, np.ndarray], truth: Mapping[str, Any]) -> np.ndarray:
-    """baseline + sum of motif effects where present + pair interactions where both are present."""
+    """baseline + sum of motif effects where present + pair interactions where both are present.
+
+    Parameters
+    ----------
+    present : mapping of str to numpy.ndarray
+        Motif name -> (N,) bool: the motif counts in that sequence.
+    truth : mapping
+        The truth (``baseline``, ``motifs`` with ``effect``, ``pairs`` with ``interaction``).
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) float64 noise-free labels.
+    """
     n = len(next(iter(present.values()))) if present else 0
     y = np.full(n, float(truth["baseline"]), dtype=np.float64)
     for m in truth["motifs"]:
@@ -120,7 +205,22 @@ def additive_label(present: Mapping[str, np.ndarray], truth: Mapping[str, Any]) 
 
 
 def to_codes(x: Any, length: int | None = None, source: str = "input") -> np.ndarray:
-    """Strings, (N, 4, L) one-hot or (N, L) codes -> (N, L) int8 codes (4 = N or padding)."""
+    """Strings, (N, 4, L) one-hot or (N, L) codes -> (N, L) int8 codes (4 = N or padding).
+
+    Parameters
+    ----------
+    x : str, sequence of str or array
+        The sequences.
+    length : int, optional
+        Cut (or, for strings, pad) to this width.
+    source : str
+        Where they come from, for the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, L) int8 codes.
+    """
     if isinstance(x, np.ndarray) or hasattr(x, "numpy"):
         arr = np.asarray(x)
         if arr.ndim == 3:
@@ -150,6 +250,22 @@ def choose_planted(rng: np.random.Generator, n: int, motifs: Sequence[dict],
     Each motif is drawn at its ``planted_frequency``; each pair is then forced
     into a further ``planted_co_frequency`` of sequences (both members at once)
     so that pair effects can be estimated.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the draws.
+    n : int
+        Number of sequences.
+    motifs : sequence of dict
+        Truth motifs with ``name`` and ``planted_frequency``.
+    pairs : sequence of dict
+        Truth pairs with ``motifA``, ``motifB`` and ``planted_co_frequency``.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, len(motifs)) bool.
     """
     names = [m["name"] for m in motifs]
     chosen = rng.random((n, len(motifs))) < np.array([m["planted_frequency"] for m in motifs])
@@ -173,6 +289,22 @@ def random_layout(rng: np.random.Generator, chosen: np.ndarray, lengths: Sequenc
 
     Returns ``(starts, kept)``: (N, M) int offsets from the region start and the
     (N, M) bool of motifs actually placed.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the draws.
+    chosen : numpy.ndarray
+        (N, M) bool.
+    lengths : sequence of int
+        The M motif lengths.
+    span : int or numpy.ndarray
+        Region length, scalar or per sequence.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(starts, kept)`` as described above.
     """
     chosen = np.asarray(chosen, dtype=bool)
     n, m = chosen.shape
@@ -203,6 +335,19 @@ def plant(codes: np.ndarray, rows: np.ndarray, starts: np.ndarray, consensus: st
 
     Degenerate IUPAC positions are filled with a base drawn uniformly from the
     allowed ones, independently per instance.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        (N, L) integer codes, changed in place.
+    rows : numpy.ndarray
+        Sequences that receive the motif.
+    starts : numpy.ndarray
+        Start position in each of them.
+    consensus : str
+        IUPAC letters.
+    rng : numpy.random.Generator
+        Source of the degenerate bases.
     """
     mask = iupac_mask(consensus)[:, :4]
     k = len(mask)
@@ -224,7 +369,20 @@ def plant(codes: np.ndarray, rows: np.ndarray, starts: np.ndarray, consensus: st
 # ----------------------------------------------------------------------------- MEME output
 
 def consensus_ppm(consensus: str, pseudocount: float = 1e-3) -> np.ndarray:
-    """(k, 4) letter-probability matrix: uniform over each IUPAC code's bases, plus a tiny pseudocount."""
+    """(k, 4) letter-probability matrix: uniform over each IUPAC code's bases, plus a tiny pseudocount.
+
+    Parameters
+    ----------
+    consensus : str
+        IUPAC letters.
+    pseudocount : float
+        Added to each probability before renormalising.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k, 4) PPM.
+    """
     mask = iupac_mask(consensus)[:, :4].astype(np.float64)
     ppm = mask / mask.sum(1, keepdims=True) + pseudocount
     return ppm / ppm.sum(1, keepdims=True)
@@ -253,5 +411,15 @@ def meme_text(motifs: Sequence[Mapping[str, Any]], pseudocount: float = 1e-3, ns
 
 
 def write_meme(path: str | os.PathLike, motifs: Sequence[Mapping[str, Any]], pseudocount: float = 1e-3) -> None:
-    """Write ``planted.meme`` atomically (see :func:`meme_text`)."""
+    """Write ``planted.meme`` atomically (see :func:`meme_text`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    motifs : sequence of mapping
+        Truth motif entries.
+    pseudocount : float
+        As :func:`meme_text`.
+    """
     write_text(path, meme_text(motifs, pseudocount))

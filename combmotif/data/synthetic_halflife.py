@@ -88,7 +88,27 @@ def _motif_defaults(m: dict) -> dict:
 
 def regions(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(utr3_start, tx_end) per transcript of a (N, 6, L) array: the first nucleotide after
-    the last codon-track codon, and one past the last non-padding nucleotide."""
+    the last codon-track codon, and one past the last non-padding nucleotide.
+
+    The planted motifs count only in this 3'UTR window, read back from the encoded tracks.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        (N, 6, L) six-track transcripts (see :mod:`combmotif.data.halflife`).
+
+    Returns
+    -------
+    utr3_start : numpy.ndarray
+        (N,) int, the 3'UTR's first position (last codon start + 3).
+    tx_end : numpy.ndarray
+        (N,) int, one past the last position with a base (0 for an all-empty transcript).
+
+    Raises
+    ------
+    InputError
+        When ``x`` is not (N, 6, L), or a transcript has no codon-track mark.
+    """
     x = np.asarray(x)
     if x.ndim != 3 or x.shape[1] != N_TRACKS:
         raise InputError(f"half-life sequences must have shape (N, 6, L), got {x.shape}")
@@ -146,13 +166,57 @@ def _scan_chunk(xb: np.ndarray, truth: Mapping[str, Any]) -> tuple[dict[str, np.
 
 
 def presence(x: np.ndarray, truth: Mapping[str, Any] | str, chunk: int = 2048) -> dict[str, np.ndarray]:
-    """Which truth.json motifs occur in the 3'UTR of each (N, 6, L) transcript: {name: (N,) bool}."""
+    """Which truth.json motifs occur in the 3'UTR of each (N, 6, L) transcript: {name: (N,) bool}.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        (N, 6, L) six-track transcripts (as stored in data.h5; an h5py dataset works too).
+    truth : mapping or str
+        A synthetic half-life truth.json, as a dict or a path.
+    chunk : int, optional
+        Transcripts scanned at a time, to bound memory; default 2048.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Motif name -> (N,) bool, True where the motif occurs in the 3'UTR (planted or natural).
+
+    Raises
+    ------
+    InputError
+        When ``truth`` is not a valid half-life truth, or ``x`` is not (N, 6, L) or has a
+        transcript without codon marks.
+    """
     return _scan(x, truth, chunk)[0]
 
 
 def noiseless(x: np.ndarray, truth: Mapping[str, Any] | str, chunk: int = 2048) -> np.ndarray:
     """Noise-free log half-life of each (N, 6, L) transcript (as stored in data.h5),
-    recomputed from truth.json (a path or a dict) alone."""
+    recomputed from truth.json (a path or a dict) alone.
+
+    Lets later stages score a model against the planted rule rather than the noisy labels.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        (N, 6, L) six-track transcripts (an h5py dataset works too).
+    truth : mapping or str
+        A synthetic half-life truth.json, as a dict or a path.
+    chunk : int, optional
+        Transcripts scanned at a time, to bound memory; default 2048.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) float64: baseline + 3'UTR motif effects + pair interactions + codon and junction features.
+
+    Raises
+    ------
+    InputError
+        When ``truth`` is not a valid half-life truth (or names an unknown feature), or ``x``
+        is not (N, 6, L) or has a transcript without codon marks.
+    """
     truth = load_truth(truth, task="halflife")
     present, extra = _scan(x, truth, chunk)
     return additive_label(present, truth) + extra
@@ -324,7 +388,24 @@ def make_halflife(n: int = 24_000, length: int = 1024, seed: int = 0, noise_sd: 
 
 def save_halflife_set(out_dir: str | os.PathLike, splits: Mapping[str, tuple[np.ndarray, np.ndarray]],
                       truth: Mapping[str, Any]) -> None:
-    """Write ``out_dir/`` with data.h5 (Saluki layout), truth.json and planted.meme, atomically."""
+    """Write ``out_dir/`` with data.h5 (Saluki layout), truth.json and planted.meme, atomically.
+
+    data.h5 carries ``task``, ``synthetic``, ``seed``, ``length`` and ``label`` as file attributes.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The set's folder (an old one is replaced).
+    splits : mapping of str to (numpy.ndarray, numpy.ndarray)
+        ``{split: (X (N, 6, L), y (N,))}``, as :func:`make_halflife` returns it.
+    truth : mapping
+        Its truth dict.
+
+    Raises
+    ------
+    InputError
+        When ``truth`` fails the schema check or a split has the wrong shape.
+    """
     attrs = {"task": "halflife", "synthetic": True, "seed": truth.get("seed"), "length": truth.get("length"),
              "label": truth.get("label")}
     write_set(out_dir, truth, lambda d: write_h5(d / "data.h5", splits, attrs))

@@ -87,7 +87,23 @@ def _motif_defaults(m: dict) -> dict:
 def presence(x: Any, truth: Mapping[str, Any] | str) -> dict[str, np.ndarray]:
     """Which truth.json motifs are present (under their rules) in each UTR: {name: (N,) bool}.
 
-    ``x``: UTR strings, (N, 4, L) one-hot or (N, L) codes; the first 50 nt are scanned.
+    Parameters
+    ----------
+    x : sequence of str, numpy.ndarray or tensor
+        The UTRs: strings, (N, 4, L) one-hot or (N, L) codes; the first ``length`` nt
+        of the truth (50) are scanned, shorter ones padded with N.
+    truth : mapping or str
+        A synthetic MRL truth.json, as a dict or a path.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Motif name -> (N,) bool, True where the motif's rule fires (planted or natural occurrence).
+
+    Raises
+    ------
+    InputError
+        When ``truth`` is not a valid MRL truth or ``x`` cannot be read as sequences.
     """
     truth = load_truth(truth, task="mrl")
     length = int(truth.get("length", UTR_LENGTH))
@@ -98,7 +114,27 @@ def presence(x: Any, truth: Mapping[str, Any] | str) -> dict[str, np.ndarray]:
 
 
 def noiseless(x: Any, truth: Mapping[str, Any] | str) -> np.ndarray:
-    """Noise-free MRL of each UTR, recomputed from truth.json (a path or a dict) alone."""
+    """Noise-free MRL of each UTR, recomputed from truth.json (a path or a dict) alone.
+
+    Lets later stages score a model against the planted rule rather than the noisy labels.
+
+    Parameters
+    ----------
+    x : sequence of str, numpy.ndarray or tensor
+        The UTRs, as :func:`presence` takes them.
+    truth : mapping or str
+        A synthetic MRL truth.json, as a dict or a path.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) float64: baseline + effects of the motifs present + interactions of the pairs present.
+
+    Raises
+    ------
+    InputError
+        When ``truth`` is not a valid MRL truth or ``x`` cannot be read as sequences.
+    """
     truth = load_truth(truth, task="mrl")
     return additive_label(presence(x, truth), truth)
 
@@ -185,8 +221,30 @@ def observed(df: pd.DataFrame, truth: Mapping[str, Any] | str, clean: np.ndarray
     fires), each pair's ``co_frequency``, ``joint_effect`` and ``rule``, and the
     noise ceiling on the reference-split test set (the ``min(test_n, n // 5)``
     UTRs with most reads) and on all rows. Used by :func:`make_mrl` and for
-    derived sets such as noAUG. ``clean`` (the noise-free labels of ``df``) is
-    recomputed when not given.
+    derived sets such as noAUG.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The set: ``utr``, ``rl`` and ``total_reads`` columns.
+    truth : mapping or str
+        A synthetic MRL truth.json, as a dict or a path (never modified).
+    clean : numpy.ndarray or None, optional
+        The noise-free labels of ``df`` (N,); default None recomputes them from the sequences.
+    test_n : int, optional
+        Size of the reference-split test set for the ceiling, capped at ``n // 5``; default 20,000.
+
+    Returns
+    -------
+    dict
+        The updated truth: ``n``, motif ``frequency``, pair ``co_frequency``,
+        ``joint_effect`` and ``rule`` set, and ``ceiling`` (``split``, ``rule``, ``n``,
+        ``r``, ``r2`` and ``all``) when the test set has at least 2 rows (else kept as it was).
+
+    Raises
+    ------
+    InputError
+        When ``truth`` is not a valid MRL truth or a UTR cannot be read.
     """
     truth = copy.deepcopy(load_truth(truth, task="mrl"))
     present = presence(df["utr"].tolist(), truth)
@@ -218,5 +276,20 @@ def observed(df: pd.DataFrame, truth: Mapping[str, Any] | str, clean: np.ndarray
 
 
 def save_mrl_set(out_dir: str | os.PathLike, df: pd.DataFrame, truth: Mapping[str, Any]) -> None:
-    """Write ``out_dir/`` with data.csv (GSM3130435 layout), truth.json and planted.meme, atomically."""
+    """Write ``out_dir/`` with data.csv (GSM3130435 layout), truth.json and planted.meme, atomically.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The set's folder (an old one is replaced).
+    df : pandas.DataFrame
+        The data, as :func:`make_mrl` returns it.
+    truth : mapping
+        Its truth dict.
+
+    Raises
+    ------
+    InputError
+        When ``truth`` fails the schema check or ``df`` lacks a required column.
+    """
     write_set(out_dir, truth, lambda d: write_mrl_csv(df, d / "data.csv"))

@@ -47,6 +47,7 @@ class DataConfig:
     seq_len: int | None = None
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if self.split == "auto":
             self.split = "reference" if self.format == "mrl_csv" else "file"
         if self.format == "saluki_h5" and self.split != "file":
@@ -89,6 +90,7 @@ class TaskData:
 
     @property
     def truth_path(self) -> Path:
+        """The ``truth.json`` beside the data file (a synthetic set's folder); it need not exist."""
         return Path(self.info["path"]).parent / "truth.json"
 
 

@@ -9,7 +9,7 @@ stage can recompute it (``noiseless`` in each synthetic module) and ask whether
 a model recovered every planted rule.
 
 Scanning and planting motifs and writing ``planted.meme`` are in
-:mod:`combmotif.data.planting` (re-exported here for older imports).
+:mod:`combmotif.data.planting`.
 
 truth.json schema (both tasks)::
 
@@ -59,9 +59,7 @@ import numpy as np
 from ..errors import InputError
 from ..io import atomic_path, write_json
 from ..sequences import DNA, IUPAC
-# Older imports (tests, stages) name these here; they live in planting.py.
-from .planting import (additive_label, choose_planted, code_bits, consensus_ppm, iupac_mask,  # noqa: F401
-                       meme_text, motif_hits, plant, random_layout, scan, to_codes, window_mask, write_meme)
+from .planting import iupac_mask, write_meme
 
 _REQUIRED_TOP = ("task", "baseline", "motifs", "pairs")
 _REQUIRED_MOTIF = ("name", "consensus", "effect")
@@ -138,7 +136,20 @@ def load_truth(truth: str | os.PathLike | Mapping[str, Any], task: str | None = 
 
 
 def is_planted(truth: Mapping[str, Any]) -> bool:
-    """Whether a loaded truth comes from a generator (its planted rule can be recomputed)."""
+    """Whether a loaded truth comes from a generator (its planted rule can be recomputed).
+
+    Checks that need the planted rule (noise ceiling, planted epsilon, confounding) skip other truths.
+
+    Parameters
+    ----------
+    truth : mapping
+        A truth dict as :func:`load_truth` returns it.
+
+    Returns
+    -------
+    bool
+        True for a generator's truth.json (``task`` set), False for a hand-written truth.
+    """
     return truth.get("task") is not None
 
 
@@ -262,7 +273,18 @@ def _hand_pair(p: Any, where: str, names: set) -> dict:
 
 def require_signs(truth: Mapping[str, Any]) -> None:
     """Raise :class:`InputError` naming the file and motif when a motif has no direction
-    (``effect`` or ``sign``), for checks that compare directions."""
+    (``effect`` or ``sign``), for checks that compare directions.
+
+    Parameters
+    ----------
+    truth : mapping
+        A truth dict as :func:`load_truth` returns it (``source`` names its file, if any).
+
+    Raises
+    ------
+    InputError
+        ``<source>: motifs[<i>] (<name>) needs 'effect' ... or 'sign' ...`` for the first motif without either.
+    """
     for i, m in enumerate(truth["motifs"]):
         if m.get("sign") is None and m.get("effect") is None:
             raise InputError(f"{truth.get('source', 'truth')}: motifs[{i}] ({m['name']}) needs 'effect' "
@@ -338,13 +360,39 @@ def ppm_consensus(ppm: np.ndarray) -> str:
 
 
 def write_truth(path: str | os.PathLike, truth: Mapping[str, Any]) -> None:
-    """Write ``truth.json`` atomically (after checking its schema)."""
+    """Write ``truth.json`` atomically (after checking its schema).
+
+    Parameters
+    ----------
+    path : path-like
+        The JSON file to write.
+    truth : mapping
+        The truth dict (schema in the module docstring).
+
+    Raises
+    ------
+    InputError
+        When ``truth`` fails the :func:`load_truth` checks; nothing is written then.
+    """
     load_truth(truth)
     write_json(path, dict(truth))
 
 
 def order_keys(entry: Mapping[str, Any], keys: Sequence[str]) -> dict:
-    """``entry`` with ``keys`` first (in that order), then any other keys."""
+    """``entry`` with ``keys`` first (in that order), then any other keys: truth.json's readable order.
+
+    Parameters
+    ----------
+    entry : mapping
+        A motif or pair entry.
+    keys : sequence of str
+        The leading keys, e.g. ``MOTIF_KEYS`` or ``PAIR_KEYS``; those absent from ``entry`` are skipped.
+
+    Returns
+    -------
+    dict
+        A new dict with the same items, reordered.
+    """
     out = {k: entry[k] for k in keys if k in entry}
     out.update({k: v for k, v in entry.items() if k not in out})
     return out
@@ -352,7 +400,22 @@ def order_keys(entry: Mapping[str, Any], keys: Sequence[str]) -> dict:
 
 def write_set(out_dir: str | os.PathLike, truth: Mapping[str, Any], write_data: Callable[[Path], None]) -> None:
     """Write a synthetic set folder atomically: ``write_data(folder)`` plus truth.json and
-    planted.meme. The folder appears complete or not at all (an old one is replaced)."""
+    planted.meme. The folder appears complete or not at all (an old one is replaced).
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The set's folder.
+    truth : mapping
+        The set's truth dict; its motifs also make planted.meme.
+    write_data : callable
+        Called with the (temporary) folder as a :class:`pathlib.Path`; writes the data file(s) into it.
+
+    Raises
+    ------
+    InputError
+        When ``truth`` fails the :func:`load_truth` checks; nothing is written then.
+    """
     load_truth(truth)
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
@@ -362,7 +425,23 @@ def write_set(out_dir: str | os.PathLike, truth: Mapping[str, Any], write_data: 
 
 
 def noise_ceiling(noiseless: np.ndarray, labels: np.ndarray) -> dict:
-    """Pearson r (and r^2) between noise-free and measured labels: the best any model can do."""
+    """Pearson r (and r^2) between noise-free and measured labels: the best any model can do.
+
+    Parameters
+    ----------
+    noiseless, labels : numpy.ndarray
+        The noise-free and the measured labels, as many of each (flattened).
+
+    Returns
+    -------
+    dict
+        ``{"r": float, "r2": float}``; NaN when either array is constant.
+
+    Raises
+    ------
+    InputError
+        ``noise_ceiling: need two equal-length arrays of >= 2 values, ...``.
+    """
     a = np.asarray(noiseless, dtype=np.float64).ravel()
     b = np.asarray(labels, dtype=np.float64).ravel()
     if a.shape != b.shape or a.size < 2:
@@ -399,7 +478,20 @@ def planted_rules(motifs: Sequence[Mapping[str, Any]], pairs: Sequence[Mapping[s
 
 def pair_class(effect_a: float, effect_b: float, interaction: float) -> str:
     """Class of a pair from its planted terms: synergistic when the joint term pushes the
-    same way as the main effects, antagonistic when against them, additive when zero."""
+    same way as the main effects, antagonistic when against them, additive when zero.
+
+    Parameters
+    ----------
+    effect_a, effect_b : float
+        The two motifs' main effects.
+    interaction : float
+        The pair's interaction term (added when both motifs occur).
+
+    Returns
+    -------
+    str
+        ``"synergistic"``, ``"antagonistic"`` or ``"additive"``.
+    """
     if interaction == 0:
         return "additive"
     main = effect_a + effect_b

@@ -51,26 +51,49 @@ f values, the unit files), and the merged ``motif_pair_stats.csv``,
 Modules: :mod:`.labels` (combination labels), :mod:`.fragments` (fragment
 location), :mod:`.sites` (sites and pairs), :mod:`.mutagenesis`,
 :mod:`.epistasis` (statistics, classes, summaries), :mod:`.plot` (the map),
-:mod:`.stage` (config, runs, command lines). The check against planted pairs
-is :mod:`combmotif.validation.interaction`.
+:mod:`.stage` (config, runs), :mod:`.scope` (the same test over whole
+sequences). The check against planted pairs is :mod:`combmotif.validation.interaction`.
 """
 
-from .epistasis import (CLASS_COLOURS, CLASSES, EXTRA_COLUMNS, REFERENCE_COLUMNS, STATS_COLUMNS, classify,
-                        pair_statistics, pair_summary)
-from .fragments import (Fragments, fragment_codes, fragment_yaml, locate_fragments, read_fragment_yaml,
-                        read_fragment_yaml_text)
+from .epistasis import (
+                        CLASS_COLOURS,
+                        CLASSES,
+                        EXTRA_COLUMNS,
+                        REFERENCE_COLUMNS,
+                        STATS_COLUMNS,
+                        classify,
+                        pair_statistics,
+                        pair_summary,
+)
+from .fragments import (
+                        Fragments,
+                        fragment_codes,
+                        fragment_yaml,
+                        locate_fragments,
+                        read_fragment_yaml,
+                        read_fragment_yaml_text,
+)
 from .labels import Combination, dedupe, labels_yaml, parse_labels, ppm_iupac, propose_labels, read_labels, read_tomtom
 from .mutagenesis import Observations, mutagenesis
 from .plot import plot_interaction_map
+from .scope import run_sequence_scope
 from .sites import Plan, choose_pair, find_spans, finder, plan_sites
-from .stage import (UNIT_SETTINGS, InteractionConfig, main_fragment_location, main_pairs, merge_layer, neuron_dir,
-                    neuron_pairs, resolve_labels, run_fragment_location, run_pairs, run_sequence_scope,
-                    summary_line)
+from .stage import (
+                        UNIT_SETTINGS,
+                        InteractionConfig,
+                        merge_layer,
+                        neuron_dir,
+                        neuron_pairs,
+                        resolve_labels,
+                        run_fragment_location,
+                        run_pairs,
+                        summary_line,
+)
 
 __all__ = ["CLASS_COLOURS", "CLASSES", "EXTRA_COLUMNS", "REFERENCE_COLUMNS", "STATS_COLUMNS", "UNIT_SETTINGS",
            "Combination", "Fragments", "InteractionConfig", "Observations", "Plan", "choose_pair", "classify",
            "dedupe", "find_spans", "finder", "fragment_codes", "fragment_yaml", "labels_yaml", "locate_fragments",
-           "main_fragment_location", "main_pairs", "merge_layer", "mutagenesis", "neuron_dir", "neuron_pairs",
+           "merge_layer", "mutagenesis", "neuron_dir", "neuron_pairs",
            "pair_statistics", "pair_summary", "parse_labels", "plan_sites", "plot_interaction_map", "ppm_iupac",
            "propose_labels", "read_fragment_yaml", "read_fragment_yaml_text", "read_labels", "read_tomtom",
            "resolve_labels", "run_fragment_location", "run_pairs", "run_sequence_scope", "summary_line"]

@@ -21,7 +21,7 @@ from torch import nn
 from ..errors import InputError
 from ..io import save_npz
 from ..maxact import MaxAct, window_map
-from ..models.anatomy import layer_outputs
+from ..models.trunk import layer_outputs
 
 
 @dataclass
@@ -48,6 +48,18 @@ class Fragments:
     _ROWS = ("neuron", "seq", "pos", "raw_start", "start", "end", "activation")
 
     def of(self, neuron: int) -> "Fragments":
+        """The fragments of one neuron.
+
+        Parameters
+        ----------
+        neuron : int
+            0-based neuron.
+
+        Returns
+        -------
+        Fragments
+            Its rows only.
+        """
         keep = self.neuron == neuron
         return dataclasses.replace(self, **{k: getattr(self, k)[keep] for k in self._ROWS})
 
@@ -55,7 +67,15 @@ class Fragments:
         return len(self.seq)
 
     def save(self, path: str | Path, codes: np.ndarray | None = None) -> None:
-        """npz of the arrays, plus ``codes`` (M, rf) int8 fragment sequences (4 = outside)."""
+        """Write an npz of the arrays, plus ``codes`` (M, rf) int8 fragment sequences (4 = outside).
+
+        Parameters
+        ----------
+        path : str or Path
+            The npz file.
+        codes : numpy.ndarray, optional
+            The fragments' sequences.
+        """
         arrays = {f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self)}
         if codes is not None:
             arrays["codes"] = codes
@@ -63,6 +83,17 @@ class Fragments:
 
     @classmethod
     def load(cls, path: str | Path) -> "Fragments":
+        """Read fragments written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            The npz file.
+
+        Returns
+        -------
+        Fragments
+        """
         path = Path(path)
         if not path.is_file():
             raise InputError(f"{path}: no fragments found; run run_fragment_location.sh first")
@@ -70,6 +101,13 @@ class Fragments:
             kw = {f.name: z[f.name] for f in dataclasses.fields(cls)}
         kw["layer"], kw["rf"], kw["threshold"] = int(kw["layer"]), int(kw["rf"]), float(kw["threshold"])
         return cls(**kw)
+
+
+def _concatenate_hits(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    if parts:
+        return tuple(np.concatenate(a) for a in zip(*parts))
+    empty = np.zeros(0, np.int64)
+    return empty, empty, empty, np.zeros(0, np.float32)
 
 
 def locate_fragments(model: nn.Module, X: np.ndarray, maxact: MaxAct, threshold: float = 0.9,
@@ -98,7 +136,7 @@ def locate_fragments(model: nn.Module, X: np.ndarray, maxact: MaxAct, threshold:
     max_sequences : int, optional
         Per neuron, keep the sequences with the strongest windows.
     batch_size, device, zero_extra_tracks, progress
-        As :func:`combmotif.models.anatomy.layer_outputs`.
+        As :func:`combmotif.models.trunk.layer_outputs`.
 
     Returns
     -------
@@ -120,11 +158,7 @@ def locate_fragments(model: nn.Module, X: np.ndarray, maxact: MaxAct, threshold:
             h = outs[L][:, col_t].float().cpu()
             r, c, p = (t.numpy() for t in torch.nonzero((h > cut) & live_t, as_tuple=True))
             parts.append((cols[c], cand[start + r], p, h[r, c, p].numpy()))
-    if parts:
-        neuron, seq, pos, act = (np.concatenate(a) for a in zip(*parts))
-    else:
-        neuron = seq = pos = np.zeros(0, np.int64)
-        act = np.zeros(0, np.float32)
+    neuron, seq, pos, act = _concatenate_hits(parts)
     order = np.lexsort((pos, -act, seq, neuron))
     neuron, seq, pos, act = neuron[order], seq[order], pos[order], act[order]
     if max_sequences is not None and len(seq):

@@ -39,6 +39,7 @@ class Combination:
 
     @property
     def homotypic(self) -> bool:
+        """Whether A and B are the same motif (a pair of sites is then unordered)."""
         return sorted(self.motifA) == sorted(self.motifB)
 
     @property
@@ -267,14 +268,8 @@ def propose_labels(segments_meme: str | Path, tomtom_tsv: str | Path | None = No
     if "MOTIF" not in Path(segments_meme).read_text():
         return []  # NeuronMotif found no segment for this neuron
     motifs = read_motifs(segments_meme, "meme")
-    names: dict[str, str] = {}
-    if tomtom_tsv is not None and Path(tomtom_tsv).is_file():
-        tt = read_tomtom(tomtom_tsv)
-        qcol = "q-value" if "q-value" in tt.columns else None
-        if qcol and len(tt):
-            tt = tt[pd.to_numeric(tt[qcol], errors="coerce") <= q_max]
-            tt = tt.sort_values(qcol, kind="stable").drop_duplicates("Query_ID")
-            names = dict(zip(tt["Query_ID"].astype(str), tt["Target_ID"].astype(str)))
+    names = _tomtom_names(tomtom_tsv, q_max)
+
     def quality(m) -> float:
         found = re.search(r"(?:^|,)q=([-+0-9.eE]+)", m.altname or "")
         return float(found.group(1)) if found else m.total_information
@@ -293,6 +288,24 @@ def propose_labels(segments_meme: str | Path, tomtom_tsv: str | Path | None = No
         # A Tomtom name beats a segment id, whichever segment of the pattern has it.
         if pat not in patterns or (patterns[pat] not in names.values() and m.name in names):
             patterns[pat] = names.get(m.name, m.name)
+    return _pair_patterns(patterns, count)
+
+
+def _tomtom_names(tomtom_tsv: str | Path | None, q_max: float) -> dict[str, str]:
+    """Segment id -> its best Tomtom target with q <= ``q_max``."""
+    if tomtom_tsv is None or not Path(tomtom_tsv).is_file():
+        return {}
+    tt = read_tomtom(tomtom_tsv)
+    qcol = "q-value" if "q-value" in tt.columns else None
+    if not (qcol and len(tt)):
+        return {}
+    tt = tt[pd.to_numeric(tt[qcol], errors="coerce") <= q_max]
+    tt = tt.sort_values(qcol, kind="stable").drop_duplicates("Query_ID")
+    return dict(zip(tt["Query_ID"].astype(str), tt["Target_ID"].astype(str)))
+
+
+def _pair_patterns(patterns: dict[str, str], count: dict[str, int]) -> list[Combination]:
+    """Every pair of distinct patterns, and a pattern with itself when two segments hold it."""
     pats = list(patterns)
     combos = []
     for i in range(len(pats)):

@@ -10,8 +10,6 @@ f values, the unit files), and the merged ``motif_pair_stats.csv``,
 
 from __future__ import annotations
 
-import argparse
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
@@ -19,31 +17,30 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from ..checkpoint import check_device
-from ..config import load_config, parse_range, path_field
-from ..errors import ConfigError, InputError
-from ..io import atomic_path, clean_partials, fault_point, read_stamp, save_npz, settings_changes, write_json, write_text
+from .. import layout
+from ..config import path_field
+from ..errors import InputError
+from ..io import atomic_path, clean_partials, fault_point, save_npz, write_text
 from ..maxact import MaxAct
-from ..models.loader import ModelSpec
 from ..paths import relative_path
 from ..perturb import target_predictor
-from ..sequences import decode, onehot_to_codes
-from ..stage import DataSpec, Stage
+from ..run import RunConfig
+from ..sequences import onehot_to_codes
+from ..stage import Stage
+from ..stamps import make_stamp, settings_of, unit_is_fresh, write_stamp
 from .epistasis import CLASSES, STATS_COLUMNS, classify, pair_statistics, pair_summary
 from .fragments import Fragments, fragment_codes, fragment_yaml, locate_fragments
 from .labels import Combination, dedupe, labels_yaml, propose_labels, read_labels
 from .mutagenesis import mutagenesis
 from .plot import plot_interaction_map
+from .scope import sequence_texts
 from .sites import plan_sites
 
 
 @dataclass
-class InteractionConfig:
-    """``configs/interaction/<model>.yaml``."""
+class InteractionConfig(RunConfig):
+    """``configs/interaction/<model>.yaml``: the run section (:class:`~combmotif.run.RunConfig`) and:"""
 
-    model: ModelSpec
-    data: DataSpec = field(default_factory=DataSpec)
-    results_dir: str | None = path_field(None)
     fragment_threshold: float = 0.9
     max_fragment_sequences: int = 2000
     labels_dir: str | None = path_field(None)
@@ -63,11 +60,9 @@ class InteractionConfig:
     n_boot: int = 2000
     target_index: int = 0
     activation_tracks: Literal["zero", "keep"] = "zero"
-    batch_size: int = 1024
-    device: str = "auto"
-    seed: int = 2024
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if not 0 < self.fragment_threshold <= 1:
             raise ValueError(f"'fragment_threshold' must be in (0, 1]; got {self.fragment_threshold}")
         bad = [s for s in self.label_sources if s not in ("hand", "auto", "template")]
@@ -86,13 +81,18 @@ class InteractionConfig:
             raise ValueError(f"'tomtom_q' must be in (0, 1]; got {self.tomtom_q}")
         if self.label_ic < 0 or self.target_index < 0:
             raise ValueError("'label_ic' and 'target_index' must be >= 0")
-        check_device(self.device)
+        self.validate_run()
 
     def check_inputs(self, source: str) -> None:
         """Check the label sources' files before any work (a template is read whole).
 
         A folder that does not exist yet is fine (no hand-written labels, no discovery
         run): those sources are skipped; one that is a file is an error.
+
+        Parameters
+        ----------
+        source : str
+            The config file, for the messages.
         """
         for key, wanted in (("labels_dir", "hand"), ("discovery_dir", "auto")):
             folder = getattr(self, key)
@@ -119,7 +119,7 @@ def neuron_dir(stage: Stage, layer: int, neuron: int) -> Path:
     -------
     Path
     """
-    return stage.layer_dir(layer) / f"neuron{neuron}"
+    return layout.neuron_dir(stage.out, layer, neuron)
 
 
 def run_fragment_location(stage: Stage, layer: int, force: bool = False) -> Fragments:
@@ -193,8 +193,9 @@ def resolve_labels(stage: Stage, layer: int, neuron: int) -> tuple[list[Combinat
                 if path.is_file():
                     return dedupe(read_labels(path)), f"hand-written {relative_path(path, here)}"
         if source == "auto":
-            disc = Path(cfg.discovery_dir) if cfg.discovery_dir else stage.out.parent / "discovery"
-            ndir = disc / f"conv{layer}" / f"neuron{neuron}"
+            disc = (Path(cfg.discovery_dir) if cfg.discovery_dir
+                    else layout.model_stage_dir(stage.out.parent, "discovery"))
+            ndir = layout.neuron_dir(disc, layer, neuron)
             if (ndir / "segments.meme").is_file():
                 combos = propose_labels(ndir / "segments.meme", ndir / "tomtom.tsv", cfg.label_ic,
                                         cfg.max_segments, cfg.tomtom_q, max_length=cfg.label_max_length)
@@ -291,37 +292,42 @@ def run_pairs(stage: Stage, layer: int, neurons: Sequence[int], force: bool = Fa
     for k in neurons:
         ndir = neuron_dir(stage, layer, k)
         combos, source = resolve_labels(stage, layer, k)
-        stamp = json.loads(json.dumps({"fingerprint": stage.fingerprint, "labels": labels_yaml(combos, ""),
-                                       "settings": {key: getattr(stage.cfg, key) for key in UNIT_SETTINGS}}))
-        made = read_stamp(ndir / "stamp.json")
-        if not force and made is not None and (ndir / "pairs.csv").is_file():
-            if made == stamp:
-                skipped.append(k)
-                continue
-            log(f"conv{layer} neuron{k}: made with other settings ({settings_changes(made, stamp)}); "
-                f"redoing it")
+        stamp = make_stamp(stage.fingerprint, settings_of(stage.cfg, UNIT_SETTINGS),
+                           labels=labels_yaml(combos, ""))
+        if unit_is_fresh(ndir / "stamp.json", stamp, force, output=ndir / "pairs.csv",
+                         name=f"conv{layer} neuron{k}", log=log):
+            skipped.append(k)
+            continue
         (ndir / "stamp.json").unlink(missing_ok=True)   # unmarked until the unit is whole again
         n_frag = int((frags.neuron == k).sum())
-        if combos and n_frag:
-            if texts is None:
-                texts = _texts(X)
-            df, arrays = neuron_pairs(stage, layer, k, frags, combos, texts)
-        else:
-            df, arrays = pd.DataFrame(columns=[c for c in STATS_COLUMNS
-                                               if c not in ("q", "interaction", "direction")]), {}
-        write_text(ndir / "labels.yaml", labels_yaml(combos, f"conv{layer} neuron{k}: {source}"))
-        save_npz(ndir / "observations.npz", **arrays)
-        with atomic_path(ndir / "pairs.csv") as tmp:
-            df.to_csv(tmp, index=False, float_format="%.6g")
-        write_json(ndir / "stamp.json", stamp)
-        tested = int(np.isfinite(pd.to_numeric(df["interaction-p"], errors="coerce")).sum()) if len(df) else 0
-        log(f"conv{layer} neuron{k}: {n_frag} fragments, {len(combos)} combinations ({source}); "
-            f"{tested} tested")
-        fault_point("mutagenesis")
+        if combos and n_frag and texts is None:
+            texts = sequence_texts(X)
+        _write_pair_unit(stage, layer, k, frags, combos, source, texts, stamp, log)
     if skipped:
         log(f"conv{layer}: {len(skipped)} neurons already done, skipped "
             f"({_ranges(skipped)}; use --force to redo)")
     return merge_layer(stage, layer)
+
+
+def _write_pair_unit(stage: Stage, layer: int, k: int, frags: Fragments, combos, source: str, texts,
+                     stamp: dict, log) -> None:
+    ndir = neuron_dir(stage, layer, k)
+    n_frag = int((frags.neuron == k).sum())
+    if combos and n_frag:
+        df, arrays = neuron_pairs(stage, layer, k, frags, combos, texts)
+    else:
+        df, arrays = pd.DataFrame(columns=[c for c in STATS_COLUMNS
+                                           if c not in ("q", "interaction", "direction")]), {}
+    write_text(ndir / "labels.yaml", labels_yaml(combos, f"conv{layer} neuron{k}: {source}"))
+    save_npz(ndir / "observations.npz", **arrays)
+    with atomic_path(ndir / "pairs.csv") as tmp:
+        df.to_csv(tmp, index=False, float_format="%.6g")
+    # The stamp goes last: it marks the unit whole.
+    write_stamp(ndir / "stamp.json", stamp)
+    tested = int(np.isfinite(pd.to_numeric(df["interaction-p"], errors="coerce")).sum()) if len(df) else 0
+    log(f"conv{layer} neuron{k}: {n_frag} fragments, {len(combos)} combinations ({source}); "
+        f"{tested} tested")
+    fault_point("mutagenesis")
 
 
 def _ranges(values: Sequence[int]) -> str:
@@ -334,10 +340,6 @@ def _ranges(values: Sequence[int]) -> str:
             out.append(f"{start}-{v}" if v != start else f"{v}")
             start = None
     return ", ".join(out)
-
-
-def _texts(X: np.ndarray) -> list[str]:
-    return decode(onehot_to_codes(X))
 
 
 def _read_pairs(path: Path) -> pd.DataFrame:
@@ -396,133 +398,3 @@ def summary_line(df: pd.DataFrame, layer: int) -> str:
     c = df["interaction"].value_counts() if len(df) else {}
     return (f"conv{layer}: {len(df)} pairs: " +
             ", ".join(f"{c.get(k, 0)} {k}" for k in CLASSES))
-
-
-def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "sequences",
-                       log=print, reference=None) -> pd.DataFrame:
-    """The same mutagenesis and test on whole sequences instead of a neuron's fragments.
-
-    Every scanned sequence holding both motifs is a candidate (the first
-    ``max_pair_sequences`` by index are used). This measures what the model
-    does with a pair regardless of which neuron carries it; the synthetic
-    checks use it with the planted pairs. Writes ``interaction/<tag>/``.
-
-    ``reference`` (optional) maps the same (n, C, L) variants to a second
-    prediction, e.g. a synthetic set's noise-free planted function; its mean
-    epsilon on the very same variants (same draws) goes to ``reference_epsilon``.
-    It tells a pair the model did not learn apart from one the test missed.
-
-    Parameters
-    ----------
-    stage : Stage
-        The interaction stage (model, data, config, results folder).
-    combos : sequence of Combination
-        The pairs to test.
-    tag : str
-        Output folder under ``interaction/``.
-    log : callable
-        Progress messages.
-    reference : callable, optional
-        A second ``predict`` run on the same variants.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``<tag>/motif_pair_stats.csv``.
-    """
-    cfg: InteractionConfig = stage.cfg
-    X, _, _ = stage.data
-    texts = _texts(X)
-    seq = np.arange(len(texts))
-    predict = target_predictor(stage)
-    rows = []
-    for ci, combo in enumerate(combos):
-        plan = plan_sites(texts, seq, np.zeros(len(seq), np.int64), combo, cfg.max_pair_sequences)
-        plan.n_candidates = len(texts)
-        rng = np.random.default_rng([cfg.seed, 0, 0, ci])
-        obs = mutagenesis(predict, X, texts, plan, combo, cfg.replicates, rng, cfg.max_redraws)
-        row = pair_statistics(obs, cfg.min_n, cfg.n_boot, seed=cfg.seed + ci)
-        if reference is not None:
-            # The destruction draws depend only on the seed and the texts, so the
-            # same seed rebuilds exactly the variants the model was given.
-            ref = mutagenesis(reference, X, texts, plan, combo, cfg.replicates,
-                              np.random.default_rng([cfg.seed, 0, 0, ci]), cfg.max_redraws)
-            row["reference_epsilon"] = float(ref.epsilon.mean()) if len(ref) else np.nan
-        row.update({"task": tag, "layer": 0, "neuron": -1, "combination": combo.name,
-                    "motifA": "|".join(combo.motifA), "motifB": "|".join(combo.motifB),
-                    "motifA_name": combo.nameA, "motifB_name": combo.nameB})
-        rows.append(row)
-        log(f"{combo.name} ({combo.nameA} x {combo.nameB}): {len(obs)} sequences, "
-            f"{obs.fallbacks} fallbacks")
-    extra = ["reference_epsilon"] if reference is not None else []
-    df = classify(pd.DataFrame(rows), cfg.alpha, cfg.min_relative_epsilon)[STATS_COLUMNS + extra]
-    out = stage.out / tag
-    with atomic_path(out / "motif_pair_stats.csv") as tmp:
-        df.to_csv(tmp, index=False, float_format="%.6g")
-    plot_interaction_map(df, out / "interaction_map.png", f"{stage.name}: motif pairs over whole sequences")
-    return df
-
-
-
-def main_fragment_location(argv: list[str] | None = None) -> None:
-    """``run_fragment_location.sh <layer> <config>``.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Command-line arguments (default: ``sys.argv[1:]``).
-    """
-    from ..cli import run_cli
-
-    def _main(args: argparse.Namespace) -> int:
-        cfg = load_config(args.config, InteractionConfig)
-        stage = Stage(cfg, args.config, "interaction")
-        stage.check_layers([args.layer], key=None)
-        frags = run_fragment_location(stage, args.layer, force=args.force)
-        n_neurons = len(np.unique(frags.neuron))
-        print(f"conv{args.layer}: {len(frags)} windows above {cfg.fragment_threshold:g} x max in "
-              f"{len(np.unique(frags.seq))} sequences for {n_neurons} neurons -> "
-              f"{stage.layer_dir(args.layer) / 'fragments.npz'}")
-        return 0
-
-    p = argparse.ArgumentParser(description="Locate the fragments that drive each neuron of a layer")
-    p.add_argument("layer", type=int, help="conv layer (1-based)")
-    p.add_argument("config", help="configs/interaction/<model>.yaml")
-    p.add_argument("--force", action="store_true", help="recompute")
-    run_cli(_main, p, argv)
-
-
-def main_pairs(argv: list[str] | None = None) -> None:
-    """``run_pairs.sh <layer> <first-neuron> <last-neuron> <config>`` (neurons half-open, as the seeds;
-    ``run_scr.sh`` is an alias).
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Command-line arguments (default: ``sys.argv[1:]``).
-    """
-    from ..cli import run_cli
-
-    def _main(args: argparse.Namespace) -> int:
-        cfg = load_config(args.config, InteractionConfig)
-        cfg.check_inputs(args.config)
-        stage = Stage(cfg, args.config, "interaction")
-        n = len(stage.check_layers([args.layer], key=None)[args.layer])
-        stage.check_target()
-        try:
-            neurons = parse_range(f"{args.first}-{args.last}", n=n)
-        except ConfigError as exc:
-            raise ConfigError(f"neurons {args.first} {args.last} (first, one past the last) of "
-                              f"conv{args.layer}: {exc}") from None
-        df = run_pairs(stage, args.layer, neurons, force=args.force)
-        print(summary_line(df, args.layer) + f" -> {stage.layer_dir(args.layer) / 'motif_pair_stats.csv'}")
-        stage.refresh_front_page()
-        return 0
-
-    p = argparse.ArgumentParser(description="Motif-pair mutagenesis and epistasis for neurons of a layer")
-    p.add_argument("layer", type=int, help="conv layer (1-based)")
-    p.add_argument("first", type=int, help="first neuron (0-based)")
-    p.add_argument("last", type=int, help="one past the last neuron")
-    p.add_argument("config", help="configs/interaction/<model>.yaml")
-    p.add_argument("--force", action="store_true", help="redo neurons that are already done")
-    run_cli(_main, p, argv)

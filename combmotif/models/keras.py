@@ -34,7 +34,21 @@ ACTIVATIONS = {
 
 
 class Exp(nn.Module):
+    """Keras' ``exponential`` activation as a module, so the body stays a flat ``nn.Sequential``."""
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply ``exp`` element-wise.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Activations of any shape.
+
+        Returns
+        -------
+        torch.Tensor
+            ``exp(x)``, same shape.
+        """
         return torch.exp(x)
 
 
@@ -42,11 +56,37 @@ class KerasFlatten(nn.Module):
     """Flatten (N, C, L) the way Keras flattens (N, L, C): position-major."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Flatten in Keras order, so the imported Dense weights line up with their inputs.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, C, L) channels-first activations, or any (N, ...) tensor.
+
+        Returns
+        -------
+        torch.Tensor
+            (N, L * C), position-major for a 3-D input; else ``x.flatten(1)``.
+        """
         return x.transpose(1, 2).flatten(1) if x.ndim == 3 else x.flatten(1)
 
 
 class ChannelSoftmax(nn.Module):
+    """Keras' ``softmax`` activation (over the last, channel axis) for channels-first tensors."""
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Softmax over axis 1: the channels of (N, C, L), or the features of (N, F).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, C, L) or (N, F) activations.
+
+        Returns
+        -------
+        torch.Tensor
+            Same shape, summing to 1 along axis 1.
+        """
         return torch.softmax(x, dim=1)
 
 
@@ -59,6 +99,23 @@ class KerasSequential(SequenceModel):
         self.arch = arch
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Run the imported model on a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, 4, input_length) one-hot in ACGT order (whatever the model's own alphabet).
+
+        Returns
+        -------
+        torch.Tensor
+            The model output; (N,) when it has a single unit, else as the last layer leaves it.
+
+        Raises
+        ------
+        InputError
+            When ``x`` does not have shape (N, in_channels, seq_len).
+        """
         self.check_input(x)
         out = self.body(x)
         return out.squeeze(-1) if out.ndim == 2 and out.shape[-1] == 1 else out
@@ -74,6 +131,12 @@ def load_keras_hdf5(path: str | Path, alphabet: str = "ACGT") -> KerasSequential
     alphabet : str
         The model's one-hot channel order (``ACGT`` for Optimus 5-prime, ``AGCT``
         for DeepSEA-style models). The returned module always takes ACGT.
+
+    Returns
+    -------
+    KerasSequential
+        The model in eval mode; its ``arch`` holds ``kind`` (``"keras_hdf5"``), ``path``,
+        ``alphabet``, ``in_channels``, ``seq_len``, ``num_targets`` and ``keras_version``.
 
     Raises
     ------

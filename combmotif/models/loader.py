@@ -30,6 +30,14 @@ from .keras import load_keras_hdf5
 
 @dataclass
 class ModelSpec:
+    """The ``model:`` section of an interpretation config: which trained model a stage reads.
+
+    Exactly one of ``checkpoint`` (a CombMotif ``.pth``) or ``keras_hdf5`` (an
+    imported Keras model) is given; paths resolve against the config's folder.
+    ``alphabet`` and ``pad`` describe a Keras model's input (our checkpoints record
+    their own); ``name`` overrides the results folder's name (:func:`model_name`).
+    """
+
     checkpoint: str | None = path_field(None)
     keras_hdf5: str | None = path_field(None)
     alphabet: str = "ACGT"
@@ -37,6 +45,7 @@ class ModelSpec:
     name: str | None = None
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if (self.checkpoint is None) == (self.keras_hdf5 is None):
             raise ValueError("model: give exactly one of 'checkpoint' or 'keras_hdf5'")
 
@@ -54,7 +63,25 @@ class LoadedModel:
     ckpt: dict | None = None
 
     def encode(self, seqs: list[str], source: str = "input") -> torch.Tensor:
-        """Sequences -> the model's input tensor (extra tracks, if any, are zero)."""
+        """Sequences -> the model's input tensor (extra tracks, if any, are zero).
+
+        Parameters
+        ----------
+        seqs : list of str
+            Sequences over ACGTUN; padded (or cut) to ``seq_len`` on the model's ``pad`` side.
+        source : str, default "input"
+            Where the sequences came from, for error messages.
+
+        Returns
+        -------
+        torch.Tensor
+            (N, in_channels, seq_len) float32 one-hot input.
+
+        Raises
+        ------
+        combmotif.errors.InputError
+            Naming ``source`` and the first sequence with a letter outside ACGTUN.
+        """
         x = one_hot(seqs, length=self.seq_len, source=source, pad=self.pad)
         if self.in_channels > 4:
             x = np.concatenate([x, np.zeros((len(x), self.in_channels - 4, self.seq_len),
@@ -63,7 +90,20 @@ class LoadedModel:
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor | np.ndarray, batch_size: int = 2048) -> np.ndarray:
-        """Predictions on the label scale, in batches, eval mode."""
+        """Predictions on the label scale, in batches, eval mode.
+
+        Parameters
+        ----------
+        x : torch.Tensor or numpy.ndarray
+            (N, in_channels, seq_len) inputs.
+        batch_size : int, default 2048
+            Sequences per forward pass.
+
+        Returns
+        -------
+        numpy.ndarray
+            (N,) or (N, T) predictions, unstandardised with ``scaler``.
+        """
         self.module.eval()
         x = torch.as_tensor(x, dtype=torch.float32)
         device = next(self.module.parameters()).device
@@ -73,18 +113,65 @@ class LoadedModel:
         return out * self.scaler["sd"] + self.scaler["mean"]
 
 
+def model_name(spec: ModelSpec, name: str | None = None) -> str:
+    """The one model-name rule: it keys ``results/<name>/`` for every stage.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The config's ``model:`` section.
+    name : str, optional
+        The run section's ``name``.
+
+    Returns
+    -------
+    str
+        ``name`` if given, else ``model.name``, else the checkpoint's file name
+        without ``.pth`` and ``-best``, else the Keras file's stem.
+    """
+    if name:
+        return name
+    if spec.name:
+        return spec.name
+    if spec.checkpoint is not None:
+        return Path(spec.checkpoint).name.removesuffix(".pth").removesuffix("-best")
+    return Path(spec.keras_hdf5).stem
+
+
 def load_model(spec: ModelSpec, device: str = "auto") -> LoadedModel:
+    """Load the model a ``model:`` section names, ready for interpretation.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The config's ``model:`` section.
+    device : str, default "auto"
+        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:<i>"``.
+
+    Returns
+    -------
+    LoadedModel
+        The module on ``device``, its name, input channels and length, the target scaler
+        (identity for a Keras model), padding side and, for a checkpoint, the checkpoint dict.
+
+    Raises
+    ------
+    combmotif.errors.ConfigError
+        When neither or both of ``checkpoint`` and ``keras_hdf5`` are given.
+    combmotif.errors.InputError
+        When the device is unknown or unavailable, or the model file is missing or unreadable.
+    """
     dev = resolve_device(device)
     if spec.checkpoint is not None:
         module, ckpt = load_checkpoint(spec.checkpoint, dev)
-        name = spec.name or Path(spec.checkpoint).name.removesuffix(".pth").removesuffix("-best")
+        name = model_name(spec)
         scaler = (ckpt.get("data") or {}).get("scaler") or {"mean": 0.0, "sd": 1.0}
         return LoadedModel(module, name, ckpt["arch"]["in_channels"], ckpt["arch"]["seq_len"],
                            scaler={"mean": float(scaler["mean"]), "sd": float(scaler["sd"])},
                            pad="right", ckpt=ckpt)
     if spec.keras_hdf5 is not None:
         module = load_keras_hdf5(spec.keras_hdf5, alphabet=spec.alphabet).to(dev)
-        name = spec.name or Path(spec.keras_hdf5).stem
+        name = model_name(spec)
         return LoadedModel(module, name, module.arch["in_channels"], module.arch["seq_len"],
                            pad=spec.pad)
     raise ConfigError("model: give exactly one of 'checkpoint' or 'keras_hdf5'")
@@ -96,6 +183,16 @@ def model_fingerprint(model: nn.Module) -> str:
     Stages store it beside finished units: a rerun with other weights (a
     retrained checkpoint under the same name) redoes them instead of mixing
     outputs of two models.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model.
+
+    Returns
+    -------
+    str
+        40-character hex digest; the same for the same weights on any device.
     """
     import hashlib
 

@@ -30,6 +30,18 @@ class ChannelLayerNorm(nn.Module):
         self.norm = nn.LayerNorm(channels, eps=eps)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise each position's channel vector.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, C, L) activations.
+
+        Returns
+        -------
+        torch.Tensor
+            (N, C, L), normalised over C at every position (with the learned scale and shift).
+        """
         return self.norm(x.transpose(1, 2)).transpose(1, 2)
 
 
@@ -41,9 +53,25 @@ class SequenceModel(nn.Module):
 
     @property
     def num_targets(self) -> int:
+        """Number of outputs per sequence (``arch["num_targets"]``); 1 gives a (N,) output."""
         return self.arch["num_targets"]
 
     def check_input(self, x: torch.Tensor) -> None:
+        """Refuse, with one clear message, an input the model was not built for.
+
+        Called first in ``forward`` so a wrong length or track count fails here rather
+        than as a shape error deep inside torch.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The batch about to be run.
+
+        Raises
+        ------
+        InputError
+            ``model expects input of shape (N, <in_channels>, <seq_len>); got ...``.
+        """
         want = (self.arch["in_channels"], self.arch["seq_len"])
         if x.ndim != 3 or tuple(x.shape[1:]) != want:
             raise InputError(f"model expects input of shape (N, {want[0]}, {want[1]}); "
@@ -102,7 +130,14 @@ class SalukiModel(SequenceModel):
                              f"{padding}-padded blocks of kernel_size {kernel_size}")
 
     def trunk_length(self) -> int:
-        """Positions left after the conv trunk (what the GRU reads)."""
+        """Positions left after the conv trunk (what the GRU reads).
+
+        Returns
+        -------
+        int
+            The trunk's output length for ``seq_len`` inputs; 0 when the blocks leave no
+            position (the constructor refuses such an architecture).
+        """
         a = self.arch
         shrink = 0 if a["padding"] == "same" else a["kernel_size"] - 1
         length = a["seq_len"] - shrink
@@ -113,6 +148,23 @@ class SalukiModel(SequenceModel):
         return length
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Predict the label(s) of a batch: conv trunk, GRU over its positions, dense head.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, in_channels, seq_len) float tracks.
+
+        Returns
+        -------
+        torch.Tensor
+            (N,) predictions when ``num_targets`` is 1, else (N, num_targets).
+
+        Raises
+        ------
+        InputError
+            When ``x`` does not have shape (N, in_channels, seq_len) (:meth:`check_input`).
+        """
         self.check_input(x)
         h = self.body(x).transpose(1, 2)  # (N, L', C)
         if self.arch["go_backwards"]:
@@ -165,6 +217,22 @@ def check_arch(arch: dict) -> None:
 
 def build_model(arch: dict) -> SalukiModel:
     """Rebuild a model from the ``arch`` dict stored in a checkpoint (checked first, see
-    :func:`check_arch`)."""
+    :func:`check_arch`).
+
+    Parameters
+    ----------
+    arch : dict
+        Constructor arguments of :class:`SalukiModel`; missing keys take the constructor's defaults.
+
+    Returns
+    -------
+    SalukiModel
+        A freshly initialised model (weights not loaded), in training mode.
+
+    Raises
+    ------
+    InputError
+        For a bad or unknown ``arch`` key (:func:`check_arch`), or a ``seq_len`` too short for the trunk.
+    """
     check_arch(arch)
     return SalukiModel(**arch)

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .. import layout
 from ..errors import InputError
 from .formats import Motif
 from .match import MatchConfig, _config, read_matches, write_csv
@@ -40,6 +41,21 @@ def database_groups(targets: Sequence[Motif], merge_q: float = 0.01, min_cover: 
     motifs: ``AUG`` sits inside every Kozak-like matrix but is no copy of them.
     Every database motif is queried (no information cut), with the backend and
     strand setting of ``cfg``. Group ids follow database order.
+
+    Parameters
+    ----------
+    targets : sequence of Motif
+        The motif database.
+    merge_q : float
+        Tomtom q-value both directions must beat.
+    min_cover : float
+        Share of the longer motif the alignment must cover.
+    cfg : MatchConfig or dict, optional
+        Backend and strand settings.
+
+    Returns
+    -------
+    dict of str to int
     """
     cfg = _config(cfg)
     names = [t.name for t in targets]
@@ -66,8 +82,19 @@ def database_groups(targets: Sequence[Motif], merge_q: float = 0.01, min_cover: 
 
 
 def layer_dirs(model_dir: str | Path) -> list[tuple[int, Path]]:
-    """``(L, path)`` of every ``discovery/conv<L>`` folder of a model's results, by L."""
-    disc = Path(model_dir) / "discovery"
+    """``(L, path)`` of every ``discovery/conv<L>`` folder of a model's results, by L.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        ``results/<model>``.
+
+    Returns
+    -------
+    list of (int, Path)
+        Empty when there is no discovery folder.
+    """
+    disc = layout.model_stage_dir(model_dir, "discovery")
     if not disc.is_dir():
         return []
     out = [(int(m.group(1)), p) for p in disc.iterdir()
@@ -84,6 +111,23 @@ def collect_model(model_dir: str | Path, targets: Sequence[Motif],
     Reads every ``discovery/conv<L>/matches.csv``; writes
     ``<model_dir>/discovery/collected_motifs.csv`` and returns the table
     (:data:`COLLECTED_COLUMNS`), best q-value first.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        ``results/<model>``.
+    targets : sequence of Motif
+        The motif database.
+    cfg : MatchConfig or dict, optional
+        The matching settings.
+    groups : dict of str to int, optional
+        :func:`database_groups` of ``targets``, when already computed.
+    merge_q, min_cover : float
+        As :func:`database_groups`.
+
+    Returns
+    -------
+    pandas.DataFrame
     """
     cfg = _config(cfg)
     model_dir = Path(model_dir)
@@ -130,7 +174,7 @@ def collect_model(model_dir: str | Path, targets: Sequence[Motif],
     if len(out):
         out = out.sort_values(["best_q", "n_neurons"], ascending=[True, False],
                               kind="stable").reset_index(drop=True)
-    write_csv(model_dir / "discovery" / "collected_motifs.csv", out)
+    write_csv(layout.collected_motifs(model_dir), out)
     return out
 
 

@@ -107,14 +107,33 @@ MIRNA_CITATION = ("Bartel DP (2009) Cell 136:215-233 (7mer-m8 site); "
 
 
 def mirna_site(mature: str) -> str:
-    """7mer-m8 target site of a mature miRNA: reverse complement of its nucleotides 2-8."""
+    """7mer-m8 target site of a mature miRNA: reverse complement of its nucleotides 2-8.
+
+    Derived from the mature sequence so the site and the miRNA cannot drift apart.
+
+    Parameters
+    ----------
+    mature : str
+        The mature miRNA 5' -> 3' (RNA or DNA letters, any case).
+
+    Returns
+    -------
+    str
+        The 7-nt site in upper-case DNA letters (U written as T), 5' -> 3' on the mRNA.
+    """
     return reverse_complement(mature.upper().replace("U", "T")[1:8])
 
 
 def curated_motifs() -> list[Motif]:
     """The curated table as :class:`Motif` records (source ``curated``).
 
-    ``meta`` holds ``consensus`` (IUPAC, DNA letters), ``description`` and ``citation``.
+    Returns
+    -------
+    list of Motif
+        The :data:`ELEMENTS` in table order, then one ``<miRNA>_site`` per
+        :data:`MIRNAS` entry; each PPM is uniform over the bases its IUPAC code
+        allows, and ``meta`` holds ``consensus`` (IUPAC, DNA letters),
+        ``description`` and ``citation``.
     """
     out = []
     for name, iupac, desc, cite in ELEMENTS:

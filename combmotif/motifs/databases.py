@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..errors import ConfigError, InputError
+from ..paths import relative_path
 from .curated import curated_motifs
-from .formats import ALPHABET, Motif, normalize_counts, read_motifs, unique_names
+from .formats import ALPHABET, Motif, normalize_counts, read_motifs
+from .meme_writer import unique_names
 
 DEFAULT_MRNA_DB = "curated"
 
@@ -68,8 +70,56 @@ def motif_db_parts(spec: str | Sequence[str]) -> list[str]:
     return parts
 
 
+def _is_source_name(part: str) -> bool:
+    return part in ("curated", "planted") or part.lower().startswith("jaspar:")
+
+
+def rebase_motif_db(spec: Any, base_dir: str | os.PathLike, relative: bool = False) -> Any:
+    """A ``motif_db`` value with its file parts made absolute against ``base_dir``
+    (when a config is read), or written relative to it (when a record is written).
+
+    Parameters
+    ----------
+    spec : str or list of str
+        The value; source names (``curated``, ``planted``, ``jaspar:...``) stay as they are.
+    base_dir : path-like
+        The config's folder, or the folder of the record being written.
+    relative : bool
+        Write absolute file parts relative to ``base_dir`` instead.
+
+    Returns
+    -------
+    str or list of str
+        The same shape (a ``+``-joined string stays one); anything unreadable is
+        returned unchanged for :func:`check_motif_db` to name.
+    """
+    def one(part: str) -> str:
+        p = part.strip()
+        if not p or _is_source_name(p):
+            return part
+        if relative:
+            return relative_path(p, base_dir) if Path(p).is_absolute() else part
+        return part if Path(p).is_absolute() else str((Path(base_dir) / p).resolve())
+
+    if isinstance(spec, (list, tuple)):
+        return [one(v) if isinstance(v, str) else v for v in spec]
+    if isinstance(spec, str):
+        return "+".join(one(p) for p in spec.split("+"))
+    return spec
+
+
 def motif_db_text(spec: str | Sequence[str]) -> str:
-    """A ``motif_db`` value as one line for logs and pages (list parts joined by ``' + '``)."""
+    """A ``motif_db`` value as one line for logs and pages (list parts joined by ``' + '``).
+
+    Parameters
+    ----------
+    spec : str or sequence of str
+        The ``motif_db`` value.
+
+    Returns
+    -------
+    str
+    """
     return " + ".join(spec) if isinstance(spec, (list, tuple)) else str(spec)
 
 
@@ -85,6 +135,11 @@ def resolve_motif_db(spec: str | Sequence[str], data_dir: str | os.PathLike | No
         Folder of the synthetic data set, holding ``planted.meme`` (needed by ``planted``).
     base_dir : path-like, optional
         Folder that relative file paths are resolved against (the config's folder).
+
+    Returns
+    -------
+    list of Motif
+        Every target, names made unique.
 
     Raises
     ------
@@ -122,8 +177,8 @@ def _resolve_part(part: str, data_dir, base_dir) -> list[Motif]:
     return _tag(read_motifs(path), path.name)
 
 
-def check_motif_db(spec: str | Sequence[str], source: str, key: str = "motif_db", data_dir: str | os.PathLike | None = None,
-                   base_dir: str | os.PathLike | None = None) -> list[Motif]:
+def check_motif_db(spec: str | Sequence[str], source: str, key: str = "motif_db",
+                   data_dir: str | os.PathLike | None = None) -> list[Motif]:
     """:func:`resolve_motif_db` before any work, its errors naming the config and key.
 
     Parameters
@@ -134,8 +189,9 @@ def check_motif_db(spec: str | Sequence[str], source: str, key: str = "motif_db"
         The config file it came from.
     key : str
         The key holding it.
-    data_dir, base_dir : path-like, optional
-        As for :func:`resolve_motif_db`.
+    data_dir : path-like, optional
+        As for :func:`resolve_motif_db`. File parts of ``spec`` are already absolute
+        (a config's ``motif_db`` is resolved against its folder when it is read).
 
     Returns
     -------
@@ -151,7 +207,7 @@ def check_motif_db(spec: str | Sequence[str], source: str, key: str = "motif_db"
     from ..errors import CombMotifError
 
     try:
-        return resolve_motif_db(spec, data_dir=data_dir, base_dir=base_dir)
+        return resolve_motif_db(spec, data_dir=data_dir)
     except CombMotifError as exc:
         raise InputError(f"{source}: '{key}' = {motif_db_text(spec)!r}: {exc}") from None
 
@@ -167,6 +223,15 @@ def jaspar_motifs(spec: str) -> list[Motif]:
 
     Motif names are the matrix IDs (``MA0004.1``) and alt names the TF names, as in
     JASPAR's own MEME files. Only the latest version of each matrix is returned.
+
+    Parameters
+    ----------
+    spec : str
+        ``jaspar:<year>[:<collection>[:<tax_group>]]``.
+
+    Returns
+    -------
+    list of Motif
     """
     fields = spec.split(":")
     if len(fields) < 2 or not fields[1].strip():
@@ -208,7 +273,17 @@ def _jaspar_releases() -> list[str]:
 
 
 def describe(motifs: list[Motif]) -> str:
-    """One line: how many motifs from which sources (for logs)."""
+    """One line: how many motifs from which sources (for logs).
+
+    Parameters
+    ----------
+    motifs : list of Motif
+        The motifs.
+
+    Returns
+    -------
+    str
+    """
     counts: dict[str, int] = {}
     for m in motifs:
         counts[m.source or "?"] = counts.get(m.source or "?", 0) + 1

@@ -1,4 +1,4 @@
-"""Motif files: read MEME, TRANSFAC and JASPAR; write MEME.
+"""Motif files: the :class:`Motif` type and its matrices; read MEME, TRANSFAC and JASPAR.
 
 Every reader returns a list of :class:`Motif` whose ``ppm`` is an (L, 4) float
 array over A, C, G, T with rows summing to 1. RNA letters are read as DNA (U as
@@ -9,7 +9,7 @@ TRANSFAC and JASPAR go through Biopython's ``Bio.motifs``. MEME files are read
 by our own small parser: Biopython's ``minimal`` reader multiplies every
 frequency by ``nsites`` and rounds it to an integer count (0.03 at the default
 20 sites becomes 0.05), and it refuses files without a background line, which
-the MEME format makes optional.
+the MEME format makes optional. Writing MEME is :mod:`combmotif.motifs.meme_writer`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ import io
 import os
 import re
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
 from ..errors import InputError
-from ..io import write_text
 from ..sequences import IUPAC
 
 ALPHABET = "ACGT"
@@ -83,9 +81,17 @@ class Motif:
 
     @property
     def total_information(self) -> float:
+        """Sum of the information content over positions, in bits."""
         return float(self.information.sum())
 
     def reverse_complement(self) -> "Motif":
+        """The motif on the other strand.
+
+        Returns
+        -------
+        Motif
+            A copy with the PPM reversed and complemented.
+        """
         return dataclasses.replace(self, ppm=self.ppm[::-1, ::-1].copy(), meta=dict(self.meta))
 
 
@@ -95,6 +101,18 @@ def normalize_counts(counts: np.ndarray, what: str = "motif") -> np.ndarray:
     """Counts, percentages or frequencies (L, 4) -> PPM with rows summing to 1.
 
     Raises :class:`InputError` naming ``what`` for negative, non-finite or all-zero rows.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        (L, 4) matrix over A, C, G, T.
+    what : str
+        The motif, for the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        (L, 4) float64 PPM.
     """
     m = np.asarray(counts, dtype=np.float64)
     if m.ndim != 2 or m.shape[1] != 4 or len(m) == 0:
@@ -108,19 +126,52 @@ def normalize_counts(counts: np.ndarray, what: str = "motif") -> np.ndarray:
 
 
 def information_content(ppm: np.ndarray) -> np.ndarray:
-    """Bits per position against a uniform background: 2 + sum p log2 p."""
+    """Bits per position against a uniform background: 2 + sum p log2 p.
+
+    Parameters
+    ----------
+    ppm : numpy.ndarray
+        (..., L, 4) probabilities.
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., L) bits.
+    """
     p = np.asarray(ppm, dtype=np.float64)
     plogp = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
     return 2.0 + plogp.sum(-1)
 
 
 def consensus(ppm: np.ndarray) -> str:
-    """Argmax letter per row; ties go to the first letter in ACGT order (as MEME)."""
+    """Argmax letter per row; ties go to the first letter in ACGT order (as MEME).
+
+    Parameters
+    ----------
+    ppm : numpy.ndarray
+        (L, 4) probabilities.
+
+    Returns
+    -------
+    str
+        One of A, C, G, T per row.
+    """
     return "".join(ALPHABET[i] for i in np.asarray(ppm).argmax(1))
 
 
 def iupac_to_ppm(pattern: str) -> np.ndarray:
-    """IUPAC consensus (``TGTAHATA``; U read as T) -> PPM, uniform over each code's bases."""
+    """IUPAC consensus (``TGTAHATA``; U read as T) -> PPM, uniform over each code's bases.
+
+    Parameters
+    ----------
+    pattern : str
+        IUPAC letters.
+
+    Returns
+    -------
+    numpy.ndarray
+        (L, 4) PPM.
+    """
     rows = []
     for c in pattern.upper().replace("U", "T"):
         if c not in IUPAC:
@@ -147,6 +198,11 @@ def read_motifs(path: str | os.PathLike, fmt: str = "auto") -> list[Motif]:
     ------
     InputError
         The file is missing, in an unknown format, or malformed; the message names the file.
+
+    Returns
+    -------
+    list of Motif
+        In file order.
     """
     path = Path(path)
     if not path.is_file():
@@ -199,7 +255,20 @@ def read_meme(path: str | os.PathLike) -> list[tuple[str, str, np.ndarray]]:
 
 
 def sniff_format(text: str, path: Path | None = None) -> str:
-    """Guess a motif file's format from its first meaningful line (else the suffix)."""
+    """Guess a motif file's format from its first meaningful line (else the suffix).
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+    path : Path, optional
+        The file, whose suffix decides when the content does not.
+
+    Returns
+    -------
+    str
+        ``meme``, ``transfac``, ``jaspar`` or ``pfm``.
+    """
     for line in text.splitlines():
         s = line.strip()
         if not s or s.startswith("#"):
@@ -313,7 +382,19 @@ def _check_meme_alphabet(lines: list[str]) -> None:
 
 
 def parse_transfac(text: str, source: str = "") -> list[Motif]:
-    """Parse TRANSFAC matrices with Biopython (lower-case or RNA column headers allowed)."""
+    """Parse TRANSFAC matrices with Biopython (lower-case or RNA column headers allowed).
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+    source : str
+        Where it comes from (kept on each motif).
+
+    Returns
+    -------
+    list of Motif
+    """
     from Bio import motifs as bio_motifs
 
     record = bio_motifs.parse(io.StringIO(_normalize_transfac(text)), "transfac", strict=False)
@@ -360,7 +441,17 @@ def _normalize_transfac(text: str) -> str:
 
 
 def parse_jaspar(text: str, source: str = "") -> list[Motif]:
-    """Parse JASPAR's ``>ID name`` + ``A [ ... ]`` format with Biopython."""
+    """Parse JASPAR's ``>ID name`` + ``A [ ... ]`` format with Biopython.
+
+    Parameters
+    ----------
+    text, source
+        As :func:`parse_transfac`.
+
+    Returns
+    -------
+    list of Motif
+    """
     from Bio import motifs as bio_motifs
 
     # An RNA matrix labels its last row U; Biopython wants T.
@@ -376,89 +467,20 @@ def parse_jaspar(text: str, source: str = "") -> list[Motif]:
 
 
 def parse_pfm(text: str, source: str = "") -> list[Motif]:
-    """Parse a bare 4-row (A, C, G, T) count matrix (JASPAR ``.pfm``) with Biopython."""
+    """Parse a bare 4-row (A, C, G, T) count matrix (JASPAR ``.pfm``) with Biopython.
+
+    Parameters
+    ----------
+    text, source
+        As :func:`parse_transfac`.
+
+    Returns
+    -------
+    list of Motif
+    """
     from Bio import motifs as bio_motifs
 
     m = bio_motifs.read(io.StringIO(text), "pfm")
     counts = np.array([m.counts[b] for b in ALPHABET], dtype=np.float64).T
     name = Path(source).stem if source else "motif1"
     return [Motif(name, normalize_counts(counts, f"motif {name!r}"), source=source)]
-
-
-# --------------------------------------------------------------------------- writing
-
-def format_meme(motifs: Sequence[Motif], strands: str = "+",
-                background: Sequence[float] | None = None, digits: int = 6,
-                compact: bool = False) -> str:
-    """Motifs -> MEME motif format text (version 4 minimal, DNA alphabet).
-
-    Parameters
-    ----------
-    motifs : sequence of Motif
-        Names must be unique and free of whitespace.
-    strands : str
-        ``"+"`` marks RNA-like single-stranded motifs; MEME tools then only
-        scan or compare the given strand when asked with ``-norc``.
-    background : sequence of float, optional
-        A, C, G, T background; uniform by default.
-    digits : int
-        Decimals of the matrix values.
-    compact : bool
-        The layout NeuronMotif's ``ppms.meme`` and the generators' ``planted.meme``
-        have always had (background ``A 0.25 ...``, rows indented by one space,
-        integer ``nsites``, no URL, one final newline), kept so those files stay
-        byte-identical.
-
-    Returns
-    -------
-    str
-        The file's text.
-    """
-    _check_names(motifs)
-    bg = np.full(4, 0.25) if background is None else np.asarray(background, float)
-    bg_text = " ".join(f"{b} {v:g}" if compact else f"{b} {v:.{digits}f}" for b, v in zip(ALPHABET, bg))
-    out = ["MEME version 4", "", "ALPHABET= ACGT", "", f"strands: {strands}", "",
-           "Background letter frequencies", bg_text, ""]
-    indent = " " if compact else ""
-    for m in motifs:
-        head = f"MOTIF {m.name}" + (f" {m.altname}" if m.altname else "")
-        nsites = m.nsites if m.nsites is not None else 20
-        out.append(head)
-        out.append(f"letter-probability matrix: alength= 4 w= {len(m)} "
-                   f"nsites= {int(nsites) if compact else format(nsites, 'g')} E= 0")
-        out.extend(indent + " ".join(f"{v:.{digits}f}" for v in row) for row in m.ppm)
-        if m.meta.get("url") and not compact:
-            out.append(f"URL {m.meta['url']}")
-        out.append("")
-    return "\n".join(out) + ("" if compact else "\n")
-
-
-def write_meme(path: str | os.PathLike, motifs: Sequence[Motif], strands: str = "+",
-               background: Sequence[float] | None = None) -> None:
-    """Write motifs to ``path`` in MEME format, atomically."""
-    write_text(path, format_meme(motifs, strands=strands, background=background))
-
-
-def _check_names(motifs: Iterable[Motif]) -> None:
-    seen = set()
-    for m in motifs:
-        if not m.name or re.search(r"\s", m.name):
-            raise InputError(f"motif name {m.name!r} must be non-empty and without spaces")
-        if m.name in seen:
-            raise InputError(f"motif name {m.name!r} is used twice")
-        seen.add(m.name)
-
-
-def unique_names(motifs: Sequence[Motif]) -> list[Motif]:
-    """Copies of ``motifs`` with whitespace-free, unique names: repeats become ``X.2``, ``X.3`` ..."""
-    taken: set[str] = set()
-    out = []
-    for m in motifs:
-        base = re.sub(r"\s+", "_", m.name.strip()) or "motif"
-        name, k = base, 1
-        while name in taken:
-            k += 1
-            name = f"{base}.{k}"
-        taken.add(name)
-        out.append(dataclasses.replace(m, name=name, meta=dict(m.meta)))
-    return out

@@ -32,8 +32,7 @@ import pandas as pd
 from ..errors import InputError
 from ..io import atomic_path
 from .formats import Motif, read_motifs
-from .tomtom import (DEFAULT_MIN_QUERY_IC, DEFAULT_MIN_QUERY_MEAN_IC, DEFAULT_THRESH, tomtom,
-                     write_tomtom_tsv)
+from .tomtom import DEFAULT_MIN_QUERY_IC, DEFAULT_MIN_QUERY_MEAN_IC, DEFAULT_THRESH, tomtom, write_tomtom_tsv
 
 MATCH_COLUMNS = ["neuron", "cluster", "segment", "rank", "target", "target_source", "q", "p",
                  "E", "offset", "overlap", "orientation", "segment_consensus", "target_consensus"]
@@ -56,6 +55,7 @@ class MatchConfig:
     n_jobs: int = -1                      # numba threads for memelite (-1: all)
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if self.top_k < 1:
             raise ValueError("'top_k' must be at least 1")
         if not 0 < self.significance <= 1 or not 0 < self.thresh <= 1:
@@ -96,7 +96,17 @@ class NeuronResult:
 # --------------------------------------------------------------------------- reading
 
 def neuron_dirs(layer_dir: str | Path) -> list[tuple[int, Path]]:
-    """``(k, path)`` of every finished ``neuron<k>`` folder, by k (partial folders skipped)."""
+    """``(k, path)`` of every finished ``neuron<k>`` folder, by k (partial folders skipped).
+
+    Parameters
+    ----------
+    layer_dir : str or Path
+        ``discovery/conv<L>``.
+
+    Returns
+    -------
+    list of (int, Path)
+    """
     layer_dir = Path(layer_dir)
     if not layer_dir.is_dir():
         raise InputError(f"{layer_dir}: layer folder not found")
@@ -112,6 +122,15 @@ def load_neuron(neuron_dir: str | Path) -> NeuronResult:
     """Read clusters.json, ppms.meme and segments.meme of one neuron folder.
 
     Missing files read as empty (a neuron with no cluster has nothing to show).
+
+    Parameters
+    ----------
+    neuron_dir : str or Path
+        A ``neuron<k>`` folder.
+
+    Returns
+    -------
+    NeuronResult
     """
     neuron_dir = Path(neuron_dir)
     m = _NEURON_DIR.match(neuron_dir.name)
@@ -153,7 +172,21 @@ def _read_meme_if_any(path: Path) -> list[Motif]:
 
 
 def cluster_name(cluster: dict, ppm: Motif | None, index: int) -> str:
-    """A cluster's display name: its ``name``/``id``/``motif_id`` key, else its PPM's name."""
+    """A cluster's display name: its ``name``/``id``/``motif_id`` key, else its PPM's name.
+
+    Parameters
+    ----------
+    cluster : dict
+        The cluster's entry of ``clusters.json``.
+    ppm : Motif, optional
+        Its PPM.
+    index : int
+        Its position, the last resort.
+
+    Returns
+    -------
+    str
+    """
     for key in ("name", "id", "motif_id"):
         if key in cluster:
             return str(cluster[key])
@@ -181,6 +214,19 @@ def match_layer(layer_dir: str | Path, targets: Sequence[Motif],
     Writes ``neuron<k>/tomtom.tsv`` for every neuron folder (header and comment
     lines only when nothing matched) and ``<layer_dir>/matches.csv``; returns
     the matches table (:data:`MATCH_COLUMNS`, ``top_k`` rows per segment at most).
+
+    Parameters
+    ----------
+    layer_dir : str or Path
+        ``discovery/conv<L>``.
+    targets : sequence of Motif
+        The motif database.
+    cfg : MatchConfig or dict, optional
+        The matching settings (default: :class:`MatchConfig`).
+
+    Returns
+    -------
+    pandas.DataFrame
     """
     cfg = _config(cfg)
     layer_dir = Path(layer_dir)
@@ -223,7 +269,17 @@ def match_layer(layer_dir: str | Path, targets: Sequence[Motif],
 
 
 def read_matches(layer_dir: str | Path) -> pd.DataFrame:
-    """The layer's matches.csv (empty table when absent)."""
+    """The layer's matches.csv (empty table when absent).
+
+    Parameters
+    ----------
+    layer_dir : str or Path
+        ``discovery/conv<L>``.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     path = Path(layer_dir) / "matches.csv"
     if not path.is_file():
         return pd.DataFrame(columns=MATCH_COLUMNS)
@@ -232,7 +288,15 @@ def read_matches(layer_dir: str | Path) -> pd.DataFrame:
 
 
 def write_csv(path: str | Path, df: pd.DataFrame) -> None:
-    """Write a table atomically (CSV, no index)."""
+    """Write a table atomically (CSV, no index).
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+    df : pandas.DataFrame
+        The table.
+    """
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
 

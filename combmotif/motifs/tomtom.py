@@ -49,7 +49,8 @@ import pandas as pd
 from ..errors import ConfigError, InputError
 from ..io import write_text
 from ..stats import bh_qvalues as benjamini_hochberg  # one BH for the whole project
-from .formats import Motif, consensus, format_meme
+from .formats import Motif, consensus
+from .meme_writer import format_meme
 
 COLUMNS = ["Query_ID", "Target_ID", "Optimal_offset", "p-value", "E-value", "q-value",
            "Overlap", "Query_consensus", "Target_consensus", "Orientation"]
@@ -146,7 +147,21 @@ def _backend(queries: Sequence[Motif], targets: Sequence[Motif], backend: str, d
 
 def informative_enough(motif: Motif, min_ic: float = DEFAULT_MIN_QUERY_IC,
                        min_mean_ic: float = DEFAULT_MIN_QUERY_MEAN_IC) -> bool:
-    """Whether a query carries enough information to be compared (see the module docstring)."""
+    """Whether a query carries enough information to be compared (see the module docstring).
+
+    Parameters
+    ----------
+    motif : Motif
+        The query.
+    min_ic : float
+        Total information it needs, in bits.
+    min_mean_ic : float
+        Mean information per position it needs.
+
+    Returns
+    -------
+    bool
+    """
     ic = motif.information
     return bool(ic.sum() >= min_ic and ic.mean() >= min_mean_ic)
 
@@ -230,11 +245,33 @@ def write_tomtom_tsv(path: str | os.PathLike, df: pd.DataFrame,
     Rows are printed as MEME prints them (``%d`` for offset and overlap, ``%g``
     for p, E and q), then, when there are comment lines, one blank line and the
     comments. ``comments`` defaults to ``df.attrs["comments"]``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    df : pandas.DataFrame
+        The table, with MEME's ten columns.
+    comments : sequence of str, optional
+        The trailing comment lines.
     """
     write_text(path, format_tomtom_tsv(df, comments))
 
 
 def format_tomtom_tsv(df: pd.DataFrame, comments: Sequence[str] | None = None) -> str:
+    """The text :func:`write_tomtom_tsv` writes.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table, with MEME's ten columns.
+    comments : sequence of str, optional
+        The trailing comment lines (default: ``df.attrs["comments"]``).
+
+    Returns
+    -------
+    str
+    """
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise InputError(f"tomtom table lacks column(s) {', '.join(missing)}")
@@ -251,7 +288,17 @@ def format_tomtom_tsv(df: pd.DataFrame, comments: Sequence[str] | None = None) -
 
 
 def read_tomtom_tsv(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a tomtom.tsv (MEME's or ours); trailing ``#`` lines go to ``attrs["comments"]``."""
+    """Read a tomtom.tsv (MEME's or ours); trailing ``#`` lines go to ``attrs["comments"]``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: tomtom table not found")
@@ -259,6 +306,19 @@ def read_tomtom_tsv(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def parse_tomtom_tsv(text: str, source: str = "<text>") -> pd.DataFrame:
+    """Parse the text of a tomtom.tsv (see :func:`read_tomtom_tsv`).
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+    source : str
+        Where it comes from, for the error message.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     lines = text.split("\n")
     if not lines or lines[0].rstrip("\r").split("\t") != COLUMNS:
         raise InputError(f"{source}: not a tomtom.tsv (first line must be the 10 MEME column names)")
@@ -324,8 +384,8 @@ def _comments(backend: str, dist: str, norc: bool, thresh, evalue: bool, min_ic:
     qnote = f"q-values: Benjamini-Hochberg over {family}; E-value = p x {n_targets} targets"
 
     cmd = (f"tomtom -no-ssc -min-overlap 1 -dist {dist}"
-           + (f" -evalue" if evalue else "") + (f" -thresh {thresh:g}" if thresh is not None else "")
-           + (" -norc" if norc else "") + f" queries.meme targets.meme"
+           + (" -evalue" if evalue else "") + (f" -thresh {thresh:g}" if thresh is not None else "")
+           + (" -norc" if norc else "") + " queries.meme targets.meme"
            + f" (queries need >= {min_ic:g} bits, >= {min_mean_ic:g} per position)")
     return [f"# Tomtom (Motif Comparison Tool): Version {version} via CombMotif ({qnote})",
             f"# The format of this file is described at {FORMAT_URL}.",

@@ -21,7 +21,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..io import write_json, write_text
-from .formats import Motif, format_meme
+from .formats import Motif
+from .meme_writer import format_meme
 
 
 def write_unit_files(folder: Path, record: dict, ppms: Sequence[np.ndarray],

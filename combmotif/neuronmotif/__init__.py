@@ -7,13 +7,14 @@ Recovery of planted motifs is in :mod:`combmotif.validation.discovery`.
 """
 
 from .demix import DemixConfig, accept_pattern_groups, demix, pool_features
-from .ppm import PPMConfig, find_segments, information_content, weighted_ppm
+from .discovery_config import DiscoveryConfig, load_discovery_config
+from .ppm import PPMConfig, find_segments, weighted_ppm
 from .sample import NeuronSamples, SamplingConfig, enumerate_layer, evolve_layer, sample_layer
-from .stage import DiscoveryConfig, discover_layer, load_discovery_config, run_discovery
+from .stage import discover_layer, run_discovery
 
 __all__ = [
     "DemixConfig", "DiscoveryConfig", "NeuronSamples", "PPMConfig", "SamplingConfig",
     "accept_pattern_groups", "demix", "discover_layer", "enumerate_layer", "evolve_layer",
-    "find_segments", "information_content", "load_discovery_config", "pool_features",
+    "find_segments", "load_discovery_config", "pool_features",
     "run_discovery", "sample_layer", "weighted_ppm",
 ]

@@ -12,7 +12,20 @@ from .randomness import _M64, stream_key
 
 
 def content_hash(codes: np.ndarray, salt: int = 0) -> np.ndarray:
-    """64-bit hash of each row of (N, RF) codes (2-bit packed, 32 bases per word)."""
+    """64-bit hash of each row of (N, RF) codes (2-bit packed, 32 bases per word).
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        (N, RF) integer codes 0..3.
+    salt : int
+        Mixed into the hash (different runs, different hashes).
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) uint64 hashes.
+    """
     codes = np.asarray(codes, dtype=np.uint64)
     n, rf = codes.shape
     nch = max(1, math.ceil(rf / 32))
@@ -42,6 +55,26 @@ def cap_bins(owner: np.ndarray, act: np.ndarray, prio: np.ndarray, n_owners: int
     activations; within a bin the entries with the lowest ``prio`` (a 40-bit
     hash, so a reproducible random subset) are kept. Each owner's best entry
     is always kept.
+
+    Parameters
+    ----------
+    owner : numpy.ndarray
+        (N,) owner (neuron) of each entry.
+    act : numpy.ndarray
+        (N,) activations.
+    prio : numpy.ndarray
+        (N,) priorities; lower is kept first.
+    n_owners : int
+        Number of owners.
+    bins : int
+        Activation bins per owner.
+    cap : int
+        Entries kept per bin.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) bool mask of the entries kept.
     """
     if len(act) == 0:
         return np.zeros(0, dtype=bool)
@@ -86,12 +119,35 @@ class Archive:
         self.best = np.zeros(n_owners, dtype=np.float64)
 
     def hash(self, codes: np.ndarray) -> np.ndarray:
-        """48-bit content hashes (int64) of (N, RF) codes: the dedup key and cap priority."""
+        """48-bit content hashes (int64) of (N, RF) codes: the dedup key and cap priority.
+
+        Parameters
+        ----------
+        codes : numpy.ndarray
+            (N, RF) integer codes.
+
+        Returns
+        -------
+        numpy.ndarray
+            (N,) int64 hashes.
+        """
         return (content_hash(codes, self.salt) >> np.uint64(16)).astype(np.int64)
 
     def add(self, codes: np.ndarray, act: np.ndarray, owner: np.ndarray,
             hashes: np.ndarray | None = None) -> None:
-        """Add (N, RF) int8 codes with activations for owners 0..n_owners-1."""
+        """Add (N, RF) int8 codes with activations for owners 0..n_owners-1.
+
+        Parameters
+        ----------
+        codes : numpy.ndarray
+            (N, RF) int8 codes.
+        act : numpy.ndarray
+            (N,) activations; entries that are not positive are ignored.
+        owner : numpy.ndarray
+            (N,) owner of each entry.
+        hashes : numpy.ndarray, optional
+            :meth:`hash` of ``codes``, when already computed.
+        """
         pos = act > 0
         if not pos.any():
             return
@@ -113,12 +169,24 @@ class Archive:
         self.act = np.insert(self.act, at[new], act[new])
 
     def apply_cap(self) -> None:
+        """Keep at most ``cap`` entries per (owner, activation bin) (:func:`cap_bins`)."""
         owner = self.keys >> 48
         keep = cap_bins(owner, self.act, (self.keys & ((1 << 48) - 1)) >> 8, self.n_owners, self.bins, self.cap)
         self.keys, self.codes, self.act = self.keys[keep], self.codes[keep], self.act[keep]
 
     def of(self, owner: int) -> tuple[np.ndarray, np.ndarray]:
-        """Codes and activations of one owner, best first (ties: by key)."""
+        """Codes and activations of one owner, best first (ties: by key).
+
+        Parameters
+        ----------
+        owner : int
+            The neuron.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            (n, RF) codes and (n,) activations.
+        """
         lo, hi = np.searchsorted(self.keys, [owner << 48, (owner + 1) << 48])
         act = self.act[lo:hi]
         order = np.argsort(-act, kind="stable")

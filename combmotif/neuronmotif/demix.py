@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from scipy import stats
 
-from .sample import codes_to_onehot, stream_key
+from ..sequences import codes_to_onehot
+from .randomness import stream_key
 
 
 @dataclass
@@ -42,6 +43,7 @@ class DemixConfig:
     kmeans_max_iter: int = 100
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if self.pattern_groups < 1 or self.max_pattern_groups < self.pattern_groups:
             raise ValueError("demix.pattern_groups must be >= 1 and <= demix.max_pattern_groups")
         if self.min_cluster_size < 1 or self.kmeans_n_init < 1:
@@ -50,12 +52,29 @@ class DemixConfig:
 
 @dataclass
 class Leaf:
+    """One leaf cluster of a neuron's samples: its branch path and its rows."""
+
     path: tuple[int, ...]      # branch taken at each pool level, deepest first
     index: np.ndarray          # rows of the neuron's samples
 
 
 def pool_features(cut: torch.nn.Module, codes: np.ndarray, batch_size: int = 4096) -> list[np.ndarray]:
-    """Flattened inputs (A, C_i * L_i) of every pooling layer of ``cut``, shallowest first."""
+    """Flattened inputs (A, C_i * L_i) of every pooling layer of ``cut``, shallowest first.
+
+    Parameters
+    ----------
+    cut : torch.nn.Module
+        The model cut at the neuron's layer (:class:`combmotif.models.anatomy.ConvCut`).
+    codes : numpy.ndarray
+        (A, RF) integer codes of the samples.
+    batch_size : int
+        Samples per forward pass.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One (A, C_i * L_i) array per pooling layer.
+    """
     device = next(iter(cut.buffers())).device
     n_pools = len(cut.pool_sizes)
     chunks: list[list[np.ndarray]] = [[] for _ in range(n_pools)]
@@ -74,6 +93,28 @@ def demix(features: Sequence[np.ndarray], act: np.ndarray, pool_sizes: Sequence[
 
     Children of a split are ordered by their best activation, so path (0, 0, ...)
     always follows the strongest branch.
+
+    Parameters
+    ----------
+    features : sequence of numpy.ndarray
+        :func:`pool_features` of the samples.
+    act : numpy.ndarray
+        (A,) activations, the k-means sample weights.
+    pool_sizes : sequence of int
+        Pool size of each pooling layer, shallowest first.
+    pattern_groups : int
+        Exponent of the number of clusters per split (``pool_size ** pattern_groups``).
+    cfg : DemixConfig
+        Minimum cluster size and k-means settings.
+    seed : int
+        Run seed.
+    neuron : int
+        The neuron (part of each split's seed).
+
+    Returns
+    -------
+    list of Leaf
+        The leaf clusters, strongest branch first.
     """
     from sklearn.cluster import KMeans  # import here: sklearn is slow to import
     from threadpoolctl import threadpool_limits
@@ -116,6 +157,19 @@ def accept_pattern_groups(indicators: Sequence[float], cfg: DemixConfig) -> tupl
 
     One-sided one-sample t-test over neurons (the unit of replication) when at
     least ``min_neurons`` neurons have an indicator; the plain mean otherwise.
+
+    Parameters
+    ----------
+    indicators : sequence of float
+        One indicator per neuron (non-finite ones are ignored).
+    cfg : DemixConfig
+        Target, p-value threshold and minimum number of neurons.
+
+    Returns
+    -------
+    tuple
+        Whether to accept, and a dict describing the test (``n``, ``mean``, ``test``,
+        ``statistic``, ``p``).
     """
     x = np.asarray([v for v in indicators if np.isfinite(v)], dtype=np.float64)
     info = {"n": int(len(x)), "mean": float(x.mean()) if len(x) else float("nan"),

@@ -5,17 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..checkpoint import check_device
 from ..config import check_selection, load_config, parse_range, path_field
 from ..errors import ConfigError
-from ..models.loader import ModelSpec
 from ..motifs.match import MatchConfig
-from ..paths import repo_root
+from ..run import RunConfig, motif_db_field
 from .demix import DemixConfig
 from .ppm import PPMConfig
 from .sample import SamplingConfig
-
-REPO_ROOT = repo_root()
 
 
 @dataclass
@@ -26,6 +22,26 @@ class LayersConfig:
     per_layer: dict[str, str | list[int]] = field(default_factory=dict)
 
     def neurons(self, layer: int, n: int) -> list[int]:
+        """The neurons of ``layer`` to interpret: its ``per_layer`` selection, else ``ind``.
+
+        Parameters
+        ----------
+        layer : int
+            The conv layer (1-based); ``per_layer`` keys ``conv<L>`` and ``<L>`` both name it.
+        n : int
+            Neurons in the layer.
+
+        Returns
+        -------
+        list of int
+            The selected indices, in the order given (:func:`combmotif.config.parse_range`).
+
+        Raises
+        ------
+        combmotif.errors.ConfigError
+            ``'layers' of conv<layer>: ...`` when the selection is unreadable, empty or
+            outside ``0..n-1``.
+        """
         spec = self.ind
         for key, value in self.per_layer.items():
             if str(key).removeprefix("conv") == str(layer):
@@ -36,6 +52,7 @@ class LayersConfig:
             raise ConfigError(f"'layers' of conv{layer}: {exc}") from None
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         check_selection(self.ind, "layers.ind")
         for key, spec in self.per_layer.items():
             if not str(key).removeprefix("conv").isdigit():
@@ -52,40 +69,29 @@ class ReportConfig:
 
 
 @dataclass
-class DiscoveryConfig:
-    """A discovery config file (``configs/interpreting/*.yaml``)."""
+class DiscoveryConfig(RunConfig):
+    """A discovery config file (``configs/interpreting/*.yaml``): the run section
+    (:class:`~combmotif.run.RunConfig`; ``data`` is unused: NeuronMotif samples its sequences) and:"""
 
-    model: ModelSpec
-    name: str | None = None
-    output_dir: str | None = path_field(None)
-    motif_db: str | list[str] = "curated"  # curated | planted | jaspar:2024:CORE:vertebrates | a file; join with + or list
+    # curated | planted | jaspar:2024:CORE:vertebrates | a file (relative to this config); join with + or list
+    motif_db: str | list[str] = motif_db_field("curated")
     data_dir: str | None = path_field(None)  # the synthetic set's folder (planted.meme) for motif_db 'planted'
     matching: MatchConfig = field(default_factory=MatchConfig)
     report: "ReportConfig" = field(default_factory=lambda: ReportConfig())
-    seed: int = 0
-    device: str = "auto"
-    batch_size: int = 2048
     layers: LayersConfig = field(default_factory=LayersConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     demix: DemixConfig = field(default_factory=DemixConfig)
     ppm: PPMConfig = field(default_factory=PPMConfig)
 
-    def validate(self) -> None:
-        if self.batch_size < 1:
-            raise ValueError(f"'batch_size' must be >= 1; got {self.batch_size}")
-        check_device(self.device)
-
-    @property
-    def model_file(self) -> Path:
-        return Path(self.model.checkpoint or self.model.keras_hdf5)
-
-    @property
-    def model_name(self) -> str:
-        return self.name or self.model.name or self.model_file.stem.removesuffix("-best")
-
     def discovery_dir(self) -> Path:
-        root = Path(self.output_dir) if self.output_dir else REPO_ROOT / "results"
-        return root / self.model_name / "discovery"
+        """The discovery folder.
+
+        Returns
+        -------
+        pathlib.Path
+            ``<results_dir>/<model>/discovery/`` (:mod:`combmotif.layout`).
+        """
+        return self.stage_dir("discovery")
 
 
 def load_discovery_config(path: str | Path, overrides: dict | None = None) -> DiscoveryConfig:

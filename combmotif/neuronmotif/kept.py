@@ -3,14 +3,14 @@ without sampling again and recomputes no written neuron."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from ..config import to_dict
-from ..io import atomic_path, read_stamp
+from ..io import atomic_path
+from ..stamps import make_stamp, read_stamp, stamp_digest
 from .sample import NeuronSamples
 
 #: Files kept in ``conv<L>/`` while a layer is unfinished (removed when it is).
@@ -42,12 +42,12 @@ def sampling_key(cfg, layer: int, weights: str, seed_ppms, device) -> str:
     """
     import hashlib
 
-    h = hashlib.sha1()
-    h.update(json.dumps([weights, layer, to_dict(cfg.sampling), cfg.seed, cfg.batch_size, str(device)],
-                        sort_keys=True, default=str).encode())
+    ppms = hashlib.sha1()
     for p in seed_ppms or []:
-        h.update(np.ascontiguousarray(p, dtype=np.float64).tobytes())
-    return h.hexdigest()
+        ppms.update(np.ascontiguousarray(p, dtype=np.float64).tobytes())
+    settings = {"layer": layer, "sampling": to_dict(cfg.sampling), "seed": cfg.seed,
+                "batch_size": cfg.batch_size, "device": str(device)}
+    return stamp_digest(make_stamp(weights, settings, seed_ppms=ppms.hexdigest()))
 
 
 def save_kept_samples(path: Path, key: str, samples: Sequence[NeuronSamples]) -> None:

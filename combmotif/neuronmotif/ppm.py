@@ -33,11 +33,11 @@ from typing import Iterable
 
 import numpy as np
 
-from ..motifs.formats import Motif, consensus, information_content, read_meme
-from ..motifs.formats import format_meme as _format_meme
+from ..motifs.formats import Motif
+from ..motifs.meme_writer import format_meme as _format_meme
 
-__all__ = ["PPMConfig", "Segment", "consensus", "consensus_codes", "find_segments", "format_meme",
-           "information_content", "laplace", "read_meme", "smooth", "weighted_ppm"]
+__all__ = ["PPMConfig", "Segment", "consensus_codes", "find_segments", "format_meme", "laplace", "smooth",
+           "weighted_ppm"]
 
 
 @dataclass
@@ -53,6 +53,7 @@ class PPMConfig:
     flank: int = 1
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if self.bins < 1 or self.min_len < 1 or self.flank < 0 or self.smooth_window < 1:
             raise ValueError("ppm.bins, ppm.min_len, ppm.smooth_window must be >= 1 and ppm.flank >= 0")
         if self.pseudocount < 0:
@@ -61,6 +62,8 @@ class PPMConfig:
 
 @dataclass
 class Segment:
+    """A motif segment of a PPM: a run of informative positions (see :func:`find_segments`)."""
+
     start: int          # 0-based, inclusive
     end: int            # exclusive
     ic_mean: float      # mean IC (bits) inside
@@ -68,12 +71,33 @@ class Segment:
     quality: float = 0.0
 
     def as_dict(self) -> dict:
+        """The fields, floats rounded to 4 digits (the form the unit files hold).
+
+        Returns
+        -------
+        dict
+        """
         return {"start": self.start, "end": self.end, "ic_mean": round(self.ic_mean, 4),
                 "contrast": round(self.contrast, 4), "quality": round(self.quality, 4)}
 
 
 def weighted_ppm(codes: np.ndarray, act: np.ndarray, bins: int = 20) -> np.ndarray:
-    """Activation-bin-weighted base frequencies (W, 4) of (n, W) codes (see module doc)."""
+    """Activation-bin-weighted base frequencies (W, 4) of (n, W) codes (see module doc).
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        (n, W) integer codes 0..3 of the samples.
+    act : numpy.ndarray
+        (n,) their activations.
+    bins : int
+        Equal activation bins over [0, max].
+
+    Returns
+    -------
+    numpy.ndarray
+        (W, 4) PPM (uniform when there is no sample).
+    """
     codes = np.asarray(codes, dtype=np.int64)
     act = np.asarray(act, dtype=np.float64)
     n, w = codes.shape
@@ -94,12 +118,40 @@ def weighted_ppm(codes: np.ndarray, act: np.ndarray, bins: int = 20) -> np.ndarr
 
 
 def laplace(ppm: np.ndarray, n: int, pseudocount: float = 1.0) -> np.ndarray:
-    """Laplace smoothing as if the PPM were counts of ``n`` sequences."""
+    """Laplace smoothing as if the PPM were counts of ``n`` sequences.
+
+    Parameters
+    ----------
+    ppm : numpy.ndarray
+        (W, 4) probabilities.
+    n : int
+        Number of sequences the PPM stands for.
+    pseudocount : float
+        Added to each base count.
+
+    Returns
+    -------
+    numpy.ndarray
+        (W, 4) smoothed PPM.
+    """
     return (np.asarray(ppm, dtype=np.float64) * n + pseudocount) / (n + 4 * pseudocount)
 
 
 def smooth(values: np.ndarray, window: int = 3) -> np.ndarray:
-    """Centred moving average; at the ends, the mean of the neighbours that exist."""
+    """Centred moving average; at the ends, the mean of the neighbours that exist.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        (W,) values.
+    window : int
+        Width of the average (1: no smoothing).
+
+    Returns
+    -------
+    numpy.ndarray
+        (W,) smoothed values.
+    """
     v = np.asarray(values, dtype=np.float64)
     if window <= 1 or len(v) == 0:
         return v.copy()
@@ -112,7 +164,20 @@ def smooth(values: np.ndarray, window: int = 3) -> np.ndarray:
 
 
 def find_segments(ic: np.ndarray, cfg: PPMConfig) -> list[Segment]:
-    """Motif segments of a PPM given its per-position IC (see module doc)."""
+    """Motif segments of a PPM given its per-position IC (see module doc).
+
+    Parameters
+    ----------
+    ic : numpy.ndarray
+        (W,) information content in bits.
+    cfg : PPMConfig
+        Thresholds, minimum length and flank.
+
+    Returns
+    -------
+    list of Segment
+        In position order; ``quality`` is left at 0 for the caller to rank.
+    """
     ic = np.asarray(ic, dtype=np.float64)
     w = len(ic)
     if w == 0:
@@ -144,6 +209,18 @@ def find_segments(ic: np.ndarray, cfg: PPMConfig) -> list[Segment]:
 
 
 def consensus_codes(ppm: np.ndarray) -> np.ndarray:
+    """Argmax base code per row of a PPM (ties to the first of ACGT).
+
+    Parameters
+    ----------
+    ppm : numpy.ndarray
+        (W, 4) probabilities.
+
+    Returns
+    -------
+    numpy.ndarray
+        (W,) int8 codes 0..3.
+    """
     return np.asarray(ppm).argmax(1).astype(np.int8)
 
 
@@ -161,7 +238,7 @@ def format_meme(motifs: Iterable[tuple[str, str, np.ndarray, int]]) -> str:
     Returns
     -------
     str
-        The text of :func:`combmotif.motifs.formats.format_meme` in its compact layout.
+        The text of :func:`combmotif.motifs.meme_writer.format_meme` in its compact layout.
     """
     return _format_meme([Motif(mid, ppm, altname=alt, nsites=nsites) for mid, alt, ppm, nsites in motifs],
                         compact=True)

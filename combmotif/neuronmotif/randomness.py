@@ -42,7 +42,18 @@ def _mix_int(v: int) -> int:
 
 
 def stream_key(*parts: int) -> int:
-    """Fold integers (seed, purpose, generation, ...) into one 64-bit stream key."""
+    """Fold integers (seed, purpose, generation, ...) into one 64-bit stream key.
+
+    Parameters
+    ----------
+    *parts : int
+        The integers naming the stream.
+
+    Returns
+    -------
+    int
+        The key.
+    """
     h = 0x243F6A8885A308D3
     for p in parts:
         h = _mix_int((h ^ (int(p) & _M64)) + 0x9E3779B97F4A7C15)

@@ -42,9 +42,25 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .archive import Archive, _np_mix, cap_bins, content_hash  # noqa: F401  (content_hash: old import path)
-from .randomness import (_CUT, _M64, _MUTATE, _PARENTS, _POOL, _PPM_BASE, _PPM_PICK, _PPM_POS, _PPM_TWO, _PRIO,
-                         _SHIFT_AMT, _SHIFT_PICK, _uniform, _uniform_flat, stream_key)
+from ..sequences import codes_to_onehot
+from .archive import Archive, _np_mix, cap_bins
+from .randomness import (
+    _CUT,
+    _M64,
+    _MUTATE,
+    _PARENTS,
+    _POOL,
+    _PPM_BASE,
+    _PPM_PICK,
+    _PPM_POS,
+    _PPM_TWO,
+    _PRIO,
+    _SHIFT_AMT,
+    _SHIFT_PICK,
+    _uniform,
+    _uniform_flat,
+    stream_key,
+)
 
 # --------------------------------------------------------------------------- settings
 
@@ -72,6 +88,7 @@ class SamplingConfig:
     extra_tracks: list[float] | None = None
 
     def validate(self) -> None:
+        """Reject settings out of range (the config loader turns the error into one line)."""
         if abs(self.elite + self.shift + self.crossover - 1.0) > 1e-6:
             raise ValueError("sampling.elite + sampling.shift + sampling.crossover must sum to 1 "
                              f"(got {self.elite + self.shift + self.crossover:g})")
@@ -97,12 +114,8 @@ class NeuronSamples:
 
     @property
     def max_activation(self) -> float:
+        """The best activation found (0 when there is no sample)."""
         return float(self.act[0]) if len(self.act) else 0.0
-
-
-# --------------------------------------------------------------------------- encoding helpers
-
-from ..sequences import codes_to_onehot  # noqa: E402,F401  (one encoder, in sequences.py)
 
 
 # --------------------------------------------------------------------------- network passes
@@ -140,7 +153,22 @@ def _forward_backward(cut: torch.nn.Module, codes: torch.Tensor, channel: torch.
 
 
 def all_sequences(rf: int, start: int, stop: int, device: torch.device) -> torch.Tensor:
-    """Codes of sequences ``start..stop-1`` in base-4 order (first position most significant)."""
+    """Codes of sequences ``start..stop-1`` in base-4 order (first position most significant).
+
+    Parameters
+    ----------
+    rf : int
+        Sequence length.
+    start, stop : int
+        Range of sequence numbers.
+    device : torch.device
+        Where the codes are made.
+
+    Returns
+    -------
+    torch.Tensor
+        (stop - start, rf) int8 codes.
+    """
     idx = torch.arange(start, stop, device=device, dtype=torch.int64)
     shifts = 2 * torch.arange(rf - 1, -1, -1, device=device, dtype=torch.int64)
     return ((idx[:, None] >> shifts[None, :]) & 3).to(torch.int8)
@@ -149,7 +177,28 @@ def all_sequences(rf: int, start: int, stop: int, device: torch.device) -> torch
 def enumerate_layer(cut: torch.nn.Module, neurons: Sequence[int], cfg: SamplingConfig, seed: int,
                     batch_size: int = 4096, progress: Callable[[dict], None] | None = None
                     ) -> list[NeuronSamples]:
-    """Evaluate all 4^RF sequences once for every neuron; archive the positives per bin."""
+    """Evaluate all 4^RF sequences once for every neuron; archive the positives per bin.
+
+    Parameters
+    ----------
+    cut : ConvCut
+        Sub-model RF-long one-hot -> conv L channels (see :mod:`combmotif.models.anatomy`).
+    neurons : sequence of int
+        Channels to sample.
+    cfg : SamplingConfig
+        The sampling settings.
+    seed : int
+        Run seed.
+    batch_size : int
+        Sequences per forward pass.
+    progress : callable, optional
+        Called with ``{"stage", "done", "total"}`` after each batch.
+
+    Returns
+    -------
+    list of NeuronSamples
+        One per neuron, in the order of ``neurons``.
+    """
     rf = cut.rf
     device = next(iter(cut.buffers())).device
     total = 4 ** rf
@@ -189,6 +238,28 @@ def screening_pool(rf: int, n: int, seed: int, layer: int, device: torch.device,
     A seeded sequence is random background with one (or, half of the time, a
     second) sequence drawn from a randomly chosen PPM placed at a random
     offset, as deeper neurons combine the patterns of shallower ones.
+
+    Parameters
+    ----------
+    rf : int
+        Sequence length.
+    n : int
+        Pool size.
+    seed : int
+        Run seed.
+    layer : int
+        The layer (part of the random streams).
+    device : torch.device
+        Where the pool is made.
+    ppms : sequence of numpy.ndarray, optional
+        The previous layer's (W, 4) PPMs.
+    seeded_fraction : float
+        Share of the pool seeded from the PPMs.
+
+    Returns
+    -------
+    torch.Tensor
+        (n, rf) codes.
     """
     u = _uniform_flat(stream_key(seed, _POOL, layer), n * rf, device).view(n, rf)
     codes = (u * 4).long().clamp_max(3)
@@ -315,6 +386,11 @@ def evolve_layer(cut: torch.nn.Module, neurons: Sequence[int], cfg: SamplingConf
         The previous layer's PPMs, used to seed the screening pool.
     progress : callable, optional
         Called with ``{"stage", "generation", "active", "finished"}`` after each generation.
+
+    Returns
+    -------
+    list of NeuronSamples
+        One per neuron, in the order of ``neurons``.
     """
     rf = cut.rf
     device = next(iter(cut.buffers())).device
@@ -373,7 +449,18 @@ def evolve_layer(cut: torch.nn.Module, neurons: Sequence[int], cfg: SamplingConf
 def sample_layer(cut: torch.nn.Module, neurons: Sequence[int], cfg: SamplingConfig, seed: int,
                  layer: int = 0, batch_size: int = 4096, seed_ppms: Sequence[np.ndarray] | None = None,
                  progress: Callable[[dict], None] | None = None) -> list[NeuronSamples]:
-    """Enumerate when RF <= ``enumerate_max_rf``, else run the batched GA."""
+    """Enumerate when RF <= ``enumerate_max_rf``, else run the batched GA.
+
+    Parameters
+    ----------
+    cut, neurons, cfg, seed, layer, batch_size, seed_ppms, progress
+        As :func:`evolve_layer` (``layer`` and ``seed_ppms`` are unused when enumerating).
+
+    Returns
+    -------
+    list of NeuronSamples
+        One per neuron, in the order of ``neurons``.
+    """
     if cut.rf <= cfg.enumerate_max_rf:
         return enumerate_layer(cut, neurons, cfg, seed, batch_size, progress)
     return evolve_layer(cut, neurons, cfg, seed, layer, batch_size, seed_ppms, progress)

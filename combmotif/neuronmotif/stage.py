@@ -5,7 +5,7 @@ batched population (:mod:`.sample`), demixes each neuron's samples
 (:mod:`.demix`) with the layer's adaptive number of pattern groups, builds
 cluster PPMs and segments (:mod:`.ppm`, :mod:`.units`), and writes
 
-``<output_dir>/<model>/discovery/``
+``<results_dir>/<model>/discovery/``
     ``anatomy.csv``                      conv layers: RF, jump, offset, pools
     ``conv<L>/layer.json``               anatomy row, neurons, pattern groups and its test
     ``conv<L>/summary.csv``              one row per finished neuron
@@ -40,20 +40,18 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .. import layout
 from ..config import to_dict
 from ..errors import ConfigError, InputError
-from ..io import clean_partials, fault_point, read_stamp, settings_changes, write_json, write_text
+from ..io import clean_partials, fault_point, write_json, write_text
 from ..models.anatomy import Anatomy, ConvCut
 from ..models.loader import model_fingerprint
+from ..stamps import read_stamp, settings_changes
 from .demix import accept_pattern_groups
-from .discovery_config import (REPO_ROOT, DiscoveryConfig, LayersConfig, ReportConfig,  # noqa: F401
-                               load_discovery_config)
-from .kept import (DEMIX_KEPT, SAMPLES_KEPT, kept_indicators, load_kept_samples, save_kept_samples,
-                   sampling_key)
+from .discovery_config import DiscoveryConfig
+from .kept import DEMIX_KEPT, SAMPLES_KEPT, kept_indicators, load_kept_samples, sampling_key, save_kept_samples
 from .sample import NeuronSamples, sample_layer
 from .units import NeuronResult, analyse_neuron, previous_layer_ppms, write_neuron, write_summary
-
-
 
 # --------------------------------------------------------------------------- the layer
 
@@ -129,8 +127,8 @@ class _LayerRun:
     bar: object
 
     def write(self, r: NeuronResult, groups: int, indicators: dict[int, float]) -> None:
-        write_neuron(self.layer_dir / f"neuron{r.samples.neuron}", r, self.layer, self.info.rf, groups,
-                     self.cut.pool_sizes)
+        folder = layout.neuron_dir(self.layer_dir.parent, self.layer, r.samples.neuron)
+        write_neuron(folder, r, self.layer, self.info.rf, groups, self.cut.pool_sizes)
         # exact indicators of written neurons: the layer's test needs them all
         indicators[r.samples.neuron] = r.indicator
         write_json(self.layer_dir / DEMIX_KEPT, {"key": self.key, "pattern_groups": groups, "config": self.record,
@@ -237,7 +235,7 @@ def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery
     device = next(model.parameters()).device
     anatomy = Anatomy(model)
     info = anatomy.layer(layer)
-    layer_dir = ddir / f"conv{layer}"
+    layer_dir = layout.layer_dir(ddir, layer)
     _prepare_folders(ddir, layer_dir, anatomy)
     neurons = cfg.layers.neurons(layer, info.out_channels)
     weights = model_fingerprint(model)
@@ -246,7 +244,8 @@ def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery
     if reason:
         log(f"conv{layer}: {reason}")
     force = force or reason is not None
-    pending = [k for k in neurons if force or not (layer_dir / f"neuron{k}" / "clusters.json").is_file()]
+    pending = [k for k in neurons
+               if force or not (layout.neuron_dir(ddir, layer, k) / "clusters.json").is_file()]
     if not pending:
         log(f"conv{layer}: all {len(neurons)} selected neurons already done (use --force to redo)")
         return write_summary(layer_dir)
@@ -297,15 +296,18 @@ def made_with_other_weights(layer_dir: Path, weights: str | nn.Module) -> bool:
     meta_path = Path(layer_dir) / "layer.json"
     if not meta_path.is_file():
         return False
+    made = read_stamp(meta_path)
+    if made is None:   # unreadable: nothing says these are the weights
+        return True
     if isinstance(weights, nn.Module):
         weights = model_fingerprint(weights)
-    return json.loads(meta_path.read_text()).get("model_fingerprint") != weights
+    return made.get("model_fingerprint") != weights
 
 
 def _config_record(cfg: DiscoveryConfig) -> dict:
     """Settings that shape a neuron's outputs (not paths, device, batch size or the neuron selection)."""
     d = json.loads(json.dumps(to_dict(cfg)))
-    for key in ("output_dir", "name", "device", "batch_size", "layers"):
+    for key in ("results_dir", "data", "name", "device", "batch_size", "layers"):
         d.pop(key, None)
     for key in ("motif_db", "data_dir", "matching", "report"):
         d.pop(key, None)  # matching and pages do not change the neuron folders
@@ -331,63 +333,7 @@ def load_model(cfg: DiscoveryConfig) -> nn.Module:
     return load_spec(cfg.model, cfg.device).module.eval()
 
 
-def match_and_report(cfg: DiscoveryConfig, layers: Sequence[int], config_dir: Path | None = None,
-                     log: Callable[[str], None] | None = None) -> Path:
-    """Tomtom every segment of ``layers`` against ``cfg.motif_db`` in one call per layer, write
-    ``tomtom.tsv``/``matches.csv``, the neuron pages, the layer indexes, the collected table
-    and the model's front page; return the front page's path.
-
-    Parameters
-    ----------
-    cfg : DiscoveryConfig
-        The discovery settings.
-    layers : sequence of int
-        Conv layers to match and write pages for.
-    config_dir : Path, optional
-        Folder relative motif files are resolved against.
-    log : callable, optional
-        Receives one line per layer (default: standard error).
-
-    Returns
-    -------
-    Path
-        The model's front page.
-    """
-    from ..motifs.collect import collect_model
-    from ..motifs.databases import motif_db_text, resolve_motif_db
-    from ..motifs.match import match_layer
-    from ..report.pages import write_layer_report, write_model_index
-
-    log = log or (lambda msg: print(msg, file=sys.stderr))
-    ddir = cfg.discovery_dir()
-    model_dir = ddir.parent
-    targets = resolve_motif_db(cfg.motif_db, data_dir=cfg.data_dir, base_dir=config_dir)
-    if cfg.report.png:
-        # The PNGs are most of the page time (0.2-0.6 s per cluster logo); the pages'
-        # interactive logos do not need them.
-        log("pages: a PNG logo per cluster (0.2-0.6 s each) is most of the page time; "
-            "'report: {png: false}' in the config skips them (the pages keep their interactive logos)")
-    clean_partials(model_dir, depth=0)     # the front page and collected tables of a killed run
-    for layer in layers:
-        layer_dir = ddir / f"conv{layer}"
-        clean_partials(layer_dir, depth=1)
-        t0 = time.perf_counter()
-        matches = match_layer(layer_dir, targets, cfg.matching)
-        contribution = model_dir / "contribution" / f"conv{layer}" / "neuron_contribution.csv"
-        write_layer_report(layer_dir, matches, targets, cfg.matching, model=cfg.model_name,
-                           png=cfg.report.png,
-                           contribution_csv=contribution if contribution.is_file() else None)
-        n_sig = int(matches.loc[matches["q"] < cfg.matching.significance, "neuron"].nunique()) \
-            if len(matches) else 0
-        log(f"conv{layer}: matched against {motif_db_text(cfg.motif_db)} ({len(targets)} motifs): {n_sig} neurons "
-            f"with a match at q < {cfg.matching.significance}; pages in {time.perf_counter() - t0:.1f} s")
-        fault_point("pages")
-    collect_model(model_dir, targets, cfg.matching)
-    return write_model_index(model_dir, significance=cfg.matching.significance)
-
-
-def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path,
-              config_dir: Path | None = None) -> None:
+def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path) -> None:
     """Check everything a discovery run of ``layers`` needs before it samples or writes anything.
 
     The output folder, the model, every layer (that the model has it, and its
@@ -402,8 +348,6 @@ def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path,
         Conv layers the run will interpret.
     source : str or Path
         The config file, for the messages.
-    config_dir : Path, optional
-        Folder relative motif files are resolved against.
 
     Raises
     ------
@@ -413,7 +357,7 @@ def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path,
     from ..io import check_output_dir
     from ..motifs.databases import check_motif_db
 
-    check_output_dir(cfg.discovery_dir(), str(source), "output_dir")
+    check_output_dir(cfg.discovery_dir(), str(source), "results_dir")
     model = load_model(cfg)
     anatomy = Anatomy(model)
     n = len(anatomy)
@@ -425,12 +369,14 @@ def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path,
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
     if cfg.report.enabled:
-        check_motif_db(cfg.motif_db, str(source), "motif_db", data_dir=cfg.data_dir, base_dir=config_dir)
+        check_motif_db(cfg.motif_db, str(source), "motif_db", data_dir=cfg.data_dir)
 
 
 def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = False,
-                  progress: bool = True, config_dir: Path | None = None) -> dict[int, pd.DataFrame]:
-    """Load the model once, interpret ``layers`` in order (shallow first), then match and report.
+                  progress: bool = True) -> dict[int, pd.DataFrame]:
+    """Load the model once and interpret ``layers`` in order (shallow first).
+
+    The matching and pages follow in :func:`combmotif.report.final.match_and_report`.
 
     Parameters
     ----------
@@ -442,8 +388,6 @@ def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = Fal
         Redo finished neurons.
     progress : bool
         Show the sampler's progress.
-    config_dir : Path, optional
-        Folder relative motif files are resolved against.
 
     Returns
     -------
@@ -456,8 +400,4 @@ def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = Fal
     for layer in layers:
         if not 1 <= layer <= n:
             raise InputError(f"layer {layer} does not exist: {cfg.model_file.name} has conv1..conv{n}")
-    out = {layer: discover_layer(model, layer, cfg, force=force, progress=progress) for layer in layers}
-    if cfg.report.enabled:
-        index = match_and_report(cfg, layers, config_dir)
-        print(f"pages: {index}", file=sys.stderr)
-    return out
+    return {layer: discover_layer(model, layer, cfg, force=force, progress=progress) for layer in layers}

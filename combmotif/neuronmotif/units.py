@@ -20,17 +20,27 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .. import layout
 from ..io import atomic_path, save_npz, write_text
 from ..models.anatomy import ConvCut
+from ..motifs.formats import consensus, information_content, read_meme
 from ..motifs.unit import write_unit_files
 from ..sequences import indices_to_one_hot
 from .demix import Leaf, demix, pool_features
-from .ppm import consensus, consensus_codes, find_segments, information_content, laplace, read_meme, weighted_ppm
+from .ppm import consensus_codes, find_segments, laplace, weighted_ppm
 from .sample import NeuronSamples, _forward
 
 
 @dataclass
 class NeuronResult:
+    """What :func:`analyse_neuron` finds for one neuron, and :func:`write_neuron` writes.
+
+    ``samples`` are the neuron's :class:`~combmotif.neuronmotif.sample.NeuronSamples`;
+    ``leaves`` the demixed leaf clusters; ``clusters`` one ``clusters.json`` record per
+    leaf (segments included); ``ppms`` one (RF, 4) PPM per leaf; ``indicator`` the best
+    cluster's consensus/max activation ratio (NaN for a dead neuron).
+    """
+
     samples: NeuronSamples
     leaves: list[Leaf]
     clusters: list[dict]
@@ -181,7 +191,25 @@ def _summary_row(info: dict) -> dict:
 
 
 def write_summary(layer_dir: Path) -> pd.DataFrame:
-    """Rebuild ``summary.csv`` from every finished neuron folder of the layer."""
+    """Rebuild ``summary.csv`` from every finished neuron folder of the layer.
+
+    Rebuilt from the ``clusters.json`` files, so it always matches the neuron
+    folders present, however many runs wrote them.
+
+    Parameters
+    ----------
+    layer_dir : Path
+        The layer's ``conv<L>`` folder; the CSV is written into it atomically.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per finished neuron, sorted by neuron, with :data:`SUMMARY_COLUMNS`:
+        ``layer``, ``neuron``, ``rf``, ``method``, ``generations``, ``evaluations``,
+        ``n_samples``, ``max_activation``, ``pattern_groups``, ``n_clusters``, ``indicator``,
+        ``best_cluster`` (nullable int, empty for a dead neuron), ``best_consensus``,
+        ``best_segment``, ``best_segment_consensus``, ``best_segment_quality``.
+    """
     rows = []
     for d in layer_dir.glob("neuron*/clusters.json"):
         rows.append(_summary_row(json.loads(d.read_text())))
@@ -192,7 +220,21 @@ def write_summary(layer_dir: Path) -> pd.DataFrame:
 
 
 def previous_layer_ppms(discovery_dir: Path, layer: int) -> list[np.ndarray]:
-    """Cluster PPMs of every finished neuron of layer ``layer - 1`` (for GA seeding)."""
-    prev = discovery_dir / f"conv{layer - 1}"
+    """Cluster PPMs of every finished neuron of layer ``layer - 1`` (for GA seeding).
+
+    Parameters
+    ----------
+    discovery_dir : Path
+        The model's ``discovery`` folder.
+    layer : int
+        The layer being discovered (1-based); its lower neighbour's PPMs are read.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The (W, 4) PPMs of every ``neuron<k>/ppms.meme`` of layer ``layer - 1``, by neuron
+        then cluster; empty when that layer has no finished neuron (or does not exist).
+    """
+    prev = layout.layer_dir(discovery_dir, layer - 1)
     files = sorted(prev.glob("neuron*/ppms.meme"), key=lambda p: int(p.parent.name[len("neuron"):]))
     return [ppm for f in files for _, _, ppm in read_meme(f)]

@@ -264,7 +264,7 @@ def write_page(comp, tables: dict[str, pd.DataFrame], figures: dict[str, Path],
     comp : combmotif.baselines.compare.Comparison
         The comparison (config, names, folders).
     tables : dict of str to pandas.DataFrame
-        :func:`combmotif.baselines.compare.compare`'s tables.
+        :func:`compare`'s tables.
     figures : dict of str to Path
         ``box`` and ``upset`` PNGs, next to the page.
     db_summary : str
@@ -295,3 +295,54 @@ def write_page(comp, tables: dict[str, pd.DataFrame], figures: dict[str, Path],
     path = out / "index.html"
     write_text(path, page)
     return path
+
+
+def write_comparison_report(comp, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The check against planted truth, the figures and the page of a built comparison.
+
+    Parameters
+    ----------
+    comp : combmotif.baselines.compare.Comparison
+        The comparison, after :func:`combmotif.baselines.compare.build_comparison`.
+    tables : dict of str to pandas.DataFrame
+        Its tables.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``tables``, with ``recovery`` added when the config names a truth.
+    """
+    from ..baselines.compare import write_table
+    from ..validation.discovery import recovery_long
+
+    cfg, out = comp.cfg, comp.out
+    methods = cfg.methods.enabled()
+    if cfg.truth:
+        tables["recovery"] = recovery_long(cfg.truth, tables["segments"], tables["matches"], comp.groups, methods,
+                                           cfg.recovery_q, cfg.min_identity)
+        write_table(out / "recovery.csv", tables["recovery"])
+    best = tables["best_q"]
+    figures = {"box": box_plot(best, methods, out / "best_q.png", cfg.significance),
+               "upset": upset_plot(best, methods, out / "overlap.png")}
+    write_page(comp, tables, figures, comp.db_summary)
+    return tables
+
+
+def compare(comp, records: Sequence[dict] = ()) -> dict[str, pd.DataFrame]:
+    """Match every method's segments, build the tables and figures, write the page.
+
+    Parameters
+    ----------
+    comp : combmotif.baselines.compare.Comparison
+        The comparison (methods already run).
+    records : sequence of dict
+        This run's timings.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Every table written (segments, matches, best_q, counts, tests, overlap, runtime[, recovery]).
+    """
+    from ..baselines.compare import build_comparison
+
+    return write_comparison_report(comp, build_comparison(comp, records))

@@ -20,8 +20,30 @@ def logo_spec(ppm: np.ndarray, rna: bool = True, highlight: Sequence[tuple[int, 
               axis: bool = True) -> dict:
     """The JSON object utils/logo.js draws one canvas from.
 
-    ``highlight``: half-open [start, end) column ranges shaded grey (segments);
-    ``shift``: empty columns before the motif, ``width``: columns laid out (for aligning logos).
+    Optional keys are written only when they differ from utils/logo.js's defaults.
+
+    Parameters
+    ----------
+    ppm : numpy.ndarray
+        (W, 4) PPM over A, C, G, T (rounded to 4 digits in the spec).
+    rna : bool
+        Draw U instead of T (default True).
+    highlight : sequence of (int, int)
+        Half-open [start, end) column ranges shaded grey (segments); default none.
+    shift : int
+        Empty columns before the motif (default 0), for aligning logos.
+    width : int, optional
+        Columns laid out; default ``shift`` + the PPM's width.
+    label : str
+        Text drawn above the logo (default none).
+    axis : bool
+        Draw the bits axis (default True).
+
+    Returns
+    -------
+    dict
+        ``ppm`` (list of rows) and ``rna``, plus ``highlight``, ``shift``, ``width``,
+        ``label`` and ``axis`` (False) where they differ from the defaults.
     """
     ppm = np.asarray(ppm, dtype=float)
     spec = {"ppm": np.round(ppm, 4).tolist(), "rna": bool(rna)}
@@ -40,7 +62,30 @@ def logo_spec(ppm: np.ndarray, rna: bool = True, highlight: Sequence[tuple[int, 
 
 def canvas_tag(key: str, n_columns: int, height: int = 110, col_width: int = 20,
                axis: bool = True, title: str = "") -> str:
-    """The ``<canvas>`` element for a logo spec stored under ``key``."""
+    """The ``<canvas>`` element for a logo spec stored under ``key``.
+
+    utils/logo.js finds the canvas by its ``data-key`` and draws the spec into it.
+
+    Parameters
+    ----------
+    key : str
+        The key of the spec (:func:`logo_spec`) in the page's logo table.
+    n_columns : int
+        Columns the logo lays out (its ``width``, or the PPM's length).
+    height : int
+        Canvas height in pixels (default 110).
+    col_width : int
+        Pixels per column (default 20).
+    axis : bool
+        Whether the spec draws the bits axis: 34 px of margins instead of 6 (default True).
+    title : str
+        ``aria-label`` of the canvas (default none).
+
+    Returns
+    -------
+    str
+        The HTML element.
+    """
     width = n_columns * col_width + (34 if axis else 6)
     t = f' aria-label="{title}"' if title else ""
     return (f'<canvas class="logo" data-key="{key}" width="{width}" height="{height}"{t}>'
@@ -52,7 +97,27 @@ def alignment_specs(query: np.ndarray, target: np.ndarray, offset: int, rna: boo
     """Two specs that draw ``query`` above ``target`` aligned as Tomtom aligned them.
 
     Tomtom's offset o puts query column j on target column j + o (MEME's
-    Optimal_offset). Returns (query spec, target spec, number of columns).
+    Optimal_offset).
+
+    Parameters
+    ----------
+    query, target : numpy.ndarray
+        (W, 4) PPMs of the query motif and the matched database motif.
+    offset : int
+        Tomtom's offset of the query on the target.
+    rna : bool
+        Draw U instead of T.
+    query_label, target_label : str
+        Texts drawn above the two logos.
+
+    Returns
+    -------
+    query_spec : dict
+        :func:`logo_spec` of the query, shifted and laid out on the common width.
+    target_spec : dict
+        The same for the target.
+    n_columns : int
+        The common width in columns.
     """
     shift_t = max(0, -offset)
     shift_q = offset + shift_t
@@ -63,7 +128,26 @@ def alignment_specs(query: np.ndarray, target: np.ndarray, offset: int, rna: boo
 
 def write_logo_png(path: str | os.PathLike, ppm: np.ndarray, rna: bool = True,
                    highlight: Sequence[tuple[int, int]] = (), title: str = "") -> Path:
-    """An information-content logo drawn by logomaker, written atomically as PNG."""
+    """An information-content logo drawn by logomaker, written atomically as PNG.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The PNG file to write.
+    ppm : numpy.ndarray
+        (W, 4) PPM over A, C, G, T; letter heights are probability x information content.
+    rna : bool
+        Draw U instead of T (default True).
+    highlight : sequence of (int, int)
+        Half-open [start, end) 0-based column ranges shaded grey (segments); default none.
+    title : str
+        Title above the logo (default none).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     # A bare Figure (no pyplot): no GUI backend, no global figure state.
     import logomaker
     import pandas as pd
@@ -97,7 +181,15 @@ def write_logo_pngs(jobs: Sequence[tuple], workers: int | None = None) -> None:
     logomaker spends ~0.5 s per logo in matplotlib's text paths; a layer of 64
     neurons x 4 clusters is minutes in one process. Workers are forked (they only
     run matplotlib, so the caller's torch threads do not matter to them, and
-    nothing of ``__main__`` is re-imported).
+    nothing of ``__main__`` is re-imported). Fewer than 8 jobs, one worker, or a
+    system without ``fork`` draw in this process.
+
+    Parameters
+    ----------
+    jobs : sequence of tuple
+        Arguments of :func:`write_logo_png`: ``(path, ppm, rna, highlight)`` (a title may follow).
+    workers : int, optional
+        Processes at most; default one per CPU core (never more than jobs).
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

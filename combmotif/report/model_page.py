@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import layout
 from ..io import write_text
 from ..motifs.collect import layer_dirs
 from ..motifs.match import neuron_dirs, read_matches
@@ -17,7 +18,22 @@ from .html import copy_assets, esc, fmt_q, render_page, table, td
 def write_model_index(model_dir: str | Path, title: str | None = None,
                       significance: float = 0.05) -> Path:
     """Write ``results/<model>/index.html``: links to every layer and stage, and the
-    distinct database motifs found (``discovery/collected_motifs.csv``) when collected."""
+    distinct database motifs found (``discovery/collected_motifs.csv``) when collected.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        ``results/<model>``.
+    title : str, optional
+        Model name shown (default: the folder's name).
+    significance : float
+        q-value under which a neuron counts as matched.
+
+    Returns
+    -------
+    Path
+        The written ``index.html``.
+    """
     model_dir = Path(model_dir)
     name = title or model_dir.name
     copy_assets(model_dir / "assets")
@@ -42,27 +58,27 @@ def write_model_index(model_dir: str | Path, title: str | None = None,
     for stage, label in (("contribution", "Motif contribution"),
                          ("interaction", "Motif interaction")):
         body.append(f"<h2>{label}</h2>")
-        page = model_dir / stage / "index.html"
-        if page.is_file():
+        folder = layout.model_stage_dir(model_dir, stage)
+        if (folder / "index.html").is_file():
             body.append(f'<p><a href="{stage}/index.html">{label} results</a></p>')
-        elif (model_dir / stage).is_dir():
+        elif folder.is_dir():
             # Per-layer tables and plots first (what a reader opens), then the stage's own files.
             items = []
-            for sub in sorted((p for p in (model_dir / stage).iterdir() if p.is_dir()),
+            for sub in sorted((p for p in folder.iterdir() if p.is_dir()),
                               key=lambda p: (len(p.name), p.name)):
                 names = sorted(p.name for p in sub.iterdir()
                                if p.is_file() and p.suffix in (".csv", ".png", ".yaml", ".html"))
                 links = _file_links(sub, names, prefix=f"{stage}/{sub.name}/")
                 if links:
                     items.append(f"<li>{esc(sub.name)}: {links}</li>")
-            top = _file_links(model_dir / stage, sorted(
-                p.name for p in (model_dir / stage).iterdir() if p.is_file()), prefix=f"{stage}/")
+            top = _file_links(folder, sorted(p.name for p in folder.iterdir() if p.is_file()),
+                              prefix=f"{stage}/")
             if top:
                 items.append(f"<li>{top}</li>")
             body.append(f"<ul>{''.join(items)}</ul>" if items else '<p class="muted">Not run yet.</p>')
         else:
             body.append('<p class="muted">Not run yet.</p>')
-    if (model_dir / "compare" / "index.html").is_file():
+    if (layout.model_stage_dir(model_dir, "compare") / "index.html").is_file():
         body.append("<h2>Method comparison</h2>")
         body.append('<p><a href="compare/index.html">NeuronMotif against max-activation seqlets, '
                     "TF-MoDISco and class optimization</a></p>")
@@ -74,7 +90,7 @@ def write_model_index(model_dir: str | Path, title: str | None = None,
 
 
 def _collected_section(model_dir: Path) -> str:
-    path = model_dir / "discovery" / "collected_motifs.csv"
+    path = layout.collected_motifs(model_dir)
     if not path.is_file():
         return ""
     df = pd.read_csv(path, keep_default_na=False)

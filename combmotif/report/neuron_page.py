@@ -24,6 +24,34 @@ def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str
 
     With ``png_jobs`` the PNGs that need drawing are appended to it (to be drawn in
     parallel by the caller) instead of being drawn here.
+
+    Parameters
+    ----------
+    nr : NeuronResult
+        The neuron's unit as read back (clusters, PPMs, segments).
+    matches : pandas.DataFrame
+        The layer's Tomtom matches.
+    targets : dict of str to Motif
+        The database, for target logos and citations.
+    cfg : MatchConfig
+        The matching settings the page explains.
+    model : str
+        Model name for the title.
+    layer : str
+        Layer folder name (``conv<L>``).
+    rna : bool
+        Show U instead of T.
+    png : bool
+        Also draw logomaker PNGs.
+    png_jobs : list, optional
+        Collects the PNGs to draw instead of drawing them here.
+    contribution : str
+        HTML line with the neuron's contribution sign (empty: none).
+
+    Returns
+    -------
+    Path
+        The written ``page.html``.
     """
     own_jobs = png_jobs is None
     png_jobs = [] if own_jobs else png_jobs

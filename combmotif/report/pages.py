@@ -11,7 +11,7 @@
 Scripts and style are copied into an ``assets/`` folder beside each index
 (the neuron pages use their layer's), so every page opens from disk. The
 driver calls :func:`write_layer_report` after :func:`~combmotif.motifs.match.match_layer`
-for each layer, then :func:`write_model_index`.
+for each layer, then :func:`combmotif.report.model_page.write_model_index`.
 """
 
 from __future__ import annotations
@@ -22,18 +22,29 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import layout
 from ..io import write_text
 from ..motifs.formats import Motif
 from ..motifs.match import MatchConfig, NeuronResult, _config, load_neuron, neuron_dirs, read_matches
-from .fields import (_MAXACT_KEYS, _SAMPLE_KEYS, _contribution_text, _count_samples, _file_links, _first,
-                     _read_contribution, _read_summary, _segment_ranges, _sign_text, _sortnum,
-                     _tomtom_provenance)
+from .fields import (
+    _MAXACT_KEYS,
+    _SAMPLE_KEYS,
+    _contribution_text,
+    _count_samples,
+    _file_links,
+    _first,
+    _read_contribution,
+    _read_summary,
+    _segment_ranges,
+    _sign_text,
+    _sortnum,
+    _tomtom_provenance,
+)
 from .html import copy_assets, esc, fmt_num, fmt_q, render_page, table, td
 from .logos import canvas_tag, logo_spec, write_logo_pngs
-from .model_page import write_model_index
 from .neuron_page import write_neuron_page
 
-__all__ = ["write_layer_report", "write_model_index", "write_neuron_page"]
+__all__ = ["write_layer_report"]
 
 
 # --------------------------------------------------------------------------- layer
@@ -67,6 +78,11 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
         Per-neuron contribution table (columns ``neuron``, optional ``layer``, and one of
         ``sign``/``contribution``/``effect``...); default: the motif_contribution stage's
         ``results/<model>/contribution/conv<L>/neuron_contribution.csv`` when it exists.
+
+    Returns
+    -------
+    Path
+        The layer's ``index.html``.
     """
     cfg = _config(cfg)
     layer_dir = Path(layer_dir)
@@ -77,7 +93,7 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
     copy_assets(layer_dir / "assets")
     summary = _read_summary(layer_dir / "summary.csv")
     if contribution_csv is None:
-        stage = layer_dir.parent.parent / "contribution"
+        stage = layout.model_stage_dir(layer_dir.parent.parent, "contribution")
         per_layer = stage / layer / "neuron_contribution.csv"
         contribution_csv = per_layer if per_layer.is_file() else stage / "neuron_contribution.csv"
     contrib = _read_contribution(contribution_csv, layer)

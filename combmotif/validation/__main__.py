@@ -1,36 +1,24 @@
-"""``python -m combmotif.validation {discovery,contribution,interaction} [args...]``."""
+"""``python -m combmotif.validation {discovery,contribution,interaction} <config> [flags]``:
+the same command as ``combmotif validate ...`` (one parser, in :mod:`combmotif.__main__`)."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 
-CHECKS = ("discovery", "contribution", "interaction")
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Run one check against planted truth.
+def main(argv: list[str] | None = None) -> None:
+    """Run one check against planted truth (exits with its status).
 
     Parameters
     ----------
     argv : list of str, optional
-        ``[check, *arguments]``; the arguments go to that check's ``main``.
+        ``[check, config, flags...]``, as ``combmotif validate`` takes them.
         Default: ``sys.argv[1:]``.
-
-    Returns
-    -------
-    int
-        The check's exit status (2 for an unknown check).
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in CHECKS:
-        got = repr(argv[0]) if argv else "nothing"
-        print(f"error: python -m combmotif.validation needs one of {', '.join(CHECKS)}; got {got}",
-              file=sys.stderr)
-        return 2
-    module = importlib.import_module(f"combmotif.validation.{argv[0]}")
-    return module.main(argv[1:]) or 0
+    from combmotif.__main__ import main as combmotif_main
+
+    combmotif_main(["validate", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,6 +1,6 @@
 """Contribution calls against planted motif signs (``python -m combmotif.validation contribution``).
 
-    python -m combmotif.validation contribution <first> <last> <config> [--truth truth.json]
+    combmotif validate contribution <config> --layers 1-4 [--truth truth.json]
 
 For every planted motif with a sign, the neurons whose activating windows hold
 it (:func:`motif_matches`) are compared with their contribution calls, by the
@@ -11,7 +11,6 @@ the planted rule shows under that measure is counted as confounded.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -20,14 +19,36 @@ import pandas as pd
 from ..config import load_config
 from ..contribution.association import activated, contribution_table
 from ..contribution.stage import ContributionConfig, stage_knockout
-from ..data.truth import scan
+from ..data.planting import scan
 from ..errors import InputError
 from ..interaction.fragments import Fragments, fragment_codes
 from ..maxact import MaxAct
-from ..stage import Stage, build_parser, layer_range
+from ..stage import Stage
 
 # what the check adds up over layers (matched neurons, then how they are counted)
 TRUTH_COUNTS = ("neurons", "mixed", "confounded", "confounded_as_planted", "agree", "neutral", "opposite")
+
+
+def _motif_hits(codes: np.ndarray, res: MaxAct, pos: np.ndarray, raw: np.ndarray, n: int, c: int,
+                cons: str) -> np.ndarray:
+    """(n, c) bool: the best window of each sequence and neuron holds ``cons`` (may stick out by half)."""
+    ext = len(cons) // 2
+    fr = Fragments(layer=res.layer, threshold=0.0, rf=res.rf + 2 * ext, neuron=np.tile(np.arange(c), n),
+                   seq=np.repeat(np.arange(n), c), pos=pos, raw_start=raw - ext, start=raw, end=raw,
+                   activation=res.seq_max[:n].reshape(-1))
+    return scan(fragment_codes(codes[:n], fr), cons).any(1).reshape(n, c)
+
+
+def _neuron_match(k: int, names: list[str], fractions: dict, active: np.ndarray, min_fraction: float,
+                  min_enrichment: float) -> dict:
+    ranked = sorted(names, key=lambda m: -fractions[m][0][k])
+    best = ranked[0] if ranked else None
+    on, off = (fractions[best][0][k], fractions[best][1][k]) if best else (np.nan, np.nan)
+    second = fractions[ranked[1]][0][k] if len(ranked) > 1 else 0.0
+    ok = (best is not None and active[:, k].any() and on >= min_fraction
+          and on >= min_enrichment * off and second < min_fraction)
+    return {"neuron": k, "motif": best if ok else "", "fraction": on, "background": off,
+            "best": best or "", "second": second, "n_active": int(active[:, k].sum())}
 
 
 def motif_matches(codes: np.ndarray, res: MaxAct, active: np.ndarray, motifs: dict[str, str],
@@ -76,28 +97,10 @@ def motif_matches(codes: np.ndarray, res: MaxAct, active: np.ndarray, motifs: di
     for name, cons in motifs.items():
         merged.setdefault(cons.upper().replace("U", "T"), []).append(name)
     motifs = {"/".join(names): cons for cons, names in merged.items()}
-    fractions = {}
-    hits: dict[str, np.ndarray] = {}
-    for name, cons in motifs.items():
-        ext = len(cons) // 2
-        fr = Fragments(layer=res.layer, threshold=0.0, rf=res.rf + 2 * ext, neuron=np.tile(np.arange(c), n),
-                       seq=np.repeat(np.arange(n), c), pos=pos, raw_start=raw - ext, start=raw, end=raw,
-                       activation=res.seq_max[:n].reshape(-1))
-        hit = scan(fragment_codes(codes[:n], fr), cons).any(1).reshape(n, c)
-        hits[name] = hit
-        fractions[name] = _shares(hit, active)
+    hits = {name: _motif_hits(codes, res, pos, raw, n, c, cons) for name, cons in motifs.items()}
+    fractions = {name: _shares(hit, active) for name, hit in hits.items()}
     names = list(motifs)
-    rows = []
-    for k in range(c):
-        ranked = sorted(names, key=lambda m: -fractions[m][0][k])
-        best = ranked[0] if ranked else None
-        on, off = (fractions[best][0][k], fractions[best][1][k]) if best else (np.nan, np.nan)
-        second = fractions[ranked[1]][0][k] if len(ranked) > 1 else 0.0
-        ok = (best is not None and active[:, k].any() and on >= min_fraction
-              and on >= min_enrichment * off and second < min_fraction)
-        rows.append({"neuron": k, "motif": best if ok else "", "fraction": on, "background": off,
-                     "best": best or "", "second": second, "n_active": int(active[:, k].sum())})
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame([_neuron_match(k, names, fractions, active, min_fraction, min_enrichment) for k in range(c)])
     for name in names:   # every motif's share, for the mixed-sign check of compare_with_truth
         df[f"on:{name}"], df[f"off:{name}"] = fractions[name]
     for g, members in (groups or {}).items():
@@ -128,6 +131,19 @@ def planted_signs(truth: dict) -> dict[str, str]:
     """
     return {m["name"]: m.get("sign") or ("positive" if m["effect"] > 0 else "negative")
             for m in truth["motifs"]}
+
+
+def _mixed(columns, mine: pd.DataFrame, signs: dict, sign: str, min_mixed: float,
+           min_enrichment: float) -> np.ndarray:
+    """Which of ``mine`` also hold planted motifs of the opposite sign (see compare_with_truth)."""
+    other_sign = "negative" if sign == "positive" else "positive"
+    shares = [c[3:] for c in columns if c.startswith("on:") and (
+        c == f"on:group:{other_sign}" or any(signs.get(n) == other_sign for n in c[3:].split("/")))]
+    mixed = np.zeros(len(mine), bool)
+    for key in shares:
+        on, off = mine["on:" + key].to_numpy(), mine["off:" + key].to_numpy()
+        mixed |= (on >= min_mixed) & (on >= min_enrichment * off)
+    return mixed
 
 
 def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
@@ -178,40 +194,40 @@ def compare_with_truth(table: pd.DataFrame, matches: pd.DataFrame, truth: dict,
     for m in truth["motifs"]:
         sign = signs[m["name"]]
         mine = t[[m["name"] in str(name).split("/") for name in t["motif"]]]
-        other_sign = "negative" if sign == "positive" else "positive"
-        shares = [c[3:] for c in t.columns if c.startswith("on:") and (
-            c == f"on:group:{other_sign}" or any(signs.get(n) == other_sign for n in c[3:].split("/")))]
-        mixed = np.zeros(len(mine), bool)
-        for key in shares:
-            on, off = mine["on:" + key].to_numpy(), mine["off:" + key].to_numpy()
-            mixed |= (on >= min_mixed) & (on >= min_enrichment * off)
+        mixed = _mixed(t.columns, mine, signs, sign, min_mixed, min_enrichment)
         pure = mine[~mixed]
         # what the planted rule gives each pure neuron under the same measure (no reference: its sign)
         expected = (np.full(len(pure), sign, dtype=object) if reference is None else
                     pure["neuron"].map(ref_calls).to_numpy())
-        confounded = expected != sign
-        judged = pure[~confounded]
-        calls = judged["contribution"].value_counts()
-        out.append({"motif": m["name"], "consensus": m["consensus"], "planted": sign,
-               "effect": m["effect"], "neurons": len(mine), "mixed": int(mixed.sum()),
-               "confounded": int(confounded.sum()),
-               "confounded_as_planted": int((pure["contribution"].to_numpy() == expected)[confounded].sum()),
-               "agree": int(calls.get(sign, 0)), "neutral": int(calls.get("neutral", 0)),
-               "opposite": int(len(judged) - calls.get(sign, 0) - calls.get("neutral", 0)),
-               "neuron_ids": " ".join(str(k) for k in judged["neuron"]),
-               "mixed_ids": " ".join(str(k) for k in mine["neuron"][mixed]),
-               "confounded_ids": " ".join(str(k) for k in pure["neuron"][confounded])})
+        out.append(_truth_row(m, sign, mine, mixed, pure, expected))
     return pd.DataFrame(out)
 
 
+def _truth_row(m: dict, sign: str, mine: pd.DataFrame, mixed: np.ndarray, pure: pd.DataFrame,
+               expected: np.ndarray) -> dict:
+    """One planted motif's counts (:data:`TRUTH_COUNTS`) and neuron ids."""
+    confounded = expected != sign
+    judged = pure[~confounded]
+    calls = judged["contribution"].value_counts()
+    return {"motif": m["name"], "consensus": m["consensus"], "planted": sign,
+            "effect": m["effect"], "neurons": len(mine), "mixed": int(mixed.sum()),
+            "confounded": int(confounded.sum()),
+            "confounded_as_planted": int((pure["contribution"].to_numpy() == expected)[confounded].sum()),
+            "agree": int(calls.get(sign, 0)), "neutral": int(calls.get("neutral", 0)),
+            "opposite": int(len(judged) - calls.get(sign, 0) - calls.get("neutral", 0)),
+            "neuron_ids": " ".join(str(k) for k in judged["neuron"]),
+            "mixed_ids": " ".join(str(k) for k in mine["neuron"][mixed]),
+            "confounded_ids": " ".join(str(k) for k in pure["neuron"][confounded])}
 
-def _require_results(stage: Stage, layers: list[int], args: argparse.Namespace) -> None:
+
+
+def _require_results(stage: Stage, layers: list[int], config: str) -> None:
     """Every layer's results, before the first is checked."""
     for L in layers:
         for path in (stage.layer_dir(L) / "neuron_contribution.csv", stage.maxact_path(L)):
             if not path.is_file():
-                raise InputError(f"{path}: not found; run run_contribution.sh {args.first} {args.last} "
-                                 f"{args.config} first")
+                raise InputError(f"{path}: not found; run combmotif contribution {config} "
+                                 f"--layers {layers[0]}-{layers[-1]} first")
 
 
 def _check_layer(stage: Stage, L: int, truth: dict, codes: np.ndarray, planted, planted_values
@@ -252,8 +268,9 @@ def _check_layer(stage: Stage, L: int, truth: dict, codes: np.ndarray, planted, 
     return counts
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Compare contribution calls with a synthetic set's planted motif signs.
+def check_contribution(config: str | Path, layers: list[int], truth: str | Path | None = None,
+                       device: str | None = None) -> int:
+    """Compare contribution calls with a synthetic set's planted motif signs and print the tables.
 
     Each measure is also run on the planted rule itself (the noise-free label
     the generator computes), on the same activated / non-activated split and,
@@ -263,42 +280,45 @@ def main(argv: list[str] | None = None) -> None:
 
     Parameters
     ----------
-    argv : list of str, optional
-        ``<first> <last> <config> [--truth FILE]`` (default: ``sys.argv[1:]``).
+    config : str or Path
+        The contribution config whose results are checked.
+    layers : list of int
+        Conv layers (1-based), every one already run by ``combmotif contribution``.
+    truth : str or Path, optional
+        A truth file (default: ``truth.json`` next to the config's data file).
+    device : str, optional
+        Overrides the config's ``device``.
+
+    Returns
+    -------
+    int
+        0.
     """
-    from ..cli import run_cli
     from ..data.truth import is_planted, load_truth, require_signs
     from ..sequences import onehot_to_codes
     from .interaction import planted_function
 
-    def _main(args: argparse.Namespace) -> int:
-        cfg = load_config(args.config, ContributionConfig)
-        layers = layer_range(args.first, args.last)
-        stage = Stage(cfg, args.config, "contribution")
-        stage.check_layers(layers)
-        _require_results(stage, layers, args)
-        X, _, meta = stage.data
-        truth = load_truth(args.truth or Path(meta["path"]).parent / "truth.json")
-        require_signs(truth)
-        codes = onehot_to_codes(X)
-        # A hand-written truth has no planted rule to run as the reference: every
-        # matched neuron is judged against its motif's stated sign instead.
-        planted = planted_function(truth) if is_planted(truth) else None
-        planted_values = planted(X) if planted is not None else None
-        if planted is None:
-            print("hand-written truth: no planted rule to measure, so nothing is counted as confounded")
-        totals: dict[str, pd.Series] = {}
-        for L in layers:
-            for label, counts in _check_layer(stage, L, truth, codes, planted, planted_values).items():
-                totals[label] = totals[label] + counts if label in totals else counts
-        for label, c in totals.items():
-            verdict = ("some neurons have the opposite sign of their planted motif" if c["opposite"]
-                       else "no neuron has the opposite sign of its planted motif" if c["neutral"]
-                       else "every judged neuron has the sign of its planted motif")
-            print(f"{label}: " + ", ".join(f"{k} {int(c[k])}" for k in TRUTH_COUNTS) + f": {verdict}")
-        return 0
-
-    p = build_parser("Check contribution signs against a synthetic set's truth.json or a hand-written truth")
-    p.add_argument("--truth", help="truth.json or a hand-written truth file (default: truth.json next to "
-                                   "the data file)")
-    run_cli(_main, p, argv)
+    cfg = load_config(config, ContributionConfig, {"device": device} if device else None)
+    stage = Stage(cfg, config, "contribution")
+    stage.check_layers(layers)
+    _require_results(stage, layers, str(config))
+    X, _, meta = stage.data
+    truth = load_truth(truth or Path(meta["path"]).parent / "truth.json")
+    require_signs(truth)
+    codes = onehot_to_codes(X)
+    # A hand-written truth has no planted rule to run as the reference: every
+    # matched neuron is judged against its motif's stated sign instead.
+    planted = planted_function(truth) if is_planted(truth) else None
+    planted_values = planted(X) if planted is not None else None
+    if planted is None:
+        print("hand-written truth: no planted rule to measure, so nothing is counted as confounded")
+    totals: dict[str, pd.Series] = {}
+    for L in layers:
+        for label, counts in _check_layer(stage, L, truth, codes, planted, planted_values).items():
+            totals[label] = totals[label] + counts if label in totals else counts
+    for label, c in totals.items():
+        verdict = ("some neurons have the opposite sign of their planted motif" if c["opposite"]
+                   else "no neuron has the opposite sign of its planted motif" if c["neutral"]
+                   else "every judged neuron has the sign of its planted motif")
+        print(f"{label}: " + ", ".join(f"{k} {int(c[k])}" for k in TRUTH_COUNTS) + f": {verdict}")
+    return 0

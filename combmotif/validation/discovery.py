@@ -1,7 +1,6 @@
 """Were the planted motifs of a synthetic data set found?
 
-    python -m combmotif.validation discovery [--config configs/interpreting/mrl_predictor.yaml]
-        [--truth data/synthetic_mrl/truth.json] [--layers 1-5] [--per-layer] [--tomtom]
+    combmotif validate discovery <config> [--truth truth.json] [--layers 1-4] [--per-layer] [--tomtom]
 
 NeuronMotif's discovery outputs: a planted motif (IUPAC consensus from
 ``truth.json``) counts as *found* when a motif segment of some cluster of some
@@ -22,19 +21,18 @@ rule to every method's segments, with Tomtom q-values as a second kind of eviden
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..cli import run_cli
-from ..config import parse_range
 from ..errors import ConfigError, InputError
-from ..paths import repo_root
 from .recovered import evidence, find_in, motif_identity
+
+if TYPE_CHECKING:
+    from ..motifs.match import MatchConfig
 
 
 def load_truth(truth: str | Path | dict) -> list[dict]:
@@ -330,71 +328,85 @@ def recovery_wide(rec: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-def _report(args: argparse.Namespace) -> int:
-    from ..motifs.databases import check_motif_db, motif_db_text
-    from ..neuronmotif.stage import load_discovery_config
+def _check_recovery_inputs(config: str | Path, truth, layers, results, min_identity: float):
+    """The config, the truth and the discovered layers, all checked before the first table."""
+    from ..neuronmotif.discovery_config import load_discovery_config
 
-    cfg = load_discovery_config(args.config)
-    # Every input is checked before the first table is printed.
-    if not 0 < args.min_identity <= 1:
-        raise ConfigError(f"--min-identity must be in (0, 1]; got {args.min_identity}")
+    cfg = load_discovery_config(config)
+    if not 0 < min_identity <= 1:
+        raise ConfigError(f"--min-identity must be in (0, 1]; got {min_identity}")
+    if truth is None:
+        if cfg.data_dir is None:
+            raise ConfigError(f"{config}: no data_dir to find truth.json in; give --truth")
+        truth = Path(cfg.data_dir) / "truth.json"
     try:
-        wanted = set(parse_range(args.layers)) if args.layers else None
-    except ConfigError as exc:
-        raise ConfigError(f"--layers {args.layers!r}: {exc}") from None
-    try:
-        load_truth(args.truth)
+        load_truth(truth)
     except (InputError, ValueError) as exc:   # ValueError: not JSON
-        raise InputError(f"--truth {args.truth}: {exc}") from None
-    ddir = Path(args.results) if args.results else cfg.discovery_dir()
-    layers = sorted(int(p.name[4:]) for p in ddir.glob("conv*") if p.name[4:].isdigit())
-    if wanted is not None:
-        layers = [L for L in layers if L in wanted]
-    if not layers:
-        raise InputError(f"{ddir}: no discovery outputs (run motif_discovery/main.sh first)")
-    targets = check_motif_db(cfg.motif_db, args.config, "motif_db", data_dir=cfg.data_dir,
-                             base_dir=Path(args.config).resolve().parent) if args.tomtom else None
+        raise InputError(f"--truth {truth}: {exc}") from None
+    ddir = Path(results) if results else cfg.discovery_dir()
+    found = sorted(int(p.name[4:]) for p in ddir.glob("conv*") if p.name[4:].isdigit())
+    found = [L for L in found if layers is None or L in set(layers)]
+    if not found:
+        raise InputError(f"{ddir}: no discovery outputs (run combmotif discovery first)")
+    return cfg, truth, ddir, found
+
+
+def report_recovery(config: str | Path, truth: str | Path | None = None, layers: list[int] | None = None,
+                    results: str | Path | None = None, min_identity: float = 0.8, per_layer: bool = False,
+                    tomtom: bool = False) -> int:
+    """Print which planted motifs NeuronMotif found (:func:`recovery_table`), and optionally
+    the best layer per motif and the Tomtom matches (:func:`tomtom_table`).
+
+    Parameters
+    ----------
+    config : str or Path
+        The discovery config.
+    truth : str or Path, optional
+        A truth file (default: ``truth.json`` in the config's ``data_dir``).
+    layers : list of int, optional
+        Layers to consider (default: every discovered layer).
+    results : str or Path, optional
+        A discovery folder (default: the config's).
+    min_identity : float
+        Identity at which a segment recovers a motif.
+    per_layer, tomtom : bool
+        Also print the best match per layer / the Tomtom table.
+
+    Returns
+    -------
+    int
+        0.
+    """
+    from ..motifs.databases import check_motif_db
+
+    cfg, truth, ddir, layers = _check_recovery_inputs(config, truth, layers, results, min_identity)
+    targets = check_motif_db(cfg.motif_db, str(config), "motif_db", data_dir=cfg.data_dir) if tomtom else None
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 20)
     pd.set_option("display.max_colwidth", 40)
     print(f"discovery: {ddir} (layers {', '.join(f'conv{L}' for L in layers)})")
-    table = recovery_table(ddir, args.truth, layers, args.min_identity)
+    table = recovery_table(ddir, truth, layers, min_identity)
     print(table.drop(columns=["planted"]).to_string(index=False))
     print(f"found {int(table['found'].sum())} of {len(table)} planted motifs")
-    if args.per_layer:
-        hits = recovery_hits(ddir, args.truth, layers, args.min_identity)
+    if per_layer:
+        hits = recovery_hits(ddir, truth, layers, min_identity)
         print(hits.pivot(index="motif", columns="layer", values="match").fillna("").to_string())
-    if args.tomtom:
-        tt = tomtom_table(ddir, args.truth, layers, targets=targets, match=cfg.matching)
-        family = ("each segment's comparisons" if cfg.matching.q_scope == "query"
-                  else "all comparisons of a layer")
-        print(f"\nTomtom against {motif_db_text(cfg.motif_db)} ({len(targets)} motifs; q: Benjamini-Hochberg over "
-              f"{family}): planted motif -> best neuron segment")
-        print("ceiling_q: the planted PPM itself as the query (no segment can do better)")
-        print(tt.to_string(index=False))
-        reachable = tt["ceiling_q"] < 0.05
-        print(f"matched at q < 0.05: {int(tt['matched'].sum())} of {len(tt)} planted motifs "
-              f"({int((tt['matched'] & reachable).sum())} of the {int(reachable.sum())} whose "
-              f"ceiling_q < 0.05)")
+    if tomtom:
+        _print_tomtom(cfg, ddir, truth, layers, targets)
     return 0
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m combmotif.validation discovery``: print the recovery table.
+def _print_tomtom(cfg, ddir: Path, truth, layers: list[int], targets) -> None:
+    from ..motifs.databases import motif_db_text
 
-    Parameters
-    ----------
-    argv : list of str, optional
-        Command-line arguments (default ``sys.argv[1:]``).
-    """
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default=str(repo_root() / "configs/interpreting/mrl_predictor.yaml"))
-    ap.add_argument("--truth", default=str(repo_root() / "data/synthetic_mrl/truth.json"),
-                    help="a generator's truth.json or a hand-written truth (generate_dataset/README.md)")
-    ap.add_argument("--results", help="a discovery folder (default: the config's)")
-    ap.add_argument("--layers", help="layers to consider, e.g. 1-5 (half-open) or 1,2,3")
-    ap.add_argument("--min-identity", type=float, default=0.8)
-    ap.add_argument("--per-layer", action="store_true", help="also print the best match per layer")
-    ap.add_argument("--tomtom", action="store_true",
-                    help="also print planted motif -> best Tomtom match (q) from matches.csv")
-    run_cli(_report, ap, argv)
+    tt = tomtom_table(ddir, truth, layers, targets=targets, match=cfg.matching)
+    family = ("each segment's comparisons" if cfg.matching.q_scope == "query"
+              else "all comparisons of a layer")
+    print(f"\nTomtom against {motif_db_text(cfg.motif_db)} ({len(targets)} motifs; q: Benjamini-Hochberg over "
+          f"{family}): planted motif -> best neuron segment")
+    print("ceiling_q: the planted PPM itself as the query (no segment can do better)")
+    print(tt.to_string(index=False))
+    reachable = tt["ceiling_q"] < 0.05
+    print(f"matched at q < 0.05: {int(tt['matched'].sum())} of {len(tt)} planted motifs "
+          f"({int((tt['matched'] & reachable).sum())} of the {int(reachable.sum())} whose "
+          f"ceiling_q < 0.05)")

@@ -1,6 +1,6 @@
 """Interaction calls against planted pairs (``python -m combmotif.validation interaction``).
 
-    python -m combmotif.validation interaction <config> [--layer L] [--truth truth.json]
+    combmotif validate interaction <config> [--layers 4] [--truth truth.json]
 
 Runs the mutagenesis and the epistasis test over whole sequences for each
 planted pair of ``truth.json`` (``interaction/truth_pairs/``), beside the
@@ -10,7 +10,6 @@ the planted classes (:func:`compare_with_truth`).
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
@@ -20,7 +19,8 @@ import pandas as pd
 from ..config import load_config
 from ..errors import InputError
 from ..interaction.labels import Combination, same_motif
-from ..interaction.stage import InteractionConfig, run_sequence_scope
+from ..interaction.scope import run_sequence_scope
+from ..interaction.stage import InteractionConfig
 from ..stage import Stage
 
 
@@ -119,50 +119,52 @@ def compare_with_truth(df: pd.DataFrame, truth: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-
-def main(argv: list[str] | None = None) -> None:
-    """Test the planted pairs of a synthetic set (or of a hand-written truth) and compare the
-    calls with their classes.
+def check_interaction(config: str | Path, truth: str | Path | None = None, layers: list[int] | None = None,
+                      device: str | None = None) -> int:
+    """Test the planted pairs of a synthetic set (or of a hand-written truth) and print how the
+    calls compare with their classes.
 
     Parameters
     ----------
-    argv : list of str, optional
-        ``<config> [--truth FILE] [--layer L ...]`` (default: ``sys.argv[1:]``).
+    config : str or Path
+        The interaction config.
+    truth : str or Path, optional
+        A truth file (default: ``truth.json`` next to the config's data file).
+    layers : list of int, optional
+        Conv layers whose neuron-level rows (``motif_pair_stats.csv``) are summarised too.
+    device : str, optional
+        Overrides the config's ``device``.
+
+    Returns
+    -------
+    int
+        0.
     """
-    from ..cli import run_cli
     from ..data.truth import is_planted, load_truth
 
-    def _main(args: argparse.Namespace) -> int:
-        cfg = load_config(args.config, InteractionConfig)
-        stage = Stage(cfg, args.config, "interaction")
-        stage.check_layers(args.layer or [], key=None)
-        _, _, meta = stage.data
-        truth = load_truth(args.truth or Path(meta["path"]).parent / "truth.json")
-        if not truth["pairs"]:
-            raise InputError(f"{truth.get('source') or args.truth}: 'pairs' is empty: no pair to check")
-        combos = truth_labels(truth)
-        # A hand-written truth has no planted rule: no planted_epsilon column then.
-        reference = planted_function(truth) if is_planted(truth) else None
-        df = run_sequence_scope(stage, combos, "truth_pairs", reference=reference)
-        cmp = compare_with_truth(df, truth)
-        print("planted pairs tested over whole sequences (epsilon: the model's; planted_epsilon: the "
-              "planted rule's on the same variants):")
-        print(cmp.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-        hits = int((cmp["called"] == cmp["planted"]).sum())
-        print(f"{hits}/{len(cmp)} planted pairs get their planted class "
-              f"(-> {stage.out / 'truth_pairs' / 'motif_pair_stats.csv'})")
-        for L in args.layer or []:
-            path = stage.layer_dir(L) / "motif_pair_stats.csv"
-            if path.is_file():
-                layer_cmp = compare_with_truth(pd.read_csv(path), truth)
-                print(f"conv{L} neuron-level rows testing planted pairs:")
-                print(layer_cmp.to_string(index=False))
-        return 0
-
-    p = argparse.ArgumentParser(description="Check interaction calls against a synthetic set's truth.json "
-                                            "or a hand-written truth")
-    p.add_argument("config", help="configs/interaction/<model>.yaml")
-    p.add_argument("--truth", help="truth.json or a hand-written truth file (default: truth.json next to "
-                                   "the data file)")
-    p.add_argument("--layer", type=int, action="append", help="also summarise conv<L>'s neuron-level rows")
-    run_cli(_main, p, argv)
+    layers = list(layers or [])
+    cfg = load_config(config, InteractionConfig, {"device": device} if device else None)
+    stage = Stage(cfg, config, "interaction")
+    stage.check_layers(layers, key=None)
+    _, _, meta = stage.data
+    source = truth
+    truth = load_truth(source or Path(meta["path"]).parent / "truth.json")
+    if not truth["pairs"]:
+        raise InputError(f"{truth.get('source') or source}: 'pairs' is empty: no pair to check")
+    # A hand-written truth has no planted rule: no planted_epsilon column then.
+    reference = planted_function(truth) if is_planted(truth) else None
+    df = run_sequence_scope(stage, truth_labels(truth), "truth_pairs", reference=reference)
+    cmp = compare_with_truth(df, truth)
+    print("planted pairs tested over whole sequences (epsilon: the model's; planted_epsilon: the "
+          "planted rule's on the same variants):")
+    print(cmp.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    hits = int((cmp["called"] == cmp["planted"]).sum())
+    print(f"{hits}/{len(cmp)} planted pairs get their planted class "
+          f"(-> {stage.out / 'truth_pairs' / 'motif_pair_stats.csv'})")
+    for L in layers:
+        path = stage.layer_dir(L) / "motif_pair_stats.csv"
+        if path.is_file():
+            layer_cmp = compare_with_truth(pd.read_csv(path), truth)
+            print(f"conv{L} neuron-level rows testing planted pairs:")
+            print(layer_cmp.to_string(index=False))
+    return 0

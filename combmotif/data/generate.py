@@ -1,0 +1,193 @@
+"""What ``combmotif generate {mrl,halflife,noaug,records}`` does once its arguments are parsed.
+
+Each function takes the parsed :class:`argparse.Namespace` of its subcommand
+(:func:`combmotif.__main__.build_parser`), checks the output before any work and
+writes one data set. Imports are local so that ``--help`` does not load pandas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+
+def generate_mrl(args: argparse.Namespace) -> int:
+    """``combmotif generate mrl --out DIR``: the synthetic MRL set (data.csv, truth.json, planted.meme).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``out``, ``n``, ``seed``, ``noise_sd``, ``target_r2``.
+
+    Returns
+    -------
+    int
+        0.
+    """
+    from ..io import check_output_dir
+    from .synthetic_mrl import make_mrl, save_mrl_set
+
+    check_output_dir(args.out, "command line", "--out")
+    t0 = time.perf_counter()
+    df, truth = make_mrl(n=args.n, seed=args.seed, noise_sd=args.noise_sd, target_r2=args.target_r2)
+    save_mrl_set(args.out, df, truth)
+    c = truth["ceiling"]
+    print(f"wrote {args.out}/ (data.csv, truth.json, planted.meme): {len(df)} UTRs, "
+          f"noise sd {truth['noise']['sd']:.3f}, ceiling r2 {c['r2']:.3f} on the {c['n']} best-read UTRs "
+          f"({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def generate_halflife(args: argparse.Namespace) -> int:
+    """``combmotif generate halflife --out DIR``: the synthetic half-life set (Saluki H5 layout).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``out``, ``n``, ``length``, ``seed``, ``noise_sd``, ``target_r``.
+
+    Returns
+    -------
+    int
+        0.
+    """
+    from ..io import check_output_dir
+    from .synthetic_halflife import make_halflife, save_halflife_set
+
+    check_output_dir(args.out, "command line", "--out")
+    t0 = time.perf_counter()
+    splits, truth = make_halflife(n=args.n, length=args.length, seed=args.seed, noise_sd=args.noise_sd,
+                                  target_r=args.target_r)
+    save_halflife_set(args.out, splits, truth)
+    c = truth["ceiling"]
+    sizes = ", ".join(f"{k} {len(v[1])}" for k, v in splits.items())
+    print(f"wrote {args.out}/ (data.h5, truth.json, planted.meme): {sizes}; L={args.length}, "
+          f"noise sd {truth['noise']['sd']:.3f}, ceiling r {c['r']:.3f} on test ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def generate_noaug(args: argparse.Namespace) -> int:
+    """``combmotif generate noaug --csv IN --out DIR``: drop every UTR whose first 50 nt hold ATG.
+
+    A truth.json beside the input (a synthetic set) is restated for the kept UTRs
+    and written with planted.meme, unless ``--no-truth``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``csv``, ``out``, ``no_truth``.
+
+    Returns
+    -------
+    int
+        0.
+    """
+    from ..errors import InputError
+    from ..io import check_output_dir
+    from ..paths import relative_path
+    from .mrl import drop_aug, read_mrl_csv, write_mrl_csv
+    from .truth import write_set
+
+    check_output_dir(args.out, "command line", "--out")
+    # The output folder is replaced as a whole: it must not be the one holding the input.
+    if Path(args.csv).resolve().is_relative_to(Path(args.out).resolve()):
+        raise InputError(f"command line: '--out' = {args.out} holds the input --csv {args.csv}; "
+                         "give another folder")
+    t0 = time.perf_counter()
+    df = read_mrl_csv(args.csv)
+    kept = drop_aug(df)
+    if kept.empty:
+        raise InputError(f"{args.csv}: every one of the {len(df)} UTRs contains ATG in its first "
+                         "50 nt; the noAUG set would be empty")
+    truth_path = Path(args.csv).parent / "truth.json"
+    if truth_path.is_file() and not args.no_truth:
+        from .synthetic_mrl import observed
+
+        truth = observed(kept, truth_path)
+        # Relative to the folder truth.json is written to: no absolute path of this machine.
+        truth["derived_from"] = {"csv": relative_path(args.csv, args.out),
+                                 "filter": "drop_aug: no ATG in the first 50 nt",
+                                 "n_before": len(df)}
+        write_set(args.out, truth, lambda d: write_mrl_csv(kept, d / "data.csv"))
+        extra = " (+ truth.json, planted.meme)"
+    else:
+        write_mrl_csv(kept, Path(args.out) / "data.csv")
+        extra = ""
+    print(f"wrote {args.out}/data.csv{extra}: kept {len(kept)} of {len(df)} UTRs "
+          f"({len(df) - len(kept)} contain ATG) ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def generate_records(args: argparse.Namespace) -> int:
+    """``combmotif generate records --records F --out X.h5 --length L``: transcript records to a Saluki H5.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``records``, ``out``, ``length``, ``split`` (three fractions), ``seed``.
+
+    Returns
+    -------
+    int
+        0.
+    """
+    from ..errors import InputError
+    from ..io import check_output_dir
+    from ..paths import relative_path
+    from .halflife import read_records, records_to_h5
+
+    if abs(sum(args.split) - 1) > 1e-6:
+        raise InputError(f"command line: '--split' = {' '.join(f'{f:g}' for f in args.split)}: "
+                         "the three fractions must sum to 1")
+    out = Path(args.out)
+    if out.is_dir():
+        raise InputError(f"command line: '--out' = {out}: is a folder; give the .h5 file to write")
+    # A missing file is checked like a folder to be made: its nearest existing ancestor
+    # must be a writable folder.
+    check_output_dir(out.parent if out.is_file() else out, "command line", "--out")
+    t0 = time.perf_counter()
+    records = read_records(args.records)
+    counts = records_to_h5(records, args.out, args.length, split_fracs=tuple(args.split), seed=args.seed,
+                           attrs={"source": relative_path(args.records, out.parent)})  # as seen from the .h5
+    sizes = ", ".join(f"{k} {v}" for k, v in counts.items())
+    print(f"wrote {args.out}: {sizes}; L={args.length} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def generate_default(args: argparse.Namespace, parse) -> int:
+    """``combmotif generate default [--data DIR] [--force]``: the three sets the quick start reads.
+
+    ``synthetic_mrl`` (100k UTRs), its noAUG variant and ``synthetic_halflife``
+    (24k transcripts), each with seed 0; a set that exists is kept unless
+    ``--force`` (the noAUG set is remade whenever the MRL set is).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``data`` (default ``<repo>/data``) and ``force``.
+    parse : callable
+        ``argv -> Namespace`` of ``combmotif``, so each set is made with its
+        subcommand's own defaults.
+
+    Returns
+    -------
+    int
+        0.
+    """
+    from ..paths import repo_root
+
+    data = Path(args.data) if args.data else repo_root() / "data"
+    mrl, noaug, hl = data / "synthetic_mrl", data / "synthetic_mrl_noAUG", data / "synthetic_halflife"
+    made_mrl = args.force or not (mrl / "truth.json").is_file()
+    steps = [(made_mrl, mrl, ["mrl", "--out", str(mrl), "--seed", "0"]),
+             (made_mrl or not (noaug / "data.csv").is_file(), noaug,
+              ["noaug", "--csv", str(mrl / "data.csv"), "--out", str(noaug)]),
+             (args.force or not (hl / "truth.json").is_file(), hl, ["halflife", "--out", str(hl), "--seed", "0"])]
+    for make, folder, argv in steps:
+        if make:
+            sub = parse(["generate", *argv])
+            sub.func(sub)
+        else:
+            print(f"keep {folder} (exists; --force regenerates)")
+    return 0
