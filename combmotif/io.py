@@ -344,3 +344,36 @@ def check_output_dir(path: str | os.PathLike, source: str, key: str) -> Path:
     if not os.access(probe, os.W_OK | os.X_OK):
         raise InputError(f"{source}: '{key}' = {p}: {probe} is not writable")
     return p
+
+
+def load_npz_fields(path: str | os.PathLike, cls: type, missing: str) -> dict[str, np.ndarray]:
+    """The arrays of an npz file written from dataclass ``cls``, one per field.
+
+    Parameters
+    ----------
+    path : path-like
+        The npz file.
+    cls : type
+        A dataclass whose field names are the npz keys to read.
+    missing : str
+        What the user should run when the file is absent (ends the error line).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Field name -> array; the caller casts scalars and builds ``cls``.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        When ``path`` is not a file.
+    """
+    import dataclasses
+
+    from .errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: {missing}")
+    with np.load(path) as z:
+        return {f.name: z[f.name] for f in dataclasses.fields(cls)}

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from .errors import InputError
-from .io import atomic_path
+from .io import atomic_path, load_npz_fields
 from .models.anatomy import Anatomy
 from .models.trunk import layer_outputs
 
@@ -150,11 +150,7 @@ class MaxAct:
         -------
         MaxAct
         """
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(f"{path}: no max-activation search found; run run_search_maxact.sh first")
-        with np.load(path) as z:
-            kw = {f.name: z[f.name] for f in dataclasses.fields(cls)}
+        kw = load_npz_fields(path, cls, "no max-activation search found; run run_search_maxact.sh first")
         for key in ("layer", "rf", "stride", "offset", "length"):
             kw[key] = int(kw[key])
         kw["seq_pos"] = kw["seq_pos"].astype(np.int32)

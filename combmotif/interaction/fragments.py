@@ -19,7 +19,7 @@ import yaml
 from torch import nn
 
 from ..errors import InputError
-from ..io import save_npz
+from ..io import load_npz_fields, save_npz
 from ..maxact import MaxAct, window_map
 from ..models.trunk import layer_outputs
 
@@ -94,11 +94,7 @@ class Fragments:
         -------
         Fragments
         """
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(f"{path}: no fragments found; run run_fragment_location.sh first")
-        with np.load(path) as z:
-            kw = {f.name: z[f.name] for f in dataclasses.fields(cls)}
+        kw = load_npz_fields(path, cls, "no fragments found; run run_fragment_location.sh first")
         kw["layer"], kw["rf"], kw["threshold"] = int(kw["layer"]), int(kw["rf"]), float(kw["threshold"])
         return cls(**kw)
 
