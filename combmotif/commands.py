@@ -96,6 +96,7 @@ def evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_checkpoint, format_metrics
     from .io import check_output_dir
     from .layout import model_stage_dir
+    from .report.plots import draw_evaluation
     from .train_config import load_train_config
 
     cfg = load_train_config(args.config, args)
@@ -103,7 +104,7 @@ def evaluate(args: argparse.Namespace) -> int:
         check_output_dir(args.out, "command line", "--out")
     else:
         check_output_dir(model_stage_dir(cfg.model_results_dir, "evaluation"), args.config, "results_dir")
-    record = evaluate_checkpoint(cfg, args.checkpoint, args.out)
+    record = evaluate_checkpoint(cfg, args.checkpoint, args.out, draw=draw_evaluation)
     print(format_metrics(record["metrics"]))
     print(f"wrote {record['out_dir']}")
     return 0
@@ -161,6 +162,7 @@ def contribution(args: argparse.Namespace) -> int:
     from .config import load_config
     from .contribution.stage import ContributionConfig, run_contribution, summary_line
     from .io import clean_partials
+    from .report.plots import plot_contribution
     from .stage import Stage
 
     cfg = load_config(args.config, ContributionConfig, _overrides(args, neurons="neurons"))
@@ -173,6 +175,10 @@ def contribution(args: argparse.Namespace) -> int:
     clean_partials(stage.out, depth=1)   # a killed run's temporaries never survive a rerun
     for L in args.layers:
         df = run_contribution(stage, L, force=args.force)
+        # Drawn from the table every run (a skipped layer too): the PNG always matches the CSV.
+        plot_contribution(df, stage.layer_dir(L) / "neuron_contribution.png",
+                          f"{stage.name} conv{L}: {cfg.values}s of activated vs other sequences "
+                          f"(threshold {cfg.threshold:g}, BH q < {cfg.alpha:g})")
         ko_path = stage.layer_dir(L) / "neuron_knockout.csv"
         ko = pd.read_csv(ko_path) if cfg.knockout.enabled and ko_path.is_file() else None
         print(summary_line(df, L, ko) + f" -> {stage.layer_dir(L) / 'neuron_contribution.csv'}")
@@ -239,6 +245,7 @@ def pairs(args: argparse.Namespace) -> int:
     """
     from .config import load_config
     from .interaction.stage import InteractionConfig, run_pairs, summary_line
+    from .report.plots import plot_interaction_map
     from .stage import Stage
 
     cfg = load_config(args.config, InteractionConfig, _overrides(args))
@@ -249,6 +256,8 @@ def pairs(args: argparse.Namespace) -> int:
     selected = _check_neuron_flag(args, sizes)   # every selection, before the first layer runs
     for layer, neurons in selected.items():
         df = run_pairs(stage, layer, neurons, force=args.force)
+        plot_interaction_map(df, stage.layer_dir(layer) / "interaction_map.png",
+                             f"{stage.name} conv{layer}: motif pairs (BH q < {cfg.alpha:g})")
         print(summary_line(df, layer) + f" -> {stage.layer_dir(layer) / 'motif_pair_stats.csv'}")
     refresh_front_page(stage)
     return 0

@@ -1,4 +1,4 @@
-"""Evaluate a trained predictor: metrics per split, noise ceiling, scatter plot.
+"""Evaluate a trained predictor: metrics per split, noise ceiling.
 
 Metrics (per split, on the label scale):
 
@@ -14,7 +14,8 @@ learnable signal the model found.
 
 ``mrl/evaluate.py`` and ``half-life/evaluate.py`` are thin wrappers around
 :func:`main`, which writes ``results/<name>/evaluation/{metrics.json,
-scatter_test.png}`` as one atomic unit.
+scatter_test.png}`` as one atomic unit; the scatter plot is drawn by
+:func:`combmotif.report.plots.scatter_plot`, passed in by the command.
 """
 
 from __future__ import annotations
@@ -268,55 +269,14 @@ def evaluate_splits(model, data, scaler: dict, batch_size: int = 1024,
     return (metrics, preds) if return_predictions else metrics
 
 
-def scatter_plot(path: str | Path, observed: np.ndarray, predicted: np.ndarray, title: str,
-                 label: str = "label") -> None:
-    """Predicted vs observed (hexbin density for large sets), written atomically as PNG.
-
-    The title carries r, r² and n, so the figure reads on its own.
-
-    Parameters
-    ----------
-    path : str or Path
-        The PNG file to write (replaced as one unit).
-    observed : numpy.ndarray
-        (N,) observed labels.
-    predicted : numpy.ndarray
-        (N,) predictions on the same scale.
-    title : str
-        First line of the plot title.
-    label : str, default "label"
-        The label's name, for the axis titles.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    m = regression_metrics(observed, predicted)
-    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=120)
-    if len(observed) > 5000:
-        ax.hexbin(observed, predicted, gridsize=60, bins="log", cmap="viridis", mincnt=1)
-    else:
-        ax.scatter(observed, predicted, s=4, alpha=0.4, linewidths=0)
-    lo = float(min(np.min(observed), np.min(predicted)))
-    hi = float(max(np.max(observed), np.max(predicted)))
-    ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, ls="--")
-    ax.set_xlabel(f"observed {label}")
-    ax.set_ylabel(f"predicted {label}")
-    ax.set_title(f"{title}\nr = {m['pearson_r']:.3f}, r² = {m['r2']:.3f}, n = {m['n']}", fontsize=9)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-
-
 def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str | Path | None = None,
-                        command: str | None = None) -> dict:
+                        command: str | None = None, draw=None) -> dict:
     """Evaluate ``checkpoint`` (default: the config's) on the config's data.
 
     Writes ``out_dir`` (default ``results/<name>/evaluation``) as one unit:
-    ``metrics.json`` and ``scatter_test.png``. Everything is read and checked
-    before anything is written.
+    ``metrics.json`` and the figures ``draw`` writes into it (the command passes
+    :func:`combmotif.report.plots.scatter_plot`'s ``scatter_test.png``; this module
+    draws nothing). Everything is read and checked before anything is written.
 
     Parameters
     ----------
@@ -328,6 +288,10 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
         The evaluation folder; ``None`` uses ``<cfg.model_results_dir>/evaluation``.
     command : str, optional
         The command recorded in ``metrics.json``; ``None`` records the running one.
+    draw : callable, optional
+        ``draw(folder, observed, predicted, title, label)``: writes the figures of the
+        test split into the unit's (temporary) folder before it is renamed into place;
+        ``None`` writes ``metrics.json`` alone.
 
     Returns
     -------
@@ -373,9 +337,9 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         (tmp / "metrics.json").write_text(json.dumps(json_safe(record), indent=2, allow_nan=False) + "\n")
-        observed, predicted = preds["test"]
-        scatter_plot(tmp / "scatter_test.png", observed, predicted,
-                     f"{cfg.name}: test split", label=data.info["label"])
+        if draw is not None:
+            observed, predicted = preds["test"]
+            draw(tmp, observed, predicted, f"{cfg.name}: test split", data.info["label"])
     record["out_dir"] = str(out_dir)
     return record
 

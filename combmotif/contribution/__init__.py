@@ -27,13 +27,14 @@ a Wilcoxon signed-rank test against 0, BH over the layer's neurons, and the
 same positive / negative / neutral call (q < alpha and |dz| >= min_abs_d).
 
 Outputs (``results/<model>/contribution/conv<L>/``, :mod:`.stage`):
-``neuron_contribution.csv`` and ``neuron_contribution.png``;
-``neuron_knockout.csv`` with the knockout. The check against planted signs
+``neuron_contribution.csv`` (drawn as ``neuron_contribution.png`` by the
+command, :func:`combmotif.report.plots.plot_contribution`); ``neuron_knockout.csv``
+with the knockout. The check against planted signs
 is :mod:`combmotif.validation.contribution`.
 """
 
 from ..perturb import select_target
-from .association import CLASS_COLOURS, CSV_COLUMNS, activated, call_signs, contribution_table, plot_contribution
+from .association import CLASS_COLOURS, CSV_COLUMNS, activated, call_signs, contribution_table
 from .knockout import KNOCKOUT_COLUMNS, knockout_table, knockout_windows, shuffle_windows
 from .stage import (
                     ASSOCIATION_SETTINGS,
@@ -48,5 +49,5 @@ from .stage import (
 
 __all__ = ["ASSOCIATION_SETTINGS", "CLASS_COLOURS", "CSV_COLUMNS", "KNOCKOUT_COLUMNS", "KNOCKOUT_SETTINGS",
            "ContributionConfig", "KnockoutConfig", "activated", "call_signs", "contribution_table",
-           "knockout_table", "knockout_windows", "knockout_neuron_max", "plot_contribution",
+           "knockout_table", "knockout_windows", "knockout_neuron_max",
            "run_contribution", "select_target", "shuffle_windows", "stage_knockout", "summary_line"]

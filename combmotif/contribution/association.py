@@ -8,7 +8,6 @@ Cohen's d, Welch's t-test and the Mann-Whitney U test, BH over the layer.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -16,7 +15,6 @@ import pandas as pd
 
 from .. import stats
 from ..errors import InputError
-from ..io import atomic_path
 
 CLASS_COLOURS = {"positive": "#c0392b", "negative": "#2471a3", "neutral": "#9e9e9e"}
 CSV_COLUMNS = ["task", "layer", "neuron", "target", "contribution", "effect", "d", "t", "p", "q",
@@ -127,40 +125,3 @@ def call_signs(df: pd.DataFrame, size: str, alpha: float, min_abs_d: float) -> p
     df.loc[(df["reason"] == "") & ~sig, "reason"] = f"q >= {alpha:g}"
     df.loc[small, "reason"] = f"|{size}| < {min_abs_d:g} (negligible)"
     return df
-
-
-def plot_contribution(df: pd.DataFrame, path: str | Path, title: str = "") -> None:
-    """Effect (difference of means) per neuron, coloured by contribution class.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        ``neuron_contribution.csv``.
-    path : str or Path
-        PNG written (atomically).
-    title : str
-        Plot title.
-    """
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.12 * len(df) + 2), 3.2))
-    effect = df["effect"].fillna(0.0).to_numpy()
-    colours = [CLASS_COLOURS[c] for c in df["contribution"]]
-    ax.bar(np.arange(len(df)), effect, color=colours, width=0.8)
-    ax.axhline(0, color="black", lw=0.6)
-    ax.set_xlabel("neuron")
-    ax.set_ylabel("mean(activated) - mean(not)")
-    step = max(1, len(df) // 16)
-    ax.set_xticks(np.arange(len(df))[::step])
-    ax.set_xticklabels(df["neuron"].to_numpy()[::step])
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in CLASS_COLOURS.values()]
-    counts = df["contribution"].value_counts()
-    ax.legend(handles, [f"{k} ({counts.get(k, 0)})" for k in CLASS_COLOURS], fontsize=7, frameon=False)
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
-

@@ -1,8 +1,10 @@
 """The contribution stage: config, the per-layer run (association + knockout) and its command.
 
 Outputs (``results/<model>/contribution/conv<L>/``): ``neuron_contribution.csv``
-and ``.png`` (the association, :mod:`.association`), ``neuron_knockout.csv``
-(:mod:`.knockout`), each with a ``<name>.stamp.json`` freshness stamp.
+(the association, :mod:`.association`) and ``neuron_knockout.csv``
+(:mod:`.knockout`), each with a ``<name>.stamp.json`` freshness stamp. The
+command draws ``neuron_contribution.png`` from the returned table
+(:func:`combmotif.report.plots.plot_contribution`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ..perturb import select_target, target_predictor
 from ..run import RunConfig
 from ..stage import Stage
 from ..stamps import make_stamp, settings_of, unit_is_fresh, write_stamp
-from .association import activated, contribution_table, plot_contribution
+from .association import activated, contribution_table
 from .knockout import knockout_table
 
 
@@ -95,8 +97,9 @@ def _unit_is_fresh(csv: Path, stamp: dict, force: bool, name: str, log) -> bool:
 
 
 def run_contribution(stage: Stage, layer: int, force: bool = False, log=print) -> pd.DataFrame:
-    """Write ``conv<L>/neuron_contribution.csv`` and ``.png`` (the association) and
-    ``neuron_knockout.csv`` for one layer; return the association table.
+    """Write ``conv<L>/neuron_contribution.csv`` (the association) and
+    ``neuron_knockout.csv`` for one layer; return the association table (the
+    command draws it, fresh or skipped: :func:`combmotif.report.plots.plot_contribution`).
 
     Each of the two is a unit with a freshness stamp (``<name>.stamp.json``: the
     fingerprint of the weights and data, and the settings that shape it), written
@@ -168,9 +171,6 @@ def _write_association(stage: Stage, layer: int, y, active: np.ndarray, neurons:
     _stamp_path(csv).unlink(missing_ok=True)
     with atomic_path(csv) as tmp:
         df.to_csv(tmp, index=False, float_format="%.6g")
-    plot_contribution(df, out / "neuron_contribution.png",
-                      f"{stage.name} conv{layer}: {cfg.values}s of activated vs other sequences "
-                      f"(threshold {cfg.threshold:g}, BH q < {cfg.alpha:g})")
     write_stamp(_stamp_path(csv), stamp)
     return df
 

@@ -46,11 +46,11 @@ Outputs (``results/<model>/interaction/conv<L>/``): ``fragments.npz``,
 used), ``neuron<k>/pairs.csv`` and ``neuron<k>/observations.npz`` (per-sequence
 f values, the unit files), and the merged ``motif_pair_stats.csv``,
 ``motif_pair_summary.csv`` (one row per motif pair over all neurons) and
-``interaction_map.png``.
+``interaction_map.png`` (drawn by the command, :func:`combmotif.report.plots.plot_interaction_map`).
 
 Modules: :mod:`.labels` (combination labels), :mod:`.fragments` (fragment
 location), :mod:`.sites` (sites and pairs), :mod:`.mutagenesis`,
-:mod:`.epistasis` (statistics, classes, summaries), :mod:`.plot` (the map),
+:mod:`.epistasis` (statistics, classes, summaries),
 :mod:`.stage` (config, runs), :mod:`.scope` (the same test over whole
 sequences). The check against planted pairs is :mod:`combmotif.validation.interaction`.
 """
@@ -75,7 +75,6 @@ from .fragments import (
 )
 from .labels import Combination, dedupe, labels_yaml, parse_labels, ppm_iupac, propose_labels, read_labels, read_tomtom
 from .mutagenesis import Observations, mutagenesis
-from .plot import plot_interaction_map
 from .scope import run_sequence_scope
 from .sites import Plan, choose_pair, find_spans, finder, plan_sites
 from .stage import (
@@ -94,6 +93,6 @@ __all__ = ["CLASS_COLOURS", "CLASSES", "EXTRA_COLUMNS", "REFERENCE_COLUMNS", "ST
            "Combination", "Fragments", "InteractionConfig", "Observations", "Plan", "choose_pair", "classify",
            "dedupe", "find_spans", "finder", "fragment_codes", "fragment_yaml", "labels_yaml", "locate_fragments",
            "merge_layer", "mutagenesis", "neuron_dir", "neuron_pairs",
-           "pair_statistics", "pair_summary", "parse_labels", "plan_sites", "plot_interaction_map", "ppm_iupac",
+           "pair_statistics", "pair_summary", "parse_labels", "plan_sites", "ppm_iupac",
            "propose_labels", "read_fragment_yaml", "read_fragment_yaml_text", "read_labels", "read_tomtom",
            "resolve_labels", "run_fragment_location", "run_pairs", "run_sequence_scope", "summary_line"]

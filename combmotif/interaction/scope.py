@@ -18,7 +18,6 @@ from ..stage import Stage
 from .epistasis import STATS_COLUMNS, classify, pair_statistics
 from .labels import Combination
 from .mutagenesis import mutagenesis
-from .plot import plot_interaction_map
 from .sites import plan_sites
 
 
@@ -45,7 +44,8 @@ def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "
     Every scanned sequence holding both motifs is a candidate (the first
     ``max_pair_sequences`` by index are used). This measures what the model
     does with a pair regardless of which neuron carries it; the synthetic
-    checks use it with the planted pairs. Writes ``interaction/<tag>/``.
+    checks use it with the planted pairs. Writes ``interaction/<tag>/motif_pair_stats.csv``
+    (its caller draws ``interaction_map.png`` beside it).
 
     ``reference`` (optional) maps the same (n, C, L) variants to a second
     prediction, e.g. a synthetic set's noise-free planted function; its mean
@@ -82,7 +82,6 @@ def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "
     out = stage.out / tag
     with atomic_path(out / "motif_pair_stats.csv") as tmp:
         df.to_csv(tmp, index=False, float_format="%.6g")
-    plot_interaction_map(df, out / "interaction_map.png", f"{stage.name}: motif pairs over whole sequences")
     return df
 
 

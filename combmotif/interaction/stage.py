@@ -4,8 +4,9 @@ Outputs (``results/<model>/interaction/conv<L>/``): ``fragments.npz``,
 ``neuron<k>/fragment_location.yaml``, ``neuron<k>/labels.yaml`` (the labels
 used), ``neuron<k>/pairs.csv`` and ``neuron<k>/observations.npz`` (per-sequence
 f values, the unit files), and the merged ``motif_pair_stats.csv``,
-``motif_pair_summary.csv`` (one row per motif pair over all neurons) and
-``interaction_map.png``.
+``motif_pair_summary.csv`` (one row per motif pair over all neurons); the
+command draws ``interaction_map.png`` from the merged table
+(:func:`combmotif.report.plots.plot_interaction_map`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from .epistasis import CLASSES, STATS_COLUMNS, classify, pair_statistics, pair_s
 from .fragments import Fragments, fragment_codes, fragment_yaml, locate_fragments
 from .labels import Combination, dedupe, labels_yaml, propose_labels, read_labels
 from .mutagenesis import mutagenesis
-from .plot import plot_interaction_map
 from .scope import sequence_texts
 from .sites import plan_sites
 
@@ -350,7 +350,7 @@ def _read_pairs(path: Path) -> pd.DataFrame:
 
 
 def merge_layer(stage: Stage, layer: int) -> pd.DataFrame:
-    """BH over every pair tested in the layer's neuron units -> motif_pair_stats.csv + map.
+    """BH over every pair tested in the layer's neuron units -> motif_pair_stats.csv and summary.
 
     Parameters
     ----------
@@ -376,8 +376,6 @@ def merge_layer(stage: Stage, layer: int) -> pd.DataFrame:
         df.to_csv(tmp, index=False, float_format="%.6g")
     with atomic_path(ldir / "motif_pair_summary.csv") as tmp:
         pair_summary(df).to_csv(tmp, index=False, float_format="%.6g")
-    plot_interaction_map(df, ldir / "interaction_map.png",
-                         f"{stage.name} conv{layer}: motif pairs (BH q < {cfg.alpha:g})")
     return df
 
 

@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..interaction.labels import Combination, same_motif
 from ..interaction.scope import run_sequence_scope
 from ..interaction.stage import InteractionConfig
+from ..report.plots import plot_interaction_map
 from ..stage import Stage
 
 
@@ -154,6 +155,8 @@ def check_interaction(config: str | Path, truth: str | Path | None = None, layer
     # A hand-written truth has no planted rule: no planted_epsilon column then.
     reference = planted_function(truth) if is_planted(truth) else None
     df = run_sequence_scope(stage, truth_labels(truth), "truth_pairs", reference=reference)
+    plot_interaction_map(df, stage.out / "truth_pairs" / "interaction_map.png",
+                         f"{stage.name}: motif pairs over whole sequences")
     cmp = compare_with_truth(df, truth)
     print("planted pairs tested over whole sequences (epsilon: the model's; planted_epsilon: the "
           "planted rule's on the same variants):")

@@ -1,0 +1,179 @@
+"""The figures the pipeline stages' tables are drawn as.
+
+Pipeline modules return tables and write no figure; the command of each stage
+(:mod:`combmotif.commands`) or the check that ran it (:mod:`combmotif.validation`)
+draws the figure right after it:
+
+- :func:`plot_contribution`: ``contribution/conv<L>/neuron_contribution.png``;
+- :func:`plot_interaction_map`: ``interaction/conv<L>/interaction_map.png`` and
+  ``interaction/<tag>/interaction_map.png`` (the sequence scope);
+- :func:`scatter_plot`: ``evaluation/scatter_test.png``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..contribution.association import CLASS_COLOURS as CONTRIBUTION_COLOURS
+from ..evaluate import regression_metrics
+from ..interaction.epistasis import CLASS_COLOURS, CLASSES, pair_summary
+from ..io import atomic_path
+
+
+def plot_contribution(df: pd.DataFrame, path: str | Path, title: str = "") -> None:
+    """Effect (difference of means) per neuron, coloured by contribution class.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        ``neuron_contribution.csv``.
+    path : str or Path
+        PNG written (atomically).
+    title : str
+        Plot title.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.12 * len(df) + 2), 3.2))
+    effect = df["effect"].fillna(0.0).to_numpy()
+    colours = [CONTRIBUTION_COLOURS[c] for c in df["contribution"]]
+    ax.bar(np.arange(len(df)), effect, color=colours, width=0.8)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xlabel("neuron")
+    ax.set_ylabel("mean(activated) - mean(not)")
+    step = max(1, len(df) // 16)
+    ax.set_xticks(np.arange(len(df))[::step])
+    ax.set_xticklabels(df["neuron"].to_numpy()[::step])
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in CONTRIBUTION_COLOURS.values()]
+    counts = df["contribution"].value_counts()
+    ax.legend(handles, [f"{k} ({counts.get(k, 0)})" for k in CONTRIBUTION_COLOURS], fontsize=7, frameon=False)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+def plot_interaction_map(df: pd.DataFrame, path: str | Path, title: str = "") -> None:
+    """Motif x motif grid coloured by interaction class (:func:`pair_summary` per cell).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Classified rows.
+    path : str or Path
+        PNG written (atomically).
+    title : str
+        Plot title.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    summ = pair_summary(df)
+    names = sorted(set(summ["motifA_name"]) | set(summ["motifB_name"]))
+    k = max(1, len(names))
+    index = {n: i for i, n in enumerate(names)}
+    grid = np.full((k, k), CLASSES.index("untested"))
+    label = np.full((k, k), "", dtype=object)
+    for r in summ.itertuples(index=False):
+        i, j = index[r.motifA_name], index[r.motifB_name]
+        text = f"{r.epsilon:+.2g}\n{r.agreeing}/{r.tested}" if r.tested else f"0/{r.rows}"
+        grid[i, j] = grid[j, i] = CLASSES.index(r.interaction)
+        label[i, j] = label[j, i] = text
+    cmap = ListedColormap([CLASS_COLOURS[c] for c in CLASSES])
+    size = min(12.0, 2.5 + 0.6 * k)
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    ax.imshow(grid, cmap=cmap, vmin=-0.5, vmax=len(CLASSES) - 0.5)
+    for i in range(k):
+        for j in range(k):
+            if label[i, j]:
+                ax.text(j, i, label[i, j], ha="center", va="center", fontsize=6)
+    ax.set_xticks(range(len(names)))
+    ax.set_yticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=90, fontsize=7)
+    ax.set_yticklabels(names, fontsize=7)
+    ax.set_xticks(np.arange(-0.5, k), minor=True)
+    ax.set_yticks(np.arange(-0.5, k), minor=True)
+    ax.grid(which="minor", color="#757575", lw=0.4)
+    ax.tick_params(which="minor", length=0)
+    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=CLASS_COLOURS[c], edgecolor="#757575") for c in CLASSES]
+    ax.legend(handles, CLASSES, bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=7, frameon=False)
+    ax.set_title(title or "motif interactions", fontsize=9)
+    ax.set_xlabel("cell: majority class over the neurons testing the pair; "
+                  "mean epsilon; rows agreeing / tested", fontsize=7)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+def scatter_plot(path: str | Path, observed: np.ndarray, predicted: np.ndarray, title: str,
+                 label: str = "label") -> None:
+    """Predicted vs observed (hexbin density for large sets), written atomically as PNG.
+
+    The title carries r, r² and n, so the figure reads on its own.
+
+    Parameters
+    ----------
+    path : str or Path
+        The PNG file to write (replaced as one unit).
+    observed : numpy.ndarray
+        (N,) observed labels.
+    predicted : numpy.ndarray
+        (N,) predictions on the same scale.
+    title : str
+        First line of the plot title.
+    label : str, default "label"
+        The label's name, for the axis titles.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = regression_metrics(observed, predicted)
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=120)
+    if len(observed) > 5000:
+        ax.hexbin(observed, predicted, gridsize=60, bins="log", cmap="viridis", mincnt=1)
+    else:
+        ax.scatter(observed, predicted, s=4, alpha=0.4, linewidths=0)
+    lo = float(min(np.min(observed), np.min(predicted)))
+    hi = float(max(np.max(observed), np.max(predicted)))
+    ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, ls="--")
+    ax.set_xlabel(f"observed {label}")
+    ax.set_ylabel(f"predicted {label}")
+    ax.set_title(f"{title}\nr = {m['pearson_r']:.3f}, r² = {m['r2']:.3f}, n = {m['n']}", fontsize=9)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+def draw_evaluation(folder: str | Path, observed: np.ndarray, predicted: np.ndarray, title: str,
+                    label: str = "label") -> None:
+    """The evaluation's figures in its folder: ``scatter_test.png`` (:func:`scatter_plot`).
+
+    Passed to :func:`combmotif.evaluate.evaluate_checkpoint` as ``draw``, so the
+    figure is written inside the evaluation's one atomic unit.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The (temporary) evaluation folder.
+    observed : numpy.ndarray
+        (N,) observed labels of the test split.
+    predicted : numpy.ndarray
+        (N,) predictions on the same scale.
+    title : str
+        First line of the plot title.
+    label : str, default "label"
+        The label's name, for the axis titles.
+    """
+    scatter_plot(Path(folder) / "scatter_test.png", observed, predicted, title, label=label)
