@@ -52,8 +52,9 @@ def _add_stages(sub) -> None:
                     ).set_defaults(func=commands.fragments)
     p = add_stage_flags(sub.add_parser("pairs", help="motif-pair mutagenesis and epistasis per neuron"),
                         neurons=True)
-    p.add_argument("--scope", choices=("neurons",), default="neurons",
-                   help="pairs of each neuron's motifs (the only scope here; planted pairs: validate interaction)")
+    p.add_argument("--scope", choices=("neurons", "sequence"), default="neurons",
+                   help="neurons: each neuron's pairs in its fragments; sequence: the union of the "
+                        "layer's pairs over whole sequences (conv<L>/sequences/)")
     p.set_defaults(func=commands.pairs)
     p = add_stage_flags(sub.add_parser("compare", help="NeuronMotif against the baselines"), layers="optional",
                         neurons="override")

@@ -244,7 +244,8 @@ def pairs(args: argparse.Namespace) -> int:
         0.
     """
     from .config import load_config
-    from .interaction.stage import InteractionConfig, run_pairs, summary_line
+    from .interaction.epistasis import fallback_line
+    from .interaction.stage import InteractionConfig, run_layer_sequences, run_pairs, summary_line, untested_lines
     from .report.plots import plot_interaction_map
     from .stage import Stage
 
@@ -254,11 +255,19 @@ def pairs(args: argparse.Namespace) -> int:
     sizes = stage.check_layers(args.layers, key=None)
     stage.check_target()
     selected = _check_neuron_flag(args, sizes)   # every selection, before the first layer runs
+    sequence = getattr(args, "scope", "neurons") == "sequence"
     for layer, neurons in selected.items():
-        df = run_pairs(stage, layer, neurons, force=args.force)
-        plot_interaction_map(df, stage.layer_dir(layer) / "interaction_map.png",
+        if sequence:
+            df = run_layer_sequences(stage, layer, neurons)
+            out = stage.layer_dir(layer) / "sequences"
+        else:
+            df, out = run_pairs(stage, layer, neurons, force=args.force), stage.layer_dir(layer)
+        plot_interaction_map(df, out / "interaction_map.png",
                              f"{stage.name} conv{layer}: motif pairs (BH q < {cfg.alpha:g})")
-        print(summary_line(df, layer) + f" -> {stage.layer_dir(layer) / 'motif_pair_stats.csv'}")
+        print(summary_line(df, layer) + f" -> {out / 'motif_pair_stats.csv'}")
+        for line in (untested_lines(df) if sequence else []) + [fallback_line(df, f"conv{layer}")]:
+            if line:
+                print(line)
     refresh_front_page(stage)
     return 0
 

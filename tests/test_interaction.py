@@ -19,6 +19,7 @@ from combmotif import stats
 from combmotif.__main__ import main as combmotif_main
 from combmotif.data.planting import plant, scan
 from combmotif.errors import InputError
+from combmotif.interaction.epistasis import fallback_line
 from combmotif.models.trunk import layer_outputs
 from combmotif.sequences import decode, indices_to_one_hot
 from combmotif.validation import interaction as VI
@@ -433,3 +434,60 @@ def test_planted_function_gives_the_planted_epsilon_on_the_same_variants():
     eps = runs[0].epsilon
     assert np.mean(np.isclose(eps, pair["interaction"])) > 0.8, eps
     assert abs(eps.mean() - pair["interaction"]) < 0.15
+
+
+def test_fallbacks_are_reported_when_the_shuffle_cannot_destroy_a_motif():
+    # A dinucleotide shuffle of ACACAC is ACACAC again: every A span falls back
+    # to random bases, and the table says so; a normal pair reports none.
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 4, (30, 60)).astype(np.int8)
+    plant(codes, np.arange(30), rng.integers(0, 20, 30), "ACACAC", rng)
+    plant(codes, np.arange(30), rng.integers(32, 50, 30), "GATTACAG", rng)
+    plant(codes, np.arange(30), np.full(30, 22), "CCTTGGCA", rng)
+    texts = decode(codes)
+    X = indices_to_one_hot(codes)
+
+    def oracle(x):
+        c = x[:, :4].argmax(1)
+        return 1.0 * scan(c, "ACACAC").any(1) + 2.0 * scan(c, "GATTACAG").any(1)
+
+    rows = []
+    for combo in (I.Combination("ac", ["ACACAC"], ["GATTACAG"]), I.Combination("ok", ["CCTTGGCA"], ["GATTACAG"])):
+        plan = I.plan_sites(texts, np.arange(30), np.zeros(30, np.int64), combo)
+        obs = I.mutagenesis(oracle, X, texts, plan, combo, 2, np.random.default_rng(0))
+        rows.append(I.pair_statistics(obs))
+    df = I.classify(pd.DataFrame(rows))
+    bad, good = df.iloc[0], df.iloc[1]
+    spans = 2 * 2 * int(bad["n"])
+    assert bad["fallbacks"] >= spans // 2 and bad["fallback_share"] == pytest.approx(bad["fallbacks"] / spans)
+    assert bad["fallback_share"] > 0
+    assert (f"dinucleotide shuffle could not destroy the motif in {int(bad['fallbacks'])} of {spans} spans; "
+            "random bases used") in bad["reason"]
+    assert good["fallbacks"] == 0 and good["fallback_share"] == 0 and "random bases" not in good["reason"]
+    assert fallback_line(df, "conv1").startswith("conv1: 1 of 2 pairs: the dinucleotide shuffle could not")
+    assert fallback_line(df.iloc[1:], "conv1") == ""
+
+
+def test_sequence_scope_tests_the_layers_pairs_over_whole_sequences(tmp_path, capsys):
+    cfg = _write_stage(tmp_path)
+    (tmp_path / "template.yaml").write_text("combination1:\n  motifA: [ACG]\n  motifB: [TTA]\n"
+                                            "combination2:\n  motifA: [CC]\n  motifB: [CC]\n"
+                                            "combination3:\n  motifA: [GGGGGGGGGGGGGGGG]\n  motifB: [TTA]\n")
+    out = tmp_path / "results/toy/interaction/conv3/sequences"
+    results = []
+    for _ in range(2):
+        with pytest.raises(SystemExit) as ex:
+            combmotif_main(["pairs", str(cfg), "--layers", "3", "--neurons", "0:3", "--scope", "sequence"])
+        assert ex.value.code == 0
+        results.append((out / "motif_pair_stats.csv").read_bytes())
+    assert results[0] == results[1]
+    printed = capsys.readouterr().out
+    df = pd.read_csv(out / "motif_pair_stats.csv", keep_default_na=False, na_values=[""])
+    # The union of the three neurons' labels, one row per motif pair, same columns as the neuron scope.
+    assert list(df.columns) == I.STATS_COLUMNS and len(df) == 3
+    assert list(df["combination"]) == ["combination1", "combination2", "combination3"]
+    assert (df["n"].iloc[:2] > 0).all() and df["n"].iloc[:2].max() <= 20
+    assert df["interaction"].iloc[2] == "untested"
+    assert "untested: GGGGGGGGGGGGGGGG x TTA: no sequence holds both motifs (0 sequences hold both)" in printed
+    assert (out / "interaction_map.png").stat().st_size > 1000
+    assert not (out.parent / "motif_pair_stats.csv").exists()   # the neuron scope's table is not written

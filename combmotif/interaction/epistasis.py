@@ -25,8 +25,63 @@ REFERENCE_COLUMNS = ["task", "motifA", "motifB", "a-o", "b-o", "ab-a", "ab-b", "
 EXTRA_COLUMNS = ["q", "epsilon", "ci_low", "ci_high", "n", "effect_A", "effect_A_low", "effect_A_high",
                  "effect_B", "effect_B_low", "effect_B_high", "joint", "direction", "layer", "neuron",
                  "combination", "motifA_name", "motifB_name", "n_candidates", "fallbacks", "replicates",
-                 "reason"]
+                 "reason", "fallback_share"]
 STATS_COLUMNS = REFERENCE_COLUMNS + EXTRA_COLUMNS
+
+
+def fallback_share(obs: Observations) -> float:
+    """Share of the destroyed spans that fell back to random bases.
+
+    Each replicate destroys A and B once per sequence: ``2 x replicates x n`` spans.
+
+    Parameters
+    ----------
+    obs : Observations
+        One (neuron, pair)'s mutagenesis.
+
+    Returns
+    -------
+    float
+        ``fallbacks / (2 x replicates x n)``; 0 when nothing was destroyed.
+    """
+    spans = 2 * obs.replicates * len(obs)
+    return float(obs.fallbacks) / spans if spans else 0.0
+
+
+def destruction_note(obs: Observations) -> str:
+    """The plain words for a pair whose shuffles fell back to random bases ("" when none did).
+
+    Parameters
+    ----------
+    obs : Observations
+        One (neuron, pair)'s mutagenesis.
+
+    Returns
+    -------
+    str
+        "dinucleotide shuffle could not destroy the motif in N of M spans; random bases used" or "".
+    """
+    if not obs.fallbacks:
+        return ""
+    spans = 2 * obs.replicates * len(obs)
+    return (f"dinucleotide shuffle could not destroy the motif in {obs.fallbacks} of {spans} spans; "
+            "random bases used")
+
+
+def join_reasons(*parts: str) -> str:
+    """The non-empty parts joined by "; ".
+
+    Parameters
+    ----------
+    *parts : str
+        Reasons, some possibly empty.
+
+    Returns
+    -------
+    str
+        One reason text.
+    """
+    return "; ".join(p for p in parts if p)
 
 
 def pair_statistics(obs: Observations, min_n: int = 6, n_boot: int = 2000, seed: int = 0) -> dict:
@@ -56,7 +111,7 @@ def pair_statistics(obs: Observations, min_n: int = 6, n_boot: int = 2000, seed:
     """
     n = len(obs)
     row = {"n": n, "n_candidates": obs.n_candidates, "fallbacks": obs.fallbacks,
-           "replicates": obs.replicates, "reason": ""}
+           "replicates": obs.replicates, "reason": "", "fallback_share": fallback_share(obs)}
     names = ["a-o", "b-o", "ab-a", "ab-b", "ab-o", "interaction-p", "epsilon", "ci_low", "ci_high",
              "effect_A", "effect_A_low", "effect_A_high", "effect_B", "effect_B_low", "effect_B_high",
              "joint"]
@@ -64,6 +119,7 @@ def pair_statistics(obs: Observations, min_n: int = 6, n_boot: int = 2000, seed:
     if n == 0:
         row["reason"] = "no sequence holds both motifs"
         return row
+    row["reason"] = destruction_note(obs)
     o, a, b, ab = obs.f_orig, obs.f_scrA, obs.f_scrB, obs.f_scrAB
     eps = obs.epsilon
     eA, eB = b - ab, a - ab
@@ -72,7 +128,7 @@ def pair_statistics(obs: Observations, min_n: int = 6, n_boot: int = 2000, seed:
     row["effect_A"], row["effect_B"] = float(eA.mean()), float(eB.mean())
     row["joint"] = float((o - ab).mean())
     if n < min_n:
-        row["reason"] = f"only {n} sequences hold both motifs (< {min_n})"
+        row["reason"] = join_reasons(f"only {n} sequences hold both motifs (< {min_n})", row["reason"])
         return row
     for key, x, y in (("a-o", a, o), ("b-o", b, o), ("ab-a", ab, a), ("ab-b", ab, b), ("ab-o", ab, o)):
         row[key] = stats.signed_p(stats.wilcoxon_p(x - y), x, y)
@@ -110,6 +166,9 @@ def classify(df: pd.DataFrame, alpha: float = 0.05, min_relative: float = 0.0) -
         A copy with ``q``, ``interaction``, ``direction`` (and ``reason`` updated).
     """
     df = df.copy()
+    spans = 2 * pd.to_numeric(df["replicates"], errors="coerce") * pd.to_numeric(df["n"], errors="coerce")
+    fell = pd.to_numeric(df["fallbacks"], errors="coerce")
+    df["fallback_share"] = np.where(spans > 0, fell / spans.where(spans > 0, 1), 0.0).astype(float)
     p = pd.to_numeric(df["interaction-p"], errors="coerce").to_numpy()
     df["q"] = stats.bh_qvalues(p)
     eps = df["epsilon"].to_numpy(dtype=float)
@@ -125,13 +184,36 @@ def classify(df: pd.DataFrame, alpha: float = 0.05, min_relative: float = 0.0) -
                                      np.where(s * eps < 0, "antagonistic", "unclassified"))))
     df["interaction"] = cls
     reason = np.array(["" if pd.isna(r) else str(r) for r in df["reason"]], dtype=object)
-    reason[small] = f"|epsilon| < {min_relative:g} x (|e_A| + |e_B|)"
+    note = f"|epsilon| < {min_relative:g} x (|e_A| + |e_B|)"
+    reason[small] = [join_reasons(note, r) for r in reason[small]]
     df["reason"] = reason
     eA, eB = df["effect_A"].to_numpy(dtype=float), df["effect_B"].to_numpy(dtype=float)
     df["direction"] = np.where((eA > 0) & (eB > 0), "positive",
                                np.where((eA < 0) & (eB < 0), "negative", "mixed"))
     return df
 
+
+
+def fallback_line(df: pd.DataFrame, where: str) -> str:
+    """One line naming how many pairs fell back to random bases ("" when none did).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Classified rows (:func:`classify`).
+    where : str
+        What the table covers, e.g. "conv4".
+
+    Returns
+    -------
+    str
+    """
+    share = pd.to_numeric(df["fallback_share"], errors="coerce").fillna(0) if len(df) else pd.Series([])
+    fell = int((share > 0).sum())
+    if not fell:
+        return ""
+    return (f"{where}: {fell} of {len(df)} pairs: the dinucleotide shuffle could not destroy a motif "
+            f"in some spans; random bases used (up to {share.max():.0%} of spans; see fallback_share)")
 
 
 def pair_summary(df: pd.DataFrame) -> pd.DataFrame:

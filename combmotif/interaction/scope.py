@@ -6,6 +6,7 @@ check against planted pairs (:mod:`combmotif.validation.interaction`) runs it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -38,7 +39,7 @@ def sequence_texts(X: np.ndarray) -> list[str]:
 
 
 def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "sequences",
-                       log=print, reference=None) -> pd.DataFrame:
+                       log=print, reference=None, out_dir: Path | None = None) -> pd.DataFrame:
     """The same mutagenesis and test on whole sequences instead of a neuron's fragments.
 
     Every scanned sequence holding both motifs is a candidate (the first
@@ -64,6 +65,8 @@ def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "
         Progress messages.
     reference : callable, optional
         A second ``predict`` run on the same variants.
+    out_dir : pathlib.Path, optional
+        Where the table goes instead of ``interaction/<tag>/``.
 
     Returns
     -------
@@ -79,7 +82,7 @@ def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "
             for ci, combo in enumerate(combos)]
     extra = ["reference_epsilon"] if reference is not None else []
     df = classify(pd.DataFrame(rows), cfg.alpha, cfg.min_relative_epsilon)[STATS_COLUMNS + extra]
-    out = stage.out / tag
+    out = Path(out_dir) if out_dir is not None else stage.out / tag
     with atomic_path(out / "motif_pair_stats.csv") as tmp:
         df.to_csv(tmp, index=False, float_format="%.6g")
     return df

@@ -6,7 +6,9 @@ used), ``neuron<k>/pairs.csv`` and ``neuron<k>/observations.npz`` (per-sequence
 f values, the unit files), and the merged ``motif_pair_stats.csv``,
 ``motif_pair_summary.csv`` (one row per motif pair over all neurons); the
 command draws ``interaction_map.png`` from the merged table
-(:func:`combmotif.report.plots.plot_interaction_map`).
+(:func:`combmotif.report.plots.plot_interaction_map`). ``pairs --scope sequence``
+tests the union of the neurons' pairs over whole sequences instead
+(:func:`run_layer_sequences` -> ``conv<L>/sequences/``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from .epistasis import CLASSES, STATS_COLUMNS, classify, pair_statistics, pair_s
 from .fragments import Fragments, fragment_codes, fragment_yaml, locate_fragments
 from .labels import Combination, dedupe, labels_yaml, propose_labels, read_labels
 from .mutagenesis import mutagenesis
-from .scope import sequence_texts
+from .scope import run_sequence_scope, sequence_texts
 from .sites import plan_sites
 
 
@@ -377,6 +379,73 @@ def merge_layer(stage: Stage, layer: int) -> pd.DataFrame:
     with atomic_path(ldir / "motif_pair_summary.csv") as tmp:
         pair_summary(df).to_csv(tmp, index=False, float_format="%.6g")
     return df
+
+
+def sequence_candidates(stage: Stage, layer: int, neurons: Sequence[int]) -> list[Combination]:
+    """The union of the pairs the layer's neurons are labelled with, one per motif pair.
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage (model, data, config, results folder).
+    layer : int
+        1-based conv layer.
+    neurons : sequence of int
+        0-based neurons whose labels (:func:`resolve_labels`) are pooled.
+
+    Returns
+    -------
+    list of Combination
+        First occurrence of each order-free motif pair, in neuron order.
+    """
+    pooled = [c for k in neurons for c in resolve_labels(stage, layer, k)[0]]
+    return dedupe(pooled)
+
+
+def run_layer_sequences(stage: Stage, layer: int, neurons: Sequence[int], log=print) -> pd.DataFrame:
+    """The layer's candidate pairs tested over whole sequences -> ``conv<L>/sequences/``.
+
+    Each pair of :func:`sequence_candidates` is tested over every scanned
+    sequence holding both motifs (:func:`~combmotif.interaction.scope.run_sequence_scope`).
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage (model, data, config, results folder).
+    layer : int
+        1-based conv layer.
+    neurons : sequence of int
+        0-based neurons whose labels give the candidates.
+    log : callable
+        Progress messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``conv<L>/sequences/motif_pair_stats.csv``.
+    """
+    combos = sequence_candidates(stage, layer, neurons)
+    log(f"conv{layer}: {len(combos)} candidate pairs from {len(neurons)} neurons' labels")
+    df = run_sequence_scope(stage, combos, tag=f"conv{layer}_sequences", log=log,
+                            out_dir=stage.layer_dir(layer) / "sequences")
+    return df
+
+
+def untested_lines(df: pd.DataFrame) -> list[str]:
+    """One line per untested pair: names, the reason, how many sequences hold both.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A classified pair table.
+
+    Returns
+    -------
+    list of str
+    """
+    rows = df[df["interaction"] == "untested"] if len(df) else df
+    return [f"untested: {r.motifA_name} x {r.motifB_name}: {r.reason} ({int(r.n)} sequences hold both)"
+            for r in rows.itertuples()]
 
 
 def summary_line(df: pd.DataFrame, layer: int) -> str:
