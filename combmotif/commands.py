@@ -287,16 +287,18 @@ def discovery(args: argparse.Namespace) -> int:
     """
     from .layout import layer_dir
     from .neuronmotif.discovery_config import load_discovery_config
-    from .neuronmotif.stage import preflight, run_discovery
+    from .neuronmotif.stage import load_model, preflight, run_discovery
     from .report.final import match_and_report
 
     cfg = load_discovery_config(args.config, _overrides(args, neurons="layers.ind"))
+    model = None
     if args.neurons is not None:   # the flag selects the neurons of every layer of the range
         cfg.layers.per_layer = {}
-        _check_neuron_flag(args, _discovery_layer_sizes(cfg, args.layers))
-    # Every layer of the range is checked before the first one is sampled.
-    preflight(cfg, args.layers, args.config)
-    run_discovery(cfg, args.layers, force=args.force)
+        model = load_model(cfg)
+        _check_neuron_flag(args, _discovery_layer_sizes(model, args.layers))
+    # Every layer of the range is checked before the first one is sampled; the model is loaded once.
+    model = preflight(cfg, args.layers, args.config, model=model)
+    run_discovery(cfg, args.layers, force=args.force, model=model)
     if cfg.report.enabled:
         print(f"pages: {match_and_report(cfg, args.layers)}", file=sys.stderr)
     for layer in args.layers:
@@ -304,12 +306,11 @@ def discovery(args: argparse.Namespace) -> int:
     return 0
 
 
-def _discovery_layer_sizes(cfg, layers) -> dict[int, range]:
+def _discovery_layer_sizes(model, layers) -> dict[int, range]:
     """Layer -> its neurons, for the layers of ``layers`` the model has (preflight refuses the others)."""
     from .models.anatomy import Anatomy
-    from .neuronmotif.stage import load_model
 
-    anatomy = Anatomy(load_model(cfg))
+    anatomy = Anatomy(model)
     return {L: range(anatomy.layer(L).out_channels) for L in layers if 1 <= L <= len(anatomy)}
 
 

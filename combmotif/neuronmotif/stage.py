@@ -333,7 +333,8 @@ def load_model(cfg: DiscoveryConfig) -> nn.Module:
     return load_spec(cfg.model, cfg.device).module.eval()
 
 
-def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path) -> None:
+def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path,
+              model: nn.Module | None = None) -> nn.Module:
     """Check everything a discovery run of ``layers`` needs before it samples or writes anything.
 
     The output folder, the model, every layer (that the model has it, and its
@@ -348,6 +349,13 @@ def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path) -
         Conv layers the run will interpret.
     source : str or Path
         The config file, for the messages.
+    model : nn.Module, optional
+        The model, when the caller has loaded it already (else loaded here).
+
+    Returns
+    -------
+    nn.Module
+        The loaded model, for :func:`run_discovery`, so a run loads it once.
 
     Raises
     ------
@@ -358,7 +366,7 @@ def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path) -
     from ..motifs.databases import check_motif_db
 
     check_output_dir(cfg.discovery_dir(), str(source), "results_dir")
-    model = load_model(cfg)
+    model = model if model is not None else load_model(cfg)
     anatomy = Anatomy(model)
     n = len(anatomy)
     for layer in layers:
@@ -370,10 +378,11 @@ def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path) -
             raise ConfigError(f"{source}: {exc}") from None
     if cfg.report.enabled:
         check_motif_db(cfg.motif_db, str(source), "motif_db", data_dir=cfg.data_dir)
+    return model
 
 
 def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = False,
-                  progress: bool = True) -> dict[int, pd.DataFrame]:
+                  progress: bool = True, model: nn.Module | None = None) -> dict[int, pd.DataFrame]:
     """Load the model once and interpret ``layers`` in order (shallow first).
 
     The matching and pages follow in :func:`combmotif.report.final.match_and_report`.
@@ -388,6 +397,8 @@ def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = Fal
         Redo finished neurons.
     progress : bool
         Show the sampler's progress.
+    model : nn.Module, optional
+        The model returned by :func:`preflight` (else loaded here).
 
     Returns
     -------
@@ -395,7 +406,7 @@ def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = Fal
         Each layer's summary.
     """
     torch.manual_seed(cfg.seed)
-    model = load_model(cfg)
+    model = model if model is not None else load_model(cfg)
     n = len(Anatomy(model))
     for layer in layers:
         if not 1 <= layer <= n:
