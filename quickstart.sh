@@ -22,9 +22,10 @@ step "3/5 contribution: which way does each conv neuron push the predicted MRL?"
 step "4/5 NeuronMotif on conv1-conv4 of the shipped MRL predictor, Tomtom matching, pages"
 (cd motif_discovery && bash main.sh 1 4 ../configs/interpreting/mrl_predictor.yaml)
 
-step "5/5 interaction: epistasis of the motif pairs that conv4 neurons combine"
+step "5/5 interaction: epistasis of the motif pairs that conv4 neurons combine (per neuron, then every candidate family pair over whole sequences)"
 (cd motif_interaction && bash run_fragment_location.sh 4 ../configs/interaction/mrl_predictor.yaml \
-  && bash run_scr.sh 4 0 64 ../configs/interaction/mrl_predictor.yaml)
+  && bash run_scr.sh 4 0 64 ../configs/interaction/mrl_predictor.yaml \
+  && bash run_pairs.sh 4 0 64 ../configs/interaction/mrl_predictor.yaml --scope sequence)
 
 step "done"
 echo "open $ROOT/results/mrl_predictor/index.html"

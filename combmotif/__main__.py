@@ -53,9 +53,17 @@ def _add_stages(sub) -> None:
     p = add_stage_flags(sub.add_parser("pairs", help="motif-pair mutagenesis and epistasis per neuron"),
                         neurons=True)
     p.add_argument("--scope", choices=("neurons", "sequence"), default="neurons",
-                   help="neurons: each neuron's pairs in its fragments; sequence: the union of the "
-                        "layer's pairs over whole sequences (conv<L>/sequences/)")
+                   help="neurons: each neuron's pairs in its fragments; sequence: every candidate "
+                        "motif-family pair of the layer (syntax rules, co-occurrence in the neurons' "
+                        "fragments: conv<L>/candidates.csv) and the neurons' hand-written pairs over "
+                        "whole sequences (conv<L>/sequences/)")
     p.set_defaults(func=commands.pairs)
+    p = add_stage_flags(sub.add_parser("spacing", help="spacing scans: each pair inserted at every gap and "
+                                                        "order into shuffled backgrounds"))
+    p.add_argument("--pair", nargs=2, action="append", metavar=("PATTERN_A", "PATTERN_B"),
+                   help="scan this pair (IUPAC; repeat for more) instead of the layer's candidates.csv / "
+                        "syntax_rules.csv")
+    p.set_defaults(func=commands.spacing)
     p = add_stage_flags(sub.add_parser("compare", help="NeuronMotif against the baselines"), layers="optional",
                         neurons="override")
     p.add_argument("--no-run", action="store_true", help="only match and report what exists")
@@ -91,16 +99,23 @@ def _add_validate(sub) -> None:
 
 def _add_generate(sub) -> None:
     gen = sub.add_parser("generate", help="synthetic data sets and H5 conversion").add_subparsers(
-        dest="dataset", required=True, metavar="{mrl,halflife,noaug,records,default}")
-    p = gen.add_parser("mrl", help="the synthetic MRL set (data.csv, truth.json, planted.meme)")
-    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
-    p.add_argument("--n", type=number_in(int, 100), default=100_000, help="number of UTRs (default 100000)")
-    p.add_argument("--seed", type=number_in(int, 0), default=0, help="random seed (default 0)")
-    p.add_argument("--noise-sd", type=number_in(float, 0), default=None,
-                   help="noise sd (default: chosen so that the ceiling r2 is --target-r2)")
-    p.add_argument("--target-r2", type=number_in(float, 0, 1, low_open=True, high_open=True),
-                   default=0.87, help="noise ceiling r2 to aim at (default 0.87)")
-    p.set_defaults(func=generate.generate_mrl)
+        dest="dataset", required=True, metavar="{mrl,grammar,halflife,noaug,records,default}")
+    for kind in ("mrl", "grammar"):
+        p = gen.add_parser(kind, help="the synthetic MRL set, or one from a YAML spec (data.csv, truth.json, "
+                           "planted.meme)" if kind == "mrl" else "the grammar benchmark: pairs that act only in "
+                           "some arrangements (hard, soft, order-only, OR syntax) beside additive controls")
+        p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+        if kind == "mrl":
+            p.add_argument("--spec", help="YAML spec of motifs, effects and pair rules "
+                                          "(generate_dataset/README.md); default: the built-in set")
+        p.add_argument("--n", type=number_in(int, 100), default=None,
+                       help="number of UTRs (default: the spec's; built-in MRL 100000, grammar 60000)")
+        p.add_argument("--seed", type=number_in(int, 0), default=None, help="random seed (default: the spec's, 0)")
+        p.add_argument("--noise-sd", type=number_in(float, 0), default=None,
+                       help="noise sd (default: chosen so that the ceiling r2 is --target-r2)")
+        p.add_argument("--target-r2", type=number_in(float, 0, 1, low_open=True, high_open=True),
+                       default=None, help="noise ceiling r2 to aim at (default: the spec's, 0.87)")
+        p.set_defaults(func=generate.generate_mrl if kind == "mrl" else generate.generate_grammar)
     p = gen.add_parser("halflife", help="the synthetic half-life set (data.h5, truth.json, planted.meme)")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
     p.add_argument("--n", type=number_in(int, 100), default=24_000, help="number of transcripts (default 24000)")

@@ -244,8 +244,10 @@ def pairs(args: argparse.Namespace) -> int:
         0.
     """
     from .config import load_config
+    from .interaction.candidates import run_layer_sequences, untested_lines
     from .interaction.epistasis import fallback_line
-    from .interaction.stage import InteractionConfig, run_layer_sequences, run_pairs, summary_line, untested_lines
+    from .interaction.stage import InteractionConfig, run_pairs, summary_line
+    from .report.interaction_page import write_interaction_page
     from .report.plots import plot_interaction_map
     from .stage import Stage
 
@@ -268,6 +270,44 @@ def pairs(args: argparse.Namespace) -> int:
         for line in (untested_lines(df) if sequence else []) + [fallback_line(df, f"conv{layer}")]:
             if line:
                 print(line)
+        write_interaction_page(stage.layer_dir(layer), stage.name)
+    refresh_front_page(stage)
+    return 0
+
+
+def spacing(args: argparse.Namespace) -> int:
+    """``combmotif spacing <config> --layers L [--pair A B]``: spacing scans of the layer's pairs.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``config``, ``layers``, ``pair`` (None or a list of [pattern A, pattern B]), ``force``, ``device``.
+
+    Returns
+    -------
+    int
+        0.
+    """
+    from .config import load_config
+    from .interaction.spacing import motif_sequence
+    from .interaction.spacing_stage import check_anchor, layer_pairs, run_spacing, spacing_dir
+    from .interaction.stage import InteractionConfig
+    from .report.spacing_page import draw_spacing
+    from .stage import Stage
+
+    for pair in args.pair or []:   # bad patterns are refused before the model loads
+        for pattern in pair:
+            motif_sequence(pattern, f"--pair {' '.join(pair)}")
+    cfg = load_config(args.config, InteractionConfig, _overrides(args))
+    stage = Stage(cfg, args.config, "interaction")
+    stage.check_layers(args.layers, key=None)
+    stage.check_target()
+    check_anchor(stage, args.config)
+    chosen = {layer: layer_pairs(stage, layer, args.pair) for layer in args.layers}
+    for layer, pairs in chosen.items():
+        summary, scans = run_spacing(stage, layer, pairs, force=args.force)
+        draw_spacing(spacing_dir(stage, layer), summary, scans, f"{stage.name} conv{layer}")
+        print(f"conv{layer}: {len(scans)} of {len(pairs)} pairs scanned -> {spacing_dir(stage, layer) / 'summary.csv'}")
     refresh_front_page(stage)
     return 0
 

@@ -25,6 +25,7 @@ CORE = (
     "combmotif.models.trunk",
     "combmotif.neuronmotif.sample", "combmotif.neuronmotif.archive",
     "combmotif.neuronmotif.randomness", "combmotif.neuronmotif.demix", "combmotif.neuronmotif.ppm",
+    "combmotif.neuronmotif.kmeans",
     "combmotif.motifs.formats", "combmotif.motifs.tomtom", "combmotif.motifs.databases",
     "combmotif.motifs.curated", "combmotif.motifs.meme_writer",
 )

@@ -6,7 +6,11 @@
   conversion.
 * :mod:`~combmotif.data.synthetic_mrl`, :mod:`~combmotif.data.synthetic_halflife`:
   generators and ``noiseless`` labels recomputed from ``truth.json``.
-* :mod:`~combmotif.data.truth`: truth.json schema, motif scanning, planted.meme.
+* :mod:`~combmotif.data.truth`: truth.json schema, motif scanning, planted.meme
+  (:mod:`~combmotif.data.truth_schema`: pair arrangements; :mod:`~combmotif.data.truth_hand`:
+  hand-written truth files).
+* :mod:`~combmotif.data.spec`: YAML specs of planted rules for the MRL generator, ``random_spec``;
+  :mod:`~combmotif.data.grammar`: pairs that act only in some arrangements, the grammar set.
 """
 
 from .halflife import encode_transcript, read_h5, read_records, records_to_h5, write_h5

@@ -1,4 +1,4 @@
-"""What ``combmotif generate {mrl,halflife,noaug,records}`` does once its arguments are parsed.
+"""What ``combmotif generate {mrl,grammar,halflife,noaug,records,default}`` does once its arguments are parsed.
 
 Each function takes the parsed :class:`argparse.Namespace` of its subcommand
 (:func:`combmotif.__main__.build_parser`), checks the output before any work and
@@ -13,30 +13,78 @@ from pathlib import Path
 
 
 def generate_mrl(args: argparse.Namespace) -> int:
-    """``combmotif generate mrl --out DIR``: the synthetic MRL set (data.csv, truth.json, planted.meme).
+    """``combmotif generate mrl --out DIR [--spec FILE]``: a synthetic MRL set (data.csv, truth.json, planted.meme).
+
+    Without ``--spec`` the built-in rules (the shipped set); with it, the spec's
+    (:mod:`combmotif.data.spec`), checked before any work. Flags given on the
+    command line override the spec's values.
 
     Parameters
     ----------
     args : argparse.Namespace
-        ``out``, ``n``, ``seed``, ``noise_sd``, ``target_r2``.
+        ``out``, ``n``, ``seed``, ``noise_sd``, ``target_r2``, ``spec`` (None: defaults).
 
     Returns
     -------
     int
         0.
     """
+    from .spec import read_spec
+
+    spec = getattr(args, "spec", None)
+    if spec is not None:
+        return _generate_from_spec(args, read_spec(spec))
     from ..io import check_output_dir
     from .synthetic_mrl import make_mrl, save_mrl_set
 
     check_output_dir(args.out, "command line", "--out")
     t0 = time.perf_counter()
-    df, truth = make_mrl(n=args.n, seed=args.seed, noise_sd=args.noise_sd, target_r2=args.target_r2)
+    df, truth = make_mrl(n=100_000 if args.n is None else args.n, seed=0 if args.seed is None else args.seed,
+                         noise_sd=args.noise_sd, target_r2=0.87 if args.target_r2 is None else args.target_r2)
     save_mrl_set(args.out, df, truth)
+    _report_mrl(args.out, df, truth, t0)
+    return 0
+
+
+def generate_grammar(args: argparse.Namespace) -> int:
+    """``combmotif generate grammar --out DIR``: the grammar benchmark (:data:`combmotif.data.grammar.GRAMMAR_SPEC`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``out``, ``n``, ``seed``, ``noise_sd``, ``target_r2`` (None: the spec's).
+
+    Returns
+    -------
+    int
+        0.
+    """
+    from .grammar import GRAMMAR_SPEC
+    from .spec import check_spec
+
+    return _generate_from_spec(args, check_spec(GRAMMAR_SPEC, "grammar spec"))
+
+
+def _generate_from_spec(args: argparse.Namespace, spec: dict) -> int:
+    """Make and write the set a checked spec describes; the command line's flags override it."""
+    from ..io import check_output_dir
+    from .spec import make_from_spec
+    from .synthetic_mrl import save_mrl_set
+
+    check_output_dir(args.out, "command line", "--out")
+    t0 = time.perf_counter()
+    df, truth = make_from_spec(spec, n=args.n, seed=args.seed, noise_sd=args.noise_sd, target_r2=args.target_r2)
+    save_mrl_set(args.out, df, truth)
+    _report_mrl(args.out, df, truth, t0)
+    return 0
+
+
+def _report_mrl(out: str, df, truth: dict, t0: float) -> None:
+    """The one line ``generate mrl`` prints."""
     c = truth["ceiling"]
-    print(f"wrote {args.out}/ (data.csv, truth.json, planted.meme): {len(df)} UTRs, "
+    print(f"wrote {out}/ (data.csv, truth.json, planted.meme): {len(df)} UTRs, "
           f"noise sd {truth['noise']['sd']:.3f}, ceiling r2 {c['r2']:.3f} on the {c['n']} best-read UTRs "
           f"({time.perf_counter() - t0:.1f} s)")
-    return 0
 
 
 def generate_halflife(args: argparse.Namespace) -> int:
@@ -156,11 +204,12 @@ def generate_records(args: argparse.Namespace) -> int:
 
 
 def generate_default(args: argparse.Namespace, parse) -> int:
-    """``combmotif generate default [--data DIR] [--force]``: the three sets the quick start reads.
+    """``combmotif generate default [--data DIR] [--force]``: the four sets the quick start reads.
 
-    ``synthetic_mrl`` (100k UTRs), its noAUG variant and ``synthetic_halflife``
-    (24k transcripts), each with seed 0; a set that exists is kept unless
-    ``--force`` (the noAUG set is remade whenever the MRL set is).
+    ``synthetic_mrl`` (100k UTRs), its noAUG variant, ``synthetic_halflife``
+    (24k transcripts), each with seed 0, and ``synthetic_grammar`` (60k UTRs, the
+    grammar benchmark); a set that exists is kept unless ``--force`` (the noAUG set
+    is remade whenever the MRL set is).
 
     Parameters
     ----------
@@ -179,11 +228,13 @@ def generate_default(args: argparse.Namespace, parse) -> int:
 
     data = Path(args.data) if args.data else repo_root() / "data"
     mrl, noaug, hl = data / "synthetic_mrl", data / "synthetic_mrl_noAUG", data / "synthetic_halflife"
+    grammar = data / "synthetic_grammar"
     made_mrl = args.force or not (mrl / "truth.json").is_file()
     steps = [(made_mrl, mrl, ["mrl", "--out", str(mrl), "--seed", "0"]),
              (made_mrl or not (noaug / "data.csv").is_file(), noaug,
               ["noaug", "--csv", str(mrl / "data.csv"), "--out", str(noaug)]),
-             (args.force or not (hl / "truth.json").is_file(), hl, ["halflife", "--out", str(hl), "--seed", "0"])]
+             (args.force or not (hl / "truth.json").is_file(), hl, ["halflife", "--out", str(hl), "--seed", "0"]),
+             (args.force or not (grammar / "truth.json").is_file(), grammar, ["grammar", "--out", str(grammar)])]
     for make, folder, argv in steps:
         if make:
             sub = parse(["generate", *argv])

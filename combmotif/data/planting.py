@@ -19,7 +19,6 @@ from ..motifs.formats import Motif
 from ..motifs.meme_writer import format_meme
 from ..sequences import DNA, IUPAC, encode_indices, onehot_to_codes
 
-
 # ----------------------------------------------------------------------------- motif scanning
 
 def iupac_mask(consensus: str, source: str = "consensus") -> np.ndarray:
@@ -180,8 +179,9 @@ def motif_hits(codes: np.ndarray, motif: Mapping[str, Any], lo: np.ndarray | int
     return hit & window_mask(width, lo, hi, frame, cds)
 
 
-def additive_label(present: Mapping[str, np.ndarray], truth: Mapping[str, Any]) -> np.ndarray:
-    """baseline + sum of motif effects where present + pair interactions where both are present.
+def additive_label(present: Mapping[str, np.ndarray], truth: Mapping[str, Any],
+                   pair_present: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """baseline + sum of motif effects where present + pair interactions where the pair's rule holds.
 
     Parameters
     ----------
@@ -189,6 +189,10 @@ def additive_label(present: Mapping[str, np.ndarray], truth: Mapping[str, Any]) 
         Motif name -> (N,) bool: the motif counts in that sequence.
     truth : mapping
         The truth (``baseline``, ``motifs`` with ``effect``, ``pairs`` with ``interaction``).
+    pair_present : mapping of str to numpy.ndarray, optional
+        Pair name -> (N,) bool where the pair's rule holds (pairs with arrangements,
+        :func:`combmotif.data.grammar.pair_fires`); a pair not in it acts when both
+        motifs are present.
 
     Returns
     -------
@@ -199,8 +203,12 @@ def additive_label(present: Mapping[str, np.ndarray], truth: Mapping[str, Any]) 
     y = np.full(n, float(truth["baseline"]), dtype=np.float64)
     for m in truth["motifs"]:
         y += float(m["effect"]) * present[m["name"]]
+    pair_present = pair_present or {}
     for p in truth["pairs"]:
-        y += float(p["interaction"]) * (present[p["motifA"]] & present[p["motifB"]])
+        fires = pair_present.get(p["name"])
+        if fires is None:
+            fires = present[p["motifA"]] & present[p["motifB"]]
+        y += float(p["interaction"]) * fires
     return y
 
 
@@ -296,8 +304,8 @@ def random_layout(rng: np.random.Generator, chosen: np.ndarray, lengths: Sequenc
         Source of the draws.
     chosen : numpy.ndarray
         (N, M) bool.
-    lengths : sequence of int
-        The M motif lengths.
+    lengths : sequence of int or numpy.ndarray
+        The M motif lengths, or (N, M) lengths per sequence.
     span : int or numpy.ndarray
         Region length, scalar or per sequence.
 
@@ -308,12 +316,14 @@ def random_layout(rng: np.random.Generator, chosen: np.ndarray, lengths: Sequenc
     """
     chosen = np.asarray(chosen, dtype=bool)
     n, m = chosen.shape
-    lens = np.asarray(lengths, dtype=np.int64)[None, :]
+    # (M,) lengths, or (N, M) when an item's length differs between sequences (a motif pair
+    # with a drawn gap between its members is one item).
+    lens = np.broadcast_to(np.asarray(lengths, dtype=np.int64), (n, m))
     span = np.broadcast_to(np.asarray(span, dtype=np.int64), (n,))
     order = np.argsort(rng.random((n, m)), axis=1)            # random order per sequence
     rows = np.arange(n)[:, None]
     ch = chosen[rows, order]
-    ln = np.where(ch, lens[0][order], 0)
+    ln = np.where(ch, lens[rows, order], 0)
     # Drop the tail of the order while the chosen motifs overflow the region.
     fits = np.cumsum(ln, axis=1) <= span[:, None]
     ch &= fits

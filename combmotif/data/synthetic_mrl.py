@@ -4,7 +4,11 @@ Random 50-nt 5'UTRs (uniform bases, the CDS is taken to start right after
 position 49) receive motifs at controlled frequencies; the label is
 
     rl = baseline + sum(effect of every motif present) + sum(interaction of
-         every pair whose two motifs are both present) + Gaussian noise
+         every pair whose rule holds) + Gaussian noise
+
+A pair's rule is the presence of both motifs anywhere (the default set) or,
+for a pair with ``arrangements``, some occurrence of each in one of the
+arrangements (order and gap range; :mod:`combmotif.data.grammar`).
 
 where "present" is decided by scanning the *final* sequence (planted and
 natural occurrences count alike), so the noise-free label is a pure function
@@ -23,6 +27,10 @@ Planted rules (defaults; the exact values go to truth.json):
   (opposite signs, planted together often, no interaction: the negative
   control).
 
+Other motifs, effects and pair rules come from a YAML spec
+(:mod:`combmotif.data.spec`; :func:`make_mrl` takes its ``motifs``, ``pairs``
+and ``free_span``).
+
 Noise is constant-variance Gaussian; its sd is chosen (unless given) so that
 the noise ceiling r^2 over the whole set is ``target_r2``. ``total_reads`` are
 simulated (lognormal) and independent of the label.
@@ -37,9 +45,11 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .grammar import draw_units, pair_fires, plant_units
 from .mrl import UTR_LENGTH, write_mrl_csv
-from .planting import additive_label, choose_planted, motif_hits, plant, random_layout, to_codes
+from .planting import additive_label, choose_planted, code_bits, motif_hits, plant, random_layout, to_codes
 from .truth import MOTIF_KEYS, PAIR_KEYS, load_truth, noise_ceiling, order_keys, planted_rules, write_set
+from .truth_schema import pair_arrangements, rule_text
 
 CDS_START = UTR_LENGTH          # the CDS AUG begins right after the 50-nt UTR
 FREE_SPAN = 44                  # position-free motifs go in 0..43, clear of the Kozak window
@@ -76,8 +86,11 @@ def _motif_defaults(m: dict) -> dict:
     m.setdefault("frame", None)
     m.setdefault("start_min", 0)
     m.setdefault("start_max", UTR_LENGTH - k)
-    m.setdefault("region", "5'UTR positions 0-49")
-    m.setdefault("rule", f"{m['consensus']} anywhere in the 50-nt UTR")
+    whole = m["start_min"] == 0 and m["start_max"] == UTR_LENGTH - k
+    m.setdefault("region", "5'UTR positions 0-49" if whole
+                 else f"5'UTR positions {m['start_min']}-{m['start_max'] + k - 1}")
+    m.setdefault("rule", f"{m['consensus']} anywhere in the 50-nt UTR" if whole
+                 else f"{m['consensus']} starting at positions {m['start_min']}-{m['start_max']}")
     m["cds_start"] = CDS_START if m["frame"] else None
     m["mode"] = "presence"
     m["sign"] = "positive" if m["effect"] > 0 else "negative"
@@ -106,11 +119,18 @@ def presence(x: Any, truth: Mapping[str, Any] | str) -> dict[str, np.ndarray]:
         When ``truth`` is not a valid MRL truth or ``x`` cannot be read as sequences.
     """
     truth = load_truth(truth, task="mrl")
+    codes = _utr_codes(x, truth)
+    bits = code_bits(codes)
+    return {m["name"]: motif_hits(codes, m, bits=bits).any(1) for m in truth["motifs"]}
+
+
+def _utr_codes(x: Any, truth: Mapping[str, Any]) -> np.ndarray:
+    """The first ``length`` nt of each UTR as (N, length) codes, shorter ones padded with N."""
     length = int(truth.get("length", UTR_LENGTH))
     codes = to_codes(x, length, source="mrl sequences")
     if codes.shape[1] < length:
         codes = np.pad(codes, ((0, 0), (0, length - codes.shape[1])), constant_values=4)
-    return {m["name"]: motif_hits(codes, m).any(1) for m in truth["motifs"]}
+    return codes
 
 
 def noiseless(x: Any, truth: Mapping[str, Any] | str) -> np.ndarray:
@@ -128,7 +148,8 @@ def noiseless(x: Any, truth: Mapping[str, Any] | str) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        (N,) float64: baseline + effects of the motifs present + interactions of the pairs present.
+        (N,) float64: baseline + effects of the motifs present + interactions of the pairs
+        whose rule holds (both present, or one of the pair's arrangements).
 
     Raises
     ------
@@ -136,12 +157,14 @@ def noiseless(x: Any, truth: Mapping[str, Any] | str) -> np.ndarray:
         When ``truth`` is not a valid MRL truth or ``x`` cannot be read as sequences.
     """
     truth = load_truth(truth, task="mrl")
-    return additive_label(presence(x, truth), truth)
+    codes = _utr_codes(x, truth)
+    return additive_label(presence(codes, truth), truth, pair_fires(codes, truth))
 
 
 def make_mrl(n: int = 100_000, seed: int = 0, noise_sd: float | None = None, target_r2: float = 0.87,
              baseline: float = 5.0, reads_median: float = 400.0, reads_sigma: float = 0.8,
-             test_n: int = 20_000, return_noiseless: bool = False
+             test_n: int = 20_000, return_noiseless: bool = False, motifs: list[dict] | None = None,
+             pairs: list[dict] | None = None, free_span: int = FREE_SPAN
              ) -> tuple[pd.DataFrame, dict] | tuple[pd.DataFrame, dict, np.ndarray]:
     """Generate the synthetic MRL set.
 
@@ -156,6 +179,9 @@ def make_mrl(n: int = 100_000, seed: int = 0, noise_sd: float | None = None, tar
     test_n : size of the reference-split test set used for the reported ceiling
         (capped at n // 5).
     return_noiseless : also return the generator's noise-free labels (N,).
+    motifs, pairs : the rule tables (default: this module's MOTIFS and PAIRS, the
+        shipped set); entries as :func:`combmotif.data.spec.spec_tables` gives them.
+    free_span : position-free motifs and pair placements go in 0..free_span-1.
 
     Returns
     -------
@@ -165,8 +191,9 @@ def make_mrl(n: int = 100_000, seed: int = 0, noise_sd: float | None = None, tar
     if n < 10:
         raise ValueError(f"n must be at least 10, got {n}")
     rng = np.random.default_rng(seed)
-    motifs, pairs, effects = planted_rules(MOTIFS, PAIRS, _motif_defaults)
-    codes = _planted_utrs(rng, n, motifs, pairs)
+    motifs, pairs, effects = planted_rules(MOTIFS if motifs is None else motifs,
+                                           PAIRS if pairs is None else pairs, _motif_defaults)
+    codes = _planted_utrs(rng, n, motifs, pairs, free_span)
     letters = np.frombuffer(b"ACGT", dtype=np.uint8)
     utrs = letters[codes].view(f"S{UTR_LENGTH}").ravel().astype(str)
 
@@ -176,8 +203,7 @@ def make_mrl(n: int = 100_000, seed: int = 0, noise_sd: float | None = None, tar
         "cds_start": CDS_START,
         "motifs": motifs, "pairs": pairs,
     }
-    present = presence(codes, truth)
-    clean = additive_label(present, truth)
+    clean = noiseless(codes, truth)
     if noise_sd is None:
         noise_sd = float(np.sqrt(clean.var() * (1.0 / target_r2 - 1.0)))
     # Rounded as written to data.csv, so in-memory and on-disk labels are identical.
@@ -194,22 +220,40 @@ def make_mrl(n: int = 100_000, seed: int = 0, noise_sd: float | None = None, tar
     return (df, truth, clean) if return_noiseless else (df, truth)
 
 
-def _planted_utrs(rng: np.random.Generator, n: int, motifs: list[dict], pairs: list[dict]) -> np.ndarray:
-    """(n, UTR_LENGTH) int8 codes: random bases, the position-free motifs, then the Kozak rule.
+def _planted_utrs(rng: np.random.Generator, n: int, motifs: list[dict], pairs: list[dict],
+                  free_span: int = FREE_SPAN) -> np.ndarray:
+    """(n, UTR_LENGTH) int8 codes: random bases, the position-free motifs and arranged pairs,
+    then the motifs bound to a window (the Kozak rule).
 
     The draws are in the order the shipped set was made with (bases, choice,
-    layout, planting, Kozak), so the same seed gives the same set.
+    layout, planting, Kozak), so the same seed gives the same set; pairs with
+    arrangements draw theirs between the choice and the layout, only when present.
     """
     codes = rng.integers(0, 4, size=(n, UTR_LENGTH), dtype=np.int8)
-    free = [m for m in motifs if m["planted_frequency"] > 0 and m["name"] != "kozak"]
-    chosen = choose_planted(rng, n, free, pairs)
-    starts, kept = random_layout(rng, chosen, [len(m["consensus"]) for m in free], FREE_SPAN)
+    planted = [m for m in motifs if m["planted_frequency"] > 0]
+    free = [m for m in planted if m["start_min"] == 0 and m["start_max"] == UTR_LENGTH - len(m["consensus"])]
+    placed = [m for m in planted if m not in free]
+    chosen = choose_planted(rng, n, free, [p for p in pairs if not pair_arrangements(p)])
+    lengths = {m["name"]: len(m["consensus"]) for m in motifs}
+    units = draw_units(rng, n, pairs, lengths, free_span)
+    lens = [len(m["consensus"]) for m in free]
+    if units:
+        chosen = np.column_stack([chosen] + [u["chosen"] for u in units])
+        lens = np.column_stack([np.broadcast_to(np.array(lens, dtype=np.int64), (n, len(free)))]
+                               + [u["length"] for u in units])
+    starts, kept = random_layout(rng, chosen, lens, free_span)
     for j, m in enumerate(free):
         rows = np.flatnonzero(kept[:, j])
         plant(codes, rows, starts[rows, j], m["consensus"], rng)
-    koz = next(m for m in motifs if m["name"] == "kozak")
-    rows = np.flatnonzero(rng.random(n) < koz["planted_frequency"])
-    plant(codes, rows, np.full(rows.size, koz["start_min"]), koz["consensus"], rng)
+    plant_units(codes, units, starts[:, len(free):], kept[:, len(free):],
+                {m["name"]: m["consensus"] for m in motifs}, rng)
+    for m in placed:
+        # A motif bound to a window goes at a start drawn in it (no draw for a single position).
+        rows = np.flatnonzero(rng.random(n) < m["planted_frequency"])
+        at = np.full(rows.size, m["start_min"])
+        if m["start_max"] > m["start_min"]:
+            at = at + rng.integers(0, m["start_max"] - m["start_min"] + 1, size=rows.size)
+        plant(codes, rows, at, m["consensus"], rng)
     return codes
 
 
@@ -247,9 +291,11 @@ def observed(df: pd.DataFrame, truth: Mapping[str, Any] | str, clean: np.ndarray
         When ``truth`` is not a valid MRL truth or a UTR cannot be read.
     """
     truth = copy.deepcopy(load_truth(truth, task="mrl"))
-    present = presence(df["utr"].tolist(), truth)
+    codes = _utr_codes(df["utr"].tolist(), truth)
+    present = presence(codes, truth)
+    fires = pair_fires(codes, truth)
     if clean is None:
-        clean = additive_label(present, truth)
+        clean = additive_label(present, truth, fires)
     n = len(df)
     effects = {m["name"]: m["effect"] for m in truth["motifs"]}
     truth["n"] = n
@@ -259,8 +305,9 @@ def observed(df: pd.DataFrame, truth: Mapping[str, Any] | str, clean: np.ndarray
         both = present[p["motifA"]] & present[p["motifB"]]
         p["co_frequency"] = float(both.mean()) if n else 0.0
         p["joint_effect"] = round(effects[p["motifA"]] + effects[p["motifB"]] + p["interaction"], 9)
-        p["rule"] = (f"adds {p['interaction']:+g} when {p['motifA']} and {p['motifB']} are both present "
-                     "(anywhere, any order)")
+        p["rule"] = rule_text(p)
+        if p["name"] in fires:
+            p["rule_frequency"] = float(fires[p["name"]].mean()) if n else 0.0
     test_n = min(test_n, n // 5)
     rl = df["rl"].to_numpy(dtype=np.float64)
     if test_n >= 2:

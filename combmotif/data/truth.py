@@ -9,7 +9,11 @@ stage can recompute it (``noiseless`` in each synthetic module) and ask whether
 a model recovered every planted rule.
 
 Scanning and planting motifs and writing ``planted.meme`` are in
-:mod:`combmotif.data.planting`.
+:mod:`combmotif.data.planting`; pair arrangements (syntax) in
+:mod:`combmotif.data.truth_schema` (schema) and :mod:`combmotif.data.grammar`
+(scanning, planting); hand-written truth files in :mod:`combmotif.data.truth_hand`.
+A pair without ``arrangements`` (every older truth file) acts whenever both
+motifs are present.
 
 truth.json schema (both tasks)::
 
@@ -23,7 +27,11 @@ truth.json schema (both tasks)::
                  "frame": null | "in" | "out", "cds_start": int | null}],
      "pairs": [{"name", "motifA", "motifB", "class": "synergistic" |
                 "antagonistic" | "additive", "interaction", "co_frequency",
-                "joint_effect", "rule"}],
+                "joint_effect", "rule", and for a pair that acts only in some
+                arrangements: "syntax": "hard" | "soft" | "order" | "or",
+                "arrangements": [{"order": "AB" | "BA" | "any", "gap_min",
+                "gap_max"}], "rule_frequency", "control_frequency",
+                "control_gap_max"}],
      "features": [...task-specific whole-sequence terms...],
      "ceiling": {"split", "n", "r", "r2"}}
 
@@ -49,7 +57,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -58,18 +65,23 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import atomic_path, write_json
-from ..sequences import DNA, IUPAC
 from .planting import iupac_mask, write_meme
+from .truth_hand import hand_written_truth, ppm_consensus, require_signs
+from .truth_schema import PAIR_CLASSES, check_arrangements, check_entry, check_lists
+
+__all__ = ["load_truth", "is_planted", "write_truth", "order_keys", "write_set", "noise_ceiling",
+           "planted_rules", "pair_class", "ppm_consensus", "require_signs", "PAIR_CLASSES",
+           "MOTIF_KEYS", "PAIR_KEYS"]
 
 _REQUIRED_TOP = ("task", "baseline", "motifs", "pairs")
 _REQUIRED_MOTIF = ("name", "consensus", "effect")
 _REQUIRED_PAIR = ("name", "motifA", "motifB", "class", "interaction")
-PAIR_CLASSES = ("synergistic", "antagonistic", "additive")
 # Key order of motif and pair entries in truth.json (for readability; extra keys follow).
 MOTIF_KEYS = ("name", "consensus", "effect", "sign", "frequency", "planted_frequency", "region", "rule",
               "mode", "frame", "cds_start", "start_min", "start_max")
 PAIR_KEYS = ("name", "motifA", "motifB", "class", "interaction", "joint_effect", "co_frequency",
-             "planted_co_frequency", "rule")
+             "planted_co_frequency", "rule", "syntax", "arrangements", "rule_frequency", "control_frequency",
+             "control_gap_max")
 
 
 # ----------------------------------------------------------------------------- truth.json
@@ -107,23 +119,23 @@ def load_truth(truth: str | os.PathLike | Mapping[str, Any], task: str | None = 
         if task is not None:
             raise InputError(f"{src}: a hand-written truth (no 'task') has no planted rule; "
                              f"this step needs the truth.json of a synthetic {task} set")
-        return _hand_written_truth(data, src)
+        return hand_written_truth(data, src)
     for key in _REQUIRED_TOP:
         if key not in data:
             raise InputError(f"{src}: missing key '{key}'")
     if task is not None and data["task"] != task:
         raise InputError(f"{src}: task is {data['task']!r}, expected {task!r}")
-    _check_lists(data, src, non_empty=False)
+    check_lists(data, src, non_empty=False)
     names = set()
     for i, m in enumerate(data["motifs"]):
-        _check_entry(m, f"{src}: motifs[{i}]")
+        check_entry(m, f"{src}: motifs[{i}]")
         for key in _REQUIRED_MOTIF:
             if key not in m:
                 raise InputError(f"{src}: motifs[{i}] is missing key '{key}'")
         iupac_mask(m["consensus"], source=f"{src}: motifs[{i}]")
         names.add(m["name"])
     for i, p in enumerate(data["pairs"]):
-        _check_entry(p, f"{src}: pairs[{i}]")
+        check_entry(p, f"{src}: pairs[{i}]")
         for key in _REQUIRED_PAIR:
             if key not in p:
                 raise InputError(f"{src}: pairs[{i}] is missing key '{key}'")
@@ -132,6 +144,9 @@ def load_truth(truth: str | os.PathLike | Mapping[str, Any], task: str | None = 
                 raise InputError(f"{src}: pairs[{i}].{side} names unknown motif {p[side]!r}")
         if p["class"] not in PAIR_CLASSES:
             raise InputError(f"{src}: pairs[{i}].class must be one of {PAIR_CLASSES}, got {p['class']!r}")
+        check_arrangements(p, f"{src}: pairs[{i}]")
+        if p.get("arrangements") and data["task"] != "mrl":
+            raise InputError(f"{src}: pairs[{i}].arrangements: only the mrl task has pair arrangements")
     return data
 
 
@@ -177,186 +192,6 @@ def _read_truth_file(path: Path) -> dict:
     if not isinstance(data, dict):
         raise InputError(f"{src}: top level must be a mapping with 'motifs' (and 'pairs')")
     return data
-
-
-def _check_lists(data: Mapping[str, Any], src: str, non_empty: bool = True) -> None:
-    if not isinstance(data.get("motifs"), list) or (non_empty and not data["motifs"]):
-        raise InputError(f"{src}: 'motifs' must be a non-empty list; got {data.get('motifs')!r}")
-    if not isinstance(data.get("pairs", []), list):
-        raise InputError(f"{src}: 'pairs' must be a list; got {data.get('pairs')!r}")
-
-
-def _check_entry(entry: Any, where: str) -> None:
-    if not isinstance(entry, Mapping):
-        raise InputError(f"{where} must be a mapping of keys; got {entry!r}")
-
-
-_HAND_MOTIF_KEYS = ("name", "consensus", "ppm", "effect", "sign")
-_HAND_PAIR_KEYS = ("name", "a", "b", "motifA", "motifB", "class", "epsilon", "interaction")
-
-
-def _hand_written_truth(data: dict, src: str) -> dict:
-    """A hand-written truth -> the generators' in-memory form (see the module docstring)."""
-    unknown = [k for k in data if k not in ("motifs", "pairs", "label", "description")]
-    if unknown:
-        raise InputError(f"{src}: unknown key '{unknown[0]}' (a hand-written truth has motifs, pairs, "
-                         f"label, description; a generator's truth.json has 'task')")
-    _check_lists(data, src)
-    motifs, names = [], set()
-    for i, m in enumerate(data["motifs"]):
-        motifs.append(_hand_motif(m, f"{src}: motifs[{i}]", names))
-        names.add(motifs[-1]["name"])
-    pairs = [_hand_pair(p, f"{src}: pairs[{i}]", names) for i, p in enumerate(data.get("pairs") or [])]
-    return {"task": None, "hand_written": True, "source": src, "label": data.get("label"),
-            "baseline": None, "motifs": motifs, "pairs": pairs, "features": []}
-
-
-def _hand_motif(m: Any, where: str, names: set) -> dict:
-    """One checked motif entry of a hand-written truth (``names``: the names taken before it)."""
-    _check_entry(m, where)
-    bad = [k for k in m if k not in _HAND_MOTIF_KEYS]
-    if bad:
-        raise InputError(f"{where}: unknown key '{bad[0]}' (known: {', '.join(_HAND_MOTIF_KEYS)})")
-    name = m.get("name")
-    if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
-        raise InputError(f"{where}.name must be a name without spaces; got {name!r}")
-    if name in names:
-        raise InputError(f"{where}.name {name!r} is used twice")
-    if ("consensus" in m) == ("ppm" in m):
-        raise InputError(f"{where} ({name}) needs exactly one of 'consensus' and 'ppm'")
-    if "ppm" in m:
-        ppm = _ppm_rows(m["ppm"], f"{where}.ppm")
-        consensus = ppm_consensus(ppm)
-    else:
-        ppm, consensus = None, m["consensus"]
-        if not isinstance(consensus, str):
-            raise InputError(f"{where}.consensus must be an IUPAC string; got {consensus!r}")
-        iupac_mask(consensus, source=f"{where}.consensus")
-        consensus = consensus.strip().upper().replace("U", "T")
-    effect, sign = _effect_and_sign(m, where)
-    out = {"name": name, "consensus": consensus, "effect": effect, "sign": sign}
-    if ppm is not None:
-        out["ppm"] = ppm.tolist()
-    return out
-
-
-def _hand_pair(p: Any, where: str, names: set) -> dict:
-    """One checked pair entry of a hand-written truth (``names``: every motif's name)."""
-    _check_entry(p, where)
-    bad = [k for k in p if k not in _HAND_PAIR_KEYS]
-    if bad:
-        raise InputError(f"{where}: unknown key '{bad[0]}' (known: name, a, b, class, epsilon)")
-    sides = []
-    for short, long in (("a", "motifA"), ("b", "motifB")):
-        if (short in p) == (long in p):
-            raise InputError(f"{where} needs the motif name '{short}' (or '{long}')")
-        value = p.get(short, p.get(long))
-        if value not in names:
-            raise InputError(f"{where}.{short if short in p else long} names unknown motif {value!r} "
-                             f"(motifs: {', '.join(sorted(names))})")
-        sides.append(value)
-    if "class" not in p:
-        raise InputError(f"{where} is missing key 'class' (one of {', '.join(PAIR_CLASSES)})")
-    if p["class"] not in PAIR_CLASSES:
-        raise InputError(f"{where}.class must be one of {', '.join(PAIR_CLASSES)}; got {p['class']!r}")
-    if "epsilon" in p and "interaction" in p:
-        raise InputError(f"{where}: give 'epsilon' or 'interaction', not both")
-    eps = p.get("epsilon", p.get("interaction"))
-    if eps is not None and not _is_number(eps):
-        raise InputError(f"{where}.epsilon must be a number or absent; got {eps!r}")
-    pname = p.get("name", f"{sides[0]}+{sides[1]}")
-    if not isinstance(pname, str) or not pname:
-        raise InputError(f"{where}.name must be a string; got {pname!r}")
-    return {"name": pname, "motifA": sides[0], "motifB": sides[1], "class": p["class"],
-            "interaction": None if eps is None else float(eps)}
-
-
-def require_signs(truth: Mapping[str, Any]) -> None:
-    """Raise :class:`InputError` naming the file and motif when a motif has no direction
-    (``effect`` or ``sign``), for checks that compare directions.
-
-    Parameters
-    ----------
-    truth : mapping
-        A truth dict as :func:`load_truth` returns it (``source`` names its file, if any).
-
-    Raises
-    ------
-    InputError
-        ``<source>: motifs[<i>] (<name>) needs 'effect' ... or 'sign' ...`` for the first motif without either.
-    """
-    for i, m in enumerate(truth["motifs"]):
-        if m.get("sign") is None and m.get("effect") is None:
-            raise InputError(f"{truth.get('source', 'truth')}: motifs[{i}] ({m['name']}) needs 'effect' "
-                             f"(a number) or 'sign' (positive/negative) for the contribution check")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _effect_and_sign(m: Mapping[str, Any], where: str) -> tuple[float | None, str | None]:
-    """``effect`` (a number) and/or ``sign``; the one not given follows from the other.
-    Both may be absent: recovery and pair checks need no direction, the contribution
-    check asks for it (:func:`require_signs`)."""
-    if "effect" not in m and "sign" not in m:
-        return None, None
-    sign = m.get("sign")
-    if sign is not None and sign not in ("positive", "negative"):
-        raise InputError(f"{where}.sign must be positive or negative; got {sign!r}")
-    if "effect" in m:
-        effect = m["effect"]
-        if not _is_number(effect) or effect == 0:
-            raise InputError(f"{where}.effect must be a non-zero number; got {effect!r}")
-        implied = "positive" if effect > 0 else "negative"
-        if sign is not None and sign != implied:
-            raise InputError(f"{where}: effect {effect} and sign {sign!r} disagree")
-        return float(effect), implied
-    return (1.0 if sign == "positive" else -1.0), sign
-
-
-def _ppm_rows(value: Any, where: str) -> np.ndarray:
-    """A hand-written PPM (rows of A, C, G, T counts or probabilities) -> (k, 4) rows summing to 1."""
-    if (not isinstance(value, list) or not value
-            or not all(isinstance(r, list) and len(r) == 4 and all(_is_number(v) for v in r) for r in value)):
-        raise InputError(f"{where} must be a list of rows of 4 numbers (A, C, G, T); got {value!r}"[:300])
-    m = np.asarray(value, dtype=np.float64)
-    sums = m.sum(1)
-    if (m < 0).any() or (sums <= 0).any():
-        row = int(np.argmax((m < 0).any(1) | (sums <= 0)))
-        raise InputError(f"{where}[{row}] must be non-negative numbers with a positive sum; got {value[row]!r}")
-    return m / sums[:, None]
-
-
-# IUPAC code of each set of bases (the inverse of IUPAC).
-_CODE_OF = {frozenset(bases): code for code, bases in IUPAC.items() if code != "U"}
-
-
-def ppm_consensus(ppm: np.ndarray) -> str:
-    """IUPAC consensus of a PPM (Cavener's rule): a base with p > 0.5 and more than twice
-    the next; else two bases together > 0.75 as their two-base code; else N.
-
-    Parameters
-    ----------
-    ppm : ndarray, shape (k, 4)
-        Rows A, C, G, T summing to 1.
-
-    Returns
-    -------
-    str
-        k IUPAC letters (DNA).
-    """
-    out = []
-    for row in np.asarray(ppm, dtype=np.float64):
-        order = np.argsort(-row, kind="stable")
-        first, second = row[order[0]], row[order[1]]
-        if first > 0.5 and first > 2 * second:
-            out.append(DNA[order[0]])
-        elif first + second > 0.75:
-            out.append(_CODE_OF[frozenset(DNA[i] for i in order[:2])])
-        else:
-            out.append("N")
-    return "".join(out)
 
 
 def write_truth(path: str | os.PathLike, truth: Mapping[str, Any]) -> None:

@@ -269,14 +269,9 @@ def propose_labels(segments_meme: str | Path, tomtom_tsv: str | Path | None = No
         return []  # NeuronMotif found no segment for this neuron
     motifs = read_motifs(segments_meme, "meme")
     names = _tomtom_names(tomtom_tsv, q_max)
-
-    def quality(m) -> float:
-        found = re.search(r"(?:^|,)q=([-+0-9.eE]+)", m.altname or "")
-        return float(found.group(1)) if found else m.total_information
-
     patterns: dict[str, str] = {}
     count: dict[str, int] = {}
-    for m in sorted(motifs, key=lambda m: -quality(m)):
+    for m in sorted(motifs, key=lambda m: -_quality(m)):
         pat = ppm_iupac(m.ppm, ic_min, max_length=max_length)
         if len(pat) - pat.count("N") < min_length:
             continue
@@ -288,6 +283,55 @@ def propose_labels(segments_meme: str | Path, tomtom_tsv: str | Path | None = No
         # A Tomtom name beats a segment id, whichever segment of the pattern has it.
         if pat not in patterns or (patterns[pat] not in names.values() and m.name in names):
             patterns[pat] = names.get(m.name, m.name)
+    return _pair_patterns(patterns, count)
+
+
+def _quality(m) -> float:
+    """NeuronMotif's segment quality (``q=`` in the MEME description), else total information."""
+    found = re.search(r"(?:^|,)q=([-+0-9.eE]+)", m.altname or "")
+    return float(found.group(1)) if found else m.total_information
+
+
+def family_labels(segments_meme: str | Path, seg_family: dict[str, str], families: Sequence,
+                  max_segments: int = 4) -> list[Combination]:
+    """Combination labels of a neuron spoken of as model-wide motif families.
+
+    As :func:`propose_labels`, but each segment stands for its family
+    (:mod:`combmotif.motifs.families`): the family's pattern and name, so two
+    segments of one family are one motif (paired with itself, never with each
+    other), and a family whose pattern is too degenerate to be a label is skipped.
+
+    Parameters
+    ----------
+    segments_meme : str or Path
+        The neuron's ``segments.meme``.
+    seg_family : dict of str to str
+        Segment motif_id -> family id.
+    families : sequence of Family
+        The model's families (``id``, ``pattern``, ``name``, ``usable``).
+    max_segments : int
+        Distinct families kept, best segments first.
+
+    Returns
+    -------
+    list of Combination
+    """
+    from ..motifs.formats import read_motifs
+
+    if "MOTIF" not in Path(segments_meme).read_text():
+        return []
+    by_id = {f.id: f for f in families}
+    patterns: dict[str, str] = {}
+    count: dict[str, int] = {}
+    for m in sorted(read_motifs(segments_meme, "meme"), key=lambda m: -_quality(m)):
+        fam = by_id.get(seg_family.get(m.name, ""))
+        if fam is None or not fam.usable:
+            continue
+        pat = next((p for p in patterns if same_motif(p, fam.pattern)), fam.pattern)
+        if pat not in patterns and len(patterns) >= max_segments:
+            continue
+        count[pat] = count.get(pat, 0) + 1
+        patterns.setdefault(pat, fam.name)
     return _pair_patterns(patterns, count)
 
 

@@ -39,7 +39,8 @@ def sequence_texts(X: np.ndarray) -> list[str]:
 
 
 def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "sequences",
-                       log=print, reference=None, out_dir: Path | None = None) -> pd.DataFrame:
+                       log=print, reference=None, out_dir: Path | None = None,
+                       max_sequences: int | None = None, replicates: int | None = None) -> pd.DataFrame:
     """The same mutagenesis and test on whole sequences instead of a neuron's fragments.
 
     Every scanned sequence holding both motifs is a candidate (the first
@@ -67,6 +68,9 @@ def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "
         A second ``predict`` run on the same variants.
     out_dir : pathlib.Path, optional
         Where the table goes instead of ``interaction/<tag>/``.
+    max_sequences, replicates : int, optional
+        Sequences per pair and destruction draws per sequence (default: the config's
+        ``max_pair_sequences`` and ``replicates``).
 
     Returns
     -------
@@ -78,7 +82,8 @@ def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "
     texts = sequence_texts(X)
     seq = np.arange(len(texts))
     predict = target_predictor(stage)
-    rows = [_scope_row(cfg, predict, X, texts, seq, ci, combo, tag, log, reference)
+    sizes = (max_sequences or cfg.max_pair_sequences, replicates or cfg.replicates)
+    rows = [_scope_row(cfg, predict, X, texts, seq, ci, combo, tag, log, reference, sizes)
             for ci, combo in enumerate(combos)]
     extra = ["reference_epsilon"] if reference is not None else []
     df = classify(pd.DataFrame(rows), cfg.alpha, cfg.min_relative_epsilon)[STATS_COLUMNS + extra]
@@ -88,16 +93,17 @@ def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "
     return df
 
 
-def _scope_row(cfg, predict, X, texts, seq, ci, combo, tag, log, reference) -> dict:
-    plan = plan_sites(texts, seq, np.zeros(len(seq), np.int64), combo, cfg.max_pair_sequences)
+def _scope_row(cfg, predict, X, texts, seq, ci, combo, tag, log, reference, sizes) -> dict:
+    max_sequences, replicates = sizes
+    plan = plan_sites(texts, seq, np.zeros(len(seq), np.int64), combo, max_sequences)
     plan.n_candidates = len(texts)
     rng = np.random.default_rng([cfg.seed, 0, 0, ci])
-    obs = mutagenesis(predict, X, texts, plan, combo, cfg.replicates, rng, cfg.max_redraws)
+    obs = mutagenesis(predict, X, texts, plan, combo, replicates, rng, cfg.max_redraws)
     row = pair_statistics(obs, cfg.min_n, cfg.n_boot, seed=cfg.seed + ci)
     if reference is not None:
         # The destruction draws depend only on the seed and the texts, so the
         # same seed rebuilds exactly the variants the model was given.
-        ref = mutagenesis(reference, X, texts, plan, combo, cfg.replicates,
+        ref = mutagenesis(reference, X, texts, plan, combo, replicates,
                           np.random.default_rng([cfg.seed, 0, 0, ci]), cfg.max_redraws)
         row["reference_epsilon"] = float(ref.epsilon.mean()) if len(ref) else np.nan
     row.update({"task": tag, "layer": 0, "neuron": -1, "combination": combo.name,

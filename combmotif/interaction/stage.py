@@ -7,8 +7,11 @@ f values, the unit files), and the merged ``motif_pair_stats.csv``,
 ``motif_pair_summary.csv`` (one row per motif pair over all neurons); the
 command draws ``interaction_map.png`` from the merged table
 (:func:`combmotif.report.plots.plot_interaction_map`). ``pairs --scope sequence``
-tests the union of the neurons' pairs over whole sequences instead
-(:func:`run_layer_sequences` -> ``conv<L>/sequences/``).
+tests the layer's candidate motif-family pairs over whole sequences instead
+(:func:`combmotif.interaction.candidates.run_layer_sequences` -> ``conv<L>/candidates.csv``,
+``conv<L>/sequences/``). Automatic labels speak of the model's motif families
+(:mod:`combmotif.motifs.families`, read from ``<model>/discovery/families.json``
+or made on demand) when the discovery folder is the model's ``discovery``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ..config import path_field
 from ..errors import InputError
 from ..io import atomic_path, clean_partials, fault_point, save_npz, write_text
 from ..maxact import MaxAct
+from ..motifs.families import Family, FamilySettings, ensure_families, read_families
 from ..paths import relative_path
 from ..perturb import target_predictor
 from ..run import RunConfig
@@ -33,9 +37,9 @@ from ..stage import Stage
 from ..stamps import make_stamp, settings_of, unit_is_fresh, write_stamp
 from .epistasis import CLASSES, STATS_COLUMNS, classify, pair_statistics, pair_summary
 from .fragments import Fragments, fragment_codes, fragment_yaml, locate_fragments
-from .labels import Combination, dedupe, labels_yaml, propose_labels, read_labels
+from .labels import Combination, dedupe, family_labels, labels_yaml, propose_labels, read_labels
 from .mutagenesis import mutagenesis
-from .scope import run_sequence_scope, sequence_texts
+from .scope import sequence_texts
 from .sites import plan_sites
 
 
@@ -52,6 +56,10 @@ class InteractionConfig(RunConfig):
     label_ic: float = 0.5
     label_max_length: int = 8
     max_segments: int = 4
+    min_cooccurrence: int = 10
+    family_min_neurons: int = 2
+    sequence_max_pair_sequences: int | None = None   # --scope sequence; None: max_pair_sequences
+    sequence_replicates: int | None = None           # --scope sequence; None: replicates
     tomtom_q: float = 0.05
     replicates: int = 10
     max_redraws: int = 50
@@ -62,6 +70,9 @@ class InteractionConfig(RunConfig):
     n_boot: int = 2000
     target_index: int = 0
     activation_tracks: Literal["zero", "keep"] = "zero"
+    spacing_backgrounds: int = 100          # shuffled backgrounds per spacing scan
+    spacing_max_gap: int | None = None      # None: the layer's receptive field minus both motifs
+    spacing_anchor: int | Literal["centre"] = "centre"   # centre of the pair; negative: from the 3' end
 
     def validate(self) -> None:
         """Reject settings out of range (the config loader turns the error into one line)."""
@@ -76,13 +87,17 @@ class InteractionConfig(RunConfig):
             raise ValueError("'alpha' must be in (0, 1) and 'min_relative_epsilon' >= 0")
         # A count below 1 would select nothing and "finish" with empty tables.
         for key in ("max_fragment_sequences", "max_pair_sequences", "n_boot", "label_max_length",
-                    "max_segments", "batch_size"):
-            if getattr(self, key) < 1:
+                    "max_segments", "batch_size", "min_cooccurrence", "family_min_neurons",
+                    "sequence_max_pair_sequences", "sequence_replicates"):
+            if getattr(self, key) is not None and getattr(self, key) < 1:
                 raise ValueError(f"'{key}' must be >= 1; got {getattr(self, key)}")
         if not 0 < self.tomtom_q <= 1:
             raise ValueError(f"'tomtom_q' must be in (0, 1]; got {self.tomtom_q}")
         if self.label_ic < 0 or self.target_index < 0:
             raise ValueError("'label_ic' and 'target_index' must be >= 0")
+        if self.spacing_backgrounds < 2 or (self.spacing_max_gap or 0) < 0:
+            raise ValueError(f"'spacing_backgrounds' must be >= 2 and 'spacing_max_gap' >= 0; got "
+                             f"{self.spacing_backgrounds}, {self.spacing_max_gap}")
         self.validate_run()
 
     def check_inputs(self, source: str) -> None:
@@ -122,6 +137,48 @@ def neuron_dir(stage: Stage, layer: int, neuron: int) -> Path:
     Path
     """
     return layout.neuron_dir(stage.out, layer, neuron)
+
+
+def discovery_dir(stage: Stage) -> Path:
+    """The discovery results the labels and families come from (``discovery_dir`` or the model's).
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage.
+
+    Returns
+    -------
+    Path
+    """
+    cfg = stage.cfg
+    return Path(cfg.discovery_dir) if cfg.discovery_dir else layout.model_stage_dir(stage.out.parent,
+                                                                                     "discovery")
+
+
+def stage_families(stage: Stage, log=print) -> list[Family]:
+    """The model's families: read, or made now from the discovery when missing.
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage.
+    log : callable
+        Told when they are made.
+
+    Returns
+    -------
+    list of Family
+        Empty without a discovery.
+    """
+    model_dir = discovery_dir(stage).parent
+    found = read_families(model_dir)
+    if found:
+        return found
+    cfg = stage.cfg
+    settings = FamilySettings(q_max=cfg.tomtom_q, label_ic=cfg.label_ic,
+                              label_max_length=cfg.label_max_length)
+    return ensure_families(model_dir, settings, log=log)
 
 
 def run_fragment_location(stage: Stage, layer: int, force: bool = False) -> Fragments:
@@ -169,8 +226,13 @@ def run_fragment_location(stage: Stage, layer: int, force: bool = False) -> Frag
     return frags
 
 
-def resolve_labels(stage: Stage, layer: int, neuron: int) -> tuple[list[Combination], str]:
+def resolve_labels(stage: Stage, layer: int, neuron: int,
+                   families: Sequence | None = None) -> tuple[list[Combination], str]:
     """Combination labels of a neuron and where they came from (first source that has them).
+
+    Proposed labels speak of the model's motif families when ``families`` are
+    given (:func:`~combmotif.interaction.labels.family_labels`), else of the
+    neuron's own segments (:func:`~combmotif.interaction.labels.propose_labels`).
 
     Parameters
     ----------
@@ -178,6 +240,8 @@ def resolve_labels(stage: Stage, layer: int, neuron: int) -> tuple[list[Combinat
         The interaction stage (model, data, config, results folder).
     layer, neuron : int
         1-based conv layer, 0-based neuron.
+    families : sequence of Family, optional
+        The model's families (:mod:`combmotif.motifs.families`).
 
     Returns
     -------
@@ -195,9 +259,13 @@ def resolve_labels(stage: Stage, layer: int, neuron: int) -> tuple[list[Combinat
                 if path.is_file():
                     return dedupe(read_labels(path)), f"hand-written {relative_path(path, here)}"
         if source == "auto":
-            disc = (Path(cfg.discovery_dir) if cfg.discovery_dir
-                    else layout.model_stage_dir(stage.out.parent, "discovery"))
+            disc = discovery_dir(stage)
             ndir = layout.neuron_dir(disc, layer, neuron)
+            if (ndir / "segments.meme").is_file() and families:
+                seg_family = {m: f.id for f in families for m in f.members}
+                combos = family_labels(ndir / "segments.meme", seg_family, families, cfg.max_segments)
+                seg = relative_path(ndir / "segments.meme", here)
+                return dedupe(combos), f"proposed from {seg} and the model's motif families"
             if (ndir / "segments.meme").is_file():
                 combos = propose_labels(ndir / "segments.meme", ndir / "tomtom.tsv", cfg.label_ic,
                                         cfg.max_segments, cfg.tomtom_q, max_length=cfg.label_max_length)
@@ -291,9 +359,10 @@ def run_pairs(stage: Stage, layer: int, neurons: Sequence[int], force: bool = Fa
     X, _, _ = stage.data
     texts = None
     skipped = []
+    families = stage_families(stage, log) if "auto" in stage.cfg.label_sources else []
     for k in neurons:
         ndir = neuron_dir(stage, layer, k)
-        combos, source = resolve_labels(stage, layer, k)
+        combos, source = resolve_labels(stage, layer, k, families)
         stamp = make_stamp(stage.fingerprint, settings_of(stage.cfg, UNIT_SETTINGS),
                            labels=labels_yaml(combos, ""))
         if unit_is_fresh(ndir / "stamp.json", stamp, force, output=ndir / "pairs.csv",
@@ -379,73 +448,6 @@ def merge_layer(stage: Stage, layer: int) -> pd.DataFrame:
     with atomic_path(ldir / "motif_pair_summary.csv") as tmp:
         pair_summary(df).to_csv(tmp, index=False, float_format="%.6g")
     return df
-
-
-def sequence_candidates(stage: Stage, layer: int, neurons: Sequence[int]) -> list[Combination]:
-    """The union of the pairs the layer's neurons are labelled with, one per motif pair.
-
-    Parameters
-    ----------
-    stage : Stage
-        The interaction stage (model, data, config, results folder).
-    layer : int
-        1-based conv layer.
-    neurons : sequence of int
-        0-based neurons whose labels (:func:`resolve_labels`) are pooled.
-
-    Returns
-    -------
-    list of Combination
-        First occurrence of each order-free motif pair, in neuron order.
-    """
-    pooled = [c for k in neurons for c in resolve_labels(stage, layer, k)[0]]
-    return dedupe(pooled)
-
-
-def run_layer_sequences(stage: Stage, layer: int, neurons: Sequence[int], log=print) -> pd.DataFrame:
-    """The layer's candidate pairs tested over whole sequences -> ``conv<L>/sequences/``.
-
-    Each pair of :func:`sequence_candidates` is tested over every scanned
-    sequence holding both motifs (:func:`~combmotif.interaction.scope.run_sequence_scope`).
-
-    Parameters
-    ----------
-    stage : Stage
-        The interaction stage (model, data, config, results folder).
-    layer : int
-        1-based conv layer.
-    neurons : sequence of int
-        0-based neurons whose labels give the candidates.
-    log : callable
-        Progress messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``conv<L>/sequences/motif_pair_stats.csv``.
-    """
-    combos = sequence_candidates(stage, layer, neurons)
-    log(f"conv{layer}: {len(combos)} candidate pairs from {len(neurons)} neurons' labels")
-    df = run_sequence_scope(stage, combos, tag=f"conv{layer}_sequences", log=log,
-                            out_dir=stage.layer_dir(layer) / "sequences")
-    return df
-
-
-def untested_lines(df: pd.DataFrame) -> list[str]:
-    """One line per untested pair: names, the reason, how many sequences hold both.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        A classified pair table.
-
-    Returns
-    -------
-    list of str
-    """
-    rows = df[df["interaction"] == "untested"] if len(df) else df
-    return [f"untested: {r.motifA_name} x {r.motifB_name}: {r.reason} ({int(r.n)} sequences hold both)"
-            for r in rows.itertuples()]
 
 
 def summary_line(df: pd.DataFrame, layer: int) -> str:

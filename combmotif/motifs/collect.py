@@ -37,10 +37,10 @@ def database_groups(targets: Sequence[Motif], merge_q: float = 0.01, min_cover: 
 
     Two database motifs are near-duplicates when Tomtom finds each for the other
     with q < ``merge_q`` and their alignment covers at least ``min_cover`` of the
-    longer one. Both conditions stop single-linkage chaining through short
-    motifs: ``AUG`` sits inside every Kozak-like matrix but is no copy of them.
-    Every database motif is queried (no information cut), with the backend and
-    strand setting of ``cfg``. Group ids follow database order.
+    longer one (:func:`similar_pairs`). Both conditions stop single-linkage chaining
+    through short motifs: ``AUG`` sits inside every Kozak-like matrix but is no copy
+    of them. Group ids follow database order. Works on any motif list (database
+    motifs, a layer's NeuronMotif segments, dictionary motifs).
 
     Parameters
     ----------
@@ -57,10 +57,39 @@ def database_groups(targets: Sequence[Motif], merge_q: float = 0.01, min_cover: 
     -------
     dict of str to int
     """
-    cfg = _config(cfg)
     names = [t.name for t in targets]
-    length = np.array([len(t) for t in targets])
-    df = tomtom(targets, targets, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
+    pairs = similar_pairs(targets, merge_q, min_cover, cfg)
+    return dict(zip(names, components(len(names), pairs).tolist()))
+
+
+def similar_pairs(motifs: Sequence[Motif], merge_q: float = 0.01, min_cover: float = 0.75,
+                  cfg: MatchConfig | dict | None = None) -> np.ndarray:
+    """Index pairs ``(i, j)``, ``i < j``, of near-duplicate motifs of one list (one Tomtom call).
+
+    Near-duplicates: Tomtom finds each for the other with q < ``merge_q`` and their
+    alignment covers at least ``min_cover`` of the longer one. Every motif is queried
+    (no information cut), with the backend and strand setting of ``cfg``.
+
+    Parameters
+    ----------
+    motifs : sequence of Motif
+        Names must be unique.
+    merge_q, min_cover : float
+        As :func:`database_groups`.
+    cfg : MatchConfig or dict, optional
+        Backend and strand settings.
+
+    Returns
+    -------
+    numpy.ndarray
+        (E, 2) int64, sorted.
+    """
+    cfg = _config(cfg)
+    names = [t.name for t in motifs]
+    if len(names) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    length = np.array([len(t) for t in motifs])
+    df = tomtom(motifs, motifs, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
                 min_query_ic=0.0, min_query_mean_ic=0.0, thresh=merge_q, q_scope=cfg.q_scope,
                 n_jobs=cfg.n_jobs)
     index = {n: i for i, n in enumerate(names)}
@@ -68,17 +97,34 @@ def database_groups(targets: Sequence[Motif], merge_q: float = 0.01, min_cover: 
     j = df["Target_ID"].map(index).to_numpy(dtype=np.int64)
     keep = ((df["q-value"].to_numpy() < merge_q) & (i != j)
             & (df["Overlap"].to_numpy() >= min_cover * np.maximum(length[i], length[j])))
-    pairs = set(zip(i[keep].tolist(), j[keep].tolist()))
-    mutual = [(a, b) for a, b in pairs if (b, a) in pairs]
-    a = np.array([p[0] for p in mutual], dtype=np.int64)
-    b = np.array([p[1] for p in mutual], dtype=np.int64)
-    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(names), len(names)))
+    found = set(zip(i[keep].tolist(), j[keep].tolist()))
+    mutual = sorted((a, b) for a, b in found if a < b and (b, a) in found)
+    return np.array(mutual, dtype=np.int64).reshape(-1, 2)
+
+
+def components(n: int, pairs: np.ndarray) -> np.ndarray:
+    """Connected components of ``n`` nodes joined by ``pairs``, numbered by first member.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    pairs : numpy.ndarray
+        (E, 2) node index pairs.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) int64 component id of each node; ids follow node order (node 0 is in group 0).
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
-    # Renumber so groups appear in database order.
+    # Renumber so groups appear in node order.
     first: dict[int, int] = {}
     for lab in labels:
         first.setdefault(int(lab), len(first))
-    return {n: first[int(lab)] for n, lab in zip(names, labels)}
+    return np.array([first[int(lab)] for lab in labels], dtype=np.int64)
 
 
 def layer_dirs(model_dir: str | Path) -> list[tuple[int, Path]]:

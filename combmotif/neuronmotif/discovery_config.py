@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from ..config import check_selection, load_config, parse_range, path_field
 from ..errors import ConfigError
 from ..motifs.match import MatchConfig
-from ..run import RunConfig, motif_db_field
+from ..run import RunConfig, check_run_values, motif_db_field
 from .demix import DemixConfig
 from .ppm import PPMConfig
 from .sample import SamplingConfig
@@ -65,7 +66,7 @@ class ReportConfig:
     """Pages written after matching."""
 
     enabled: bool = True     # match every layer against motif_db and write the HTML pages
-    png: bool = True         # a logomaker PNG beside every interactive logo (about 0.3 s each)
+    png: bool = False        # also a logomaker PNG beside every interactive logo (about 0.3 s each)
 
 
 @dataclass
@@ -82,6 +83,19 @@ class DiscoveryConfig(RunConfig):
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     demix: DemixConfig = field(default_factory=DemixConfig)
     ppm: PPMConfig = field(default_factory=PPMConfig)
+    # sequences per forward chunk; auto: from the device's free memory (CUDA), 2048 on CPU
+    batch_size: int | Literal["auto"] = 1024
+
+    def validate_run(self) -> None:
+        """Check the run section's values; ``batch_size`` may also be ``auto``.
+
+        Raises
+        ------
+        ValueError
+            A bad ``name``, ``seed``, ``batch_size`` or ``device``.
+        """
+        check_run_values(self.name, self.seed, self.device,
+                         None if self.batch_size == "auto" else self.batch_size)
 
     def discovery_dir(self) -> Path:
         """The discovery folder.

@@ -28,6 +28,7 @@ outputs on the same machine.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -50,8 +51,9 @@ from ..stamps import read_stamp, settings_changes
 from .demix import accept_pattern_groups
 from .discovery_config import DiscoveryConfig
 from .kept import DEMIX_KEPT, SAMPLES_KEPT, kept_indicators, load_kept_samples, sampling_key, save_kept_samples
+from .kmeans import auto_batch_size, memory_budget
 from .sample import NeuronSamples, sample_layer
-from .units import NeuronResult, analyse_neuron, previous_layer_ppms, write_neuron, write_summary
+from .units import NeuronResult, analyse_layer, layer_features, previous_layer_ppms, write_neuron, write_summary
 
 # --------------------------------------------------------------------------- the layer
 
@@ -157,11 +159,12 @@ def _demix_and_write(run: _LayerRun, samples: list[NeuronSamples], force: bool, 
     if adapt:
         # The layer's test over every neuron's indicator decides the groups, so
         # neurons are written once it has passed.
+        cache: dict = {}
         while True:
             run.bar.set_postfix_str(f"demixing, {groups} pattern group(s)", refresh=True)
             results = []
-            for s in samples:
-                results.append(analyse_neuron(cut, s, groups, cfg, layer))
+            for r in _analyse_all(run, samples, groups, cache):
+                results.append(r)
                 fault_point("demixing")
             ok, test = accept_pattern_groups([r.indicator for r in results], cfg.demix)
             test["pattern_groups"] = groups
@@ -175,8 +178,8 @@ def _demix_and_write(run: _LayerRun, samples: list[NeuronSamples], force: bool, 
     else:
         # The groups are settled: each neuron is written as soon as it is demixed.
         run.bar.set_postfix_str(f"demixing, {groups} pattern group(s)", refresh=True)
-        for s in samples:
-            run.write(analyse_neuron(cut, s, groups, cfg, layer), groups, indicators)
+        for r in _analyse_all(run, samples, groups, {}):
+            run.write(r, groups, indicators)
             fault_point("demixing")
         if fixed is None:
             ok, test = accept_pattern_groups([indicators.get(k, np.nan) for k in run.neurons], cfg.demix)
@@ -185,6 +188,28 @@ def _demix_and_write(run: _LayerRun, samples: list[NeuronSamples], force: bool, 
             run.meta(groups, tests)
     run.bar.close()
     log(_demix_line(layer, len(samples), groups, tests, time.perf_counter() - t1))
+
+
+def _analyse_all(run: _LayerRun, samples: list[NeuronSamples], groups: int, cache: dict):
+    """Every neuron's :class:`NeuronResult`, demixed together in chunks of neurons whose features
+    fit the device's memory budget; ``cache`` keeps the features when one chunk holds the layer."""
+    cut, cfg = run.cut, run.cfg
+    first = next((s for s in samples if len(s.act)), None)     # one sample row gives the feature width
+    probe = [dataclasses.replace(first, codes=first.codes[:1], act=first.act[:1])] if first else []
+    width = sum(int(f.shape[1]) for f in layer_features(cut, probe, run.layer, cfg.batch_size)[0])
+    budget = memory_budget(next(iter(cut.buffers())).device)
+    start = 0
+    while start < len(samples):
+        size, end = 0, start
+        while end < len(samples) and (end == start or size + len(samples[end].act) * width * 4 <= budget):
+            size += len(samples[end].act) * width * 4
+            end += 1
+        chunk = samples[start:end]
+        feats = cache.get((start, end)) or layer_features(cut, chunk, run.layer, cfg.batch_size)
+        if start == 0 and end == len(samples):
+            cache[(start, end)] = feats      # the adaptive passes reuse the layer's features
+        yield from analyse_layer(cut, chunk, groups, cfg, run.layer, feats)
+        start = end
 
 
 def _prepare_folders(ddir: Path, layer_dir: Path, anatomy: Anatomy) -> None:
@@ -251,6 +276,9 @@ def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery
         return write_summary(layer_dir)
 
     cut = anatomy.cut(layer, cfg.sampling.after_activation, cfg.sampling.extra_tracks).to(device)
+    if cfg.batch_size == "auto":
+        channels = sum(anatomy.layer(i).out_channels for i in range(1, layer + 1))
+        cfg = dataclasses.replace(cfg, batch_size=auto_batch_size(device, info.rf, channels))
     seeded = cfg.sampling.seed_from_previous and layer > 1 and info.rf > cfg.sampling.enumerate_max_rf
     seed_ppms = (previous_layer_ppms(ddir, layer) or None) if seeded else None
     bar, on_progress = _progress_bar(layer, len(pending))

@@ -26,7 +26,7 @@ from ..models.anatomy import ConvCut
 from ..motifs.formats import consensus, information_content, read_meme
 from ..motifs.unit import write_unit_files
 from ..sequences import indices_to_one_hot
-from .demix import Leaf, demix, pool_features
+from .demix import Leaf, demix_many, layer_pool_features
 from .ppm import consensus_codes, find_segments, laplace, weighted_ppm
 from .sample import NeuronSamples, _forward
 
@@ -75,18 +75,78 @@ def analyse_neuron(cut: ConvCut, s: NeuronSamples, pattern_groups: int, cfg,
     NeuronResult
         Leaves, cluster records, PPMs and the neuron's indicator.
     """
-    if len(s.act) == 0:
-        return NeuronResult(s, [], [], [], float("nan"))
+    return analyse_layer(cut, [s], pattern_groups, cfg, layer)[0]
+
+
+def layer_features(cut: ConvCut, samples: Sequence[NeuronSamples], layer: int,
+                   batch_size: int) -> tuple[list, tuple[int, ...]]:
+    """What demixing clusters on, for the samples of many neurons, and the pool sizes it splits by.
+
+    Parameters
+    ----------
+    cut : ConvCut
+        The layer's sub-model.
+    samples : sequence of NeuronSamples
+        The neurons' samples.
+    layer : int
+        The conv layer.
+    batch_size : int
+        Sequences per forward pass.
+
+    Returns
+    -------
+    features : list
+        Per pool level, the concatenated features of all samples (on the cut's device).
+    sizes : tuple of int
+        The pool sizes the tree splits by (shallowest first).
+    """
     if cut.pool_sizes:
-        feats, sizes = pool_features(cut, s.codes, cfg.batch_size), tuple(cut.pool_sizes)
-    elif layer > 1:
+        return layer_pool_features(cut, [s.codes for s in samples], batch_size), tuple(cut.pool_sizes)
+    if layer > 1:
         # No max-pool below this layer, so nothing tells apart the arrangements of
         # the layer-1 patterns it combines; k-means on the samples' one-hot does
         # (2 ** P clusters), or their PPM mixes several patterns into none.
-        feats, sizes = [indices_to_one_hot(s.codes).transpose(0, 2, 1).reshape(len(s.codes), -1)], (2,)
-    else:
-        feats, sizes = [], ()
-    leaves = demix(feats, s.act, sizes, pattern_groups, cfg.demix, cfg.seed, s.neuron)
+        codes = np.concatenate([s.codes for s in samples]) if samples else np.zeros((0, 1), np.int8)
+        onehot = indices_to_one_hot(codes).transpose(0, 2, 1).reshape(len(codes), -1)
+        device = next(iter(cut.buffers())).device
+        return [torch.as_tensor(np.ascontiguousarray(onehot), dtype=torch.float32, device=device)], (2,)
+    return [], ()
+
+
+def analyse_layer(cut: ConvCut, samples: Sequence[NeuronSamples], pattern_groups: int, cfg, layer: int,
+                  features: tuple[list, tuple[int, ...]] | None = None) -> list[NeuronResult]:
+    """:func:`analyse_neuron` for many neurons of one layer, demixed together (:func:`.demix.demix_many`).
+
+    Parameters
+    ----------
+    cut : ConvCut
+        The layer's sub-model.
+    samples : sequence of NeuronSamples
+        The neurons' samples.
+    pattern_groups : int
+        The layer's pattern groups.
+    cfg : combmotif.neuronmotif.stage.DiscoveryConfig
+        Its ``demix``, ``ppm``, ``seed`` and ``batch_size`` are used.
+    layer : int
+        The conv layer.
+    features : tuple, optional
+        :func:`layer_features` of ``samples`` when the caller keeps them (else computed here).
+
+    Returns
+    -------
+    list of NeuronResult
+        One per neuron, in the order of ``samples``.
+    """
+    feats, sizes = features if features is not None else layer_features(cut, samples, layer, cfg.batch_size)
+    all_leaves = demix_many(feats, [s.act for s in samples], sizes, pattern_groups, cfg.demix, cfg.seed,
+                            [s.neuron for s in samples])
+    return [_describe(cut, s, leaves, cfg, layer) for s, leaves in zip(samples, all_leaves)]
+
+
+def _describe(cut: ConvCut, s: NeuronSamples, leaves: list[Leaf], cfg, layer: int) -> NeuronResult:
+    """PPMs, cluster records and indicator of one demixed neuron."""
+    if len(s.act) == 0:
+        return NeuronResult(s, [], [], [], float("nan"))
     ppms = [laplace(weighted_ppm(s.codes[leaf.index], s.act[leaf.index], cfg.ppm.bins), len(leaf.index),
                     cfg.ppm.pseudocount) for leaf in leaves]
     device = next(iter(cut.buffers())).device

@@ -84,7 +84,9 @@ def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | No
     """
     from ..motifs.collect import collect_model
     from ..motifs.databases import motif_db_text, resolve_motif_db
+    from ..motifs.families import FamilySettings, ensure_families
     from ..motifs.match import match_layer
+    from ..neuronmotif.syntax_layer import write_layer_syntax
 
     # Looked up at call time: tests stub the front page writer on its module.
     from .model_page import write_model_index
@@ -104,6 +106,9 @@ def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | No
         clean_partials(layer_dir, depth=1)
         t0 = time.perf_counter()
         matches = match_layer(layer_dir, targets, cfg.matching)
+        # The syntax needs the layer's tomtom.tsv (names) and the shallower layers' syntax
+        # (first occurrences); the pages show it, so it comes between the two.
+        rules = write_layer_syntax(layer_dir, cfg.matching, targets=targets)
         contribution = contribution_table(model_dir, layer)
         write_layer_report(layer_dir, matches, targets, cfg.matching, model=cfg.model_name,
                            png=cfg.report.png,
@@ -111,7 +116,11 @@ def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | No
         n_sig = int(matches.loc[matches["q"] < cfg.matching.significance, "neuron"].nunique()) \
             if len(matches) else 0
         log(f"conv{layer}: matched against {motif_db_text(cfg.motif_db)} ({len(targets)} motifs): {n_sig} neurons "
-            f"with a match at q < {cfg.matching.significance}; pages in {time.perf_counter() - t0:.1f} s")
+            f"with a match at q < {cfg.matching.significance}; {len(rules)} syntax rules; "
+            f"pages in {time.perf_counter() - t0:.1f} s")
         fault_point("pages")
     collect_model(model_dir, targets, cfg.matching)
+    # Model-wide motif families (labels and pair candidates speak of them); cheap, and
+    # recomputed only when a layer's segments or matches changed.
+    ensure_families(model_dir, FamilySettings(q_max=cfg.matching.significance), cfg.matching, log=log)
     return write_model_index(model_dir, significance=cfg.matching.significance)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 from typing import Sequence
@@ -175,14 +176,19 @@ def write_logo_png(path: str | os.PathLike, ppm: np.ndarray, rna: bool = True,
     return path
 
 
-def write_logo_pngs(jobs: Sequence[tuple], workers: int | None = None) -> None:
+_BACKGROUND: dict = {"pool": None, "futures": []}
+
+
+def write_logo_pngs(jobs: Sequence[tuple], workers: int | None = None, wait: bool = True) -> None:
     """Draw many PNG logos (``(path, ppm, rna, highlight)`` tuples), one process per core.
 
-    logomaker spends ~0.5 s per logo in matplotlib's text paths; a layer of 64
-    neurons x 4 clusters is minutes in one process. Workers are forked (they only
+    logomaker spends ~0.3 s per logo in matplotlib's text paths, so PNGs are drawn
+    only where a config asks for them (``report.png``). Workers are forked (they only
     run matplotlib, so the caller's torch threads do not matter to them, and
     nothing of ``__main__`` is re-imported). Fewer than 8 jobs, one worker, or a
-    system without ``fork`` draw in this process.
+    system without ``fork`` draw in this process. With ``wait=False`` the jobs go to
+    a background pool and this returns at once, so the HTML is written meanwhile;
+    :func:`wait_logo_pngs` (also run at interpreter exit) waits for them.
 
     Parameters
     ----------
@@ -190,23 +196,49 @@ def write_logo_pngs(jobs: Sequence[tuple], workers: int | None = None) -> None:
         Arguments of :func:`write_logo_png`: ``(path, ppm, rna, highlight)`` (a title may follow).
     workers : int, optional
         Processes at most; default one per CPU core (never more than jobs).
+    wait : bool
+        Return only when every PNG is written (default True).
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = list(jobs)
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
-    if workers <= 1 or len(jobs) < 8:
-        for job in jobs:
-            write_logo_png(*job)
+    if not jobs:
         return
-    if "fork" not in multiprocessing.get_all_start_methods():
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if not forkable or (wait and (workers <= 1 or len(jobs) < 8)):
         for job in jobs:
             write_logo_png(*job)
         return
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        list(pool.map(_png_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+    if wait:
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            list(pool.map(_png_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+        return
+    if _BACKGROUND["pool"] is None:
+        _BACKGROUND["pool"] = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=ctx)
+        atexit.register(wait_logo_pngs)
+    _BACKGROUND["futures"].extend(_BACKGROUND["pool"].submit(_png_job, job) for job in jobs)
+
+
+def wait_logo_pngs() -> int:
+    """Wait for the PNGs :func:`write_logo_pngs` drew in the background and close its pool.
+
+    Returns
+    -------
+    int
+        How many PNGs were waited for (an error of a worker is raised here).
+    """
+    futures, pool = _BACKGROUND["futures"], _BACKGROUND["pool"]
+    _BACKGROUND["futures"], _BACKGROUND["pool"] = [], None
+    try:
+        for f in futures:
+            f.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+    return len(futures)
 
 
 def _png_job(job: tuple) -> None:

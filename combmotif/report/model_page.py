@@ -55,9 +55,12 @@ def write_model_index(model_dir: str | Path, title: str | None = None,
     else:
         body.append('<p class="muted">Not run yet.</p>')
     body.append(_collected_section(model_dir))
+    body.append(_families_section(model_dir))
     for stage, label in (("contribution", "Motif contribution"),
                          ("interaction", "Motif interaction")):
         body.append(f"<h2>{label}</h2>")
+        if stage == "interaction":
+            body.append(_pairs_section(model_dir))
         folder = layout.model_stage_dir(model_dir, stage)
         if (folder / "index.html").is_file():
             body.append(f'<p><a href="{stage}/index.html">{label} results</a></p>')
@@ -121,3 +124,53 @@ def _collected_section(model_dir: Path) -> str:
     return "\n".join(out)
 
 
+def _pairs_section(model_dir: Path) -> str:
+    """Per interaction layer: the pairs that interact, and every pair whose motif the
+    dinucleotide shuffle could not destroy (so its "destroyed" variants were random bases)."""
+    from .interaction_page import NOTE_STYLE, PAIR_HEADERS, fallback_notes, pair_rows, read_pairs
+
+    out = []
+    folder = layout.model_stage_dir(model_dir, "interaction")
+    for path in sorted(folder.glob("conv*/sequences/motif_pair_stats.csv")) + sorted(
+            folder.glob("conv*/motif_pair_stats.csv")):
+        layer = path.relative_to(folder).parts[0]
+        scope = "over whole sequences" if path.parent.name == "sequences" else "in the neurons' fragments"
+        df = read_pairs(path)
+        counts = df["interaction"].value_counts() if len(df) else pd.Series(dtype=int)
+        page = folder / layer / "index.html"
+        link = f'<a href="interaction/{layer}/index.html">{esc(layer)}</a>' if page.is_file() else esc(layer)
+        out.append(f"<h3>{link}: {len(df)} pairs {esc(scope)}</h3><p>" + ", ".join(
+            f"{int(counts.get(k, 0))} {k}" for k in ("synergistic", "antagonistic", "additive", "untested"))
+            + "</p>")
+        notes = fallback_notes(df)
+        if notes:
+            shown = "".join(f"<li>{esc(n)}</li>" for n in notes[:8])
+            more = f"<li>... and {len(notes) - 8} more (see the layer page)</li>" if len(notes) > 8 else ""
+            out.append(f'<div class="fallback" style="{NOTE_STYLE}"><p><b>Destruction fell back to random '
+                       f"bases</b> in {len(notes)} of {len(df)} pairs:</p><ul>{shown}{more}</ul></div>")
+        hits = df[df["interaction"].isin(["synergistic", "antagonistic"])] if len(df) else df
+        if len(hits):
+            out.append(table(PAIR_HEADERS, pair_rows(hits), cls="sortable"))
+    return "\n".join(out)
+
+
+def _families_section(model_dir: Path) -> str:
+    """The model's motif families (:mod:`combmotif.motifs.families`), those usable as labels."""
+    path = layout.model_stage_dir(model_dir, "discovery") / "families.csv"
+    if not path.is_file():
+        return ""
+    df = pd.read_csv(path, keep_default_na=False)
+    use = df[df["usable"].astype(str) == "True"]
+    out = ["<h3>Motif families</h3>",
+           f'<p class="small muted">{len(df)} families of near-duplicate segments over all layers '
+           f"({len(use)} usable as pair labels; a name is a database motif only where the "
+           'representative matched it at q &lt; 0.05). <a href="discovery/families.csv">families.csv</a>, '
+           '<a href="discovery/families.meme">families.meme</a></p>']
+    rows = [[td(esc(r["family"]), sort=int(str(r["family"]).lstrip("F") or 0)), td(esc(r["name"])),
+             td(f"<code>{esc(r['pattern'])}</code>"), td(str(r["n_members"]), sort=r["n_members"], cls="num"),
+             td(str(r["n_neurons"]), sort=r["n_neurons"], cls="num"), td(esc(str(r["layers"]).replace(";", ", ")))]
+            for _, r in use.iterrows()]
+    if rows:
+        out.append(table(["Family", "Name", "Pattern", ("Segments", "num"), ("Neurons", "num"), "Layers"],
+                         rows, cls="sortable"))
+    return "\n".join(out)

@@ -11,9 +11,11 @@ from ..io import write_text
 from ..motifs.formats import Motif
 from ..motifs.match import MatchConfig, NeuronResult, cluster_name
 from ..motifs.tomtom import informative_enough
+from ..neuronmotif.syntax_layer import read_syntax
 from .fields import _cluster_fields, _file_links, _fmt_field, _rna, _segment_ranges, _slug
 from .html import esc, fmt_q, render_page, table, td
 from .logos import alignment_specs, canvas_tag, logo_spec, write_logo_pngs
+from .syntax_svg import syntax_section
 
 
 def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str, Motif],
@@ -73,12 +75,12 @@ def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str
         best = (f' Best database match: <span class="{cls}">{esc(b["target"])}</span> '
                 f"(q = {fmt_q(b['q'])}, segment {esc(b['segment'])}).")
     files = _file_links(nr.path, ["tomtom.tsv", "clusters.json", "ppms.meme", "segments.meme",
-                                  "samples.npz"])
+                                  "samples.npz", "syntax.json"])
     body = [f'<p class="lead">{len(nr.ppms)} clusters, {len(nr.segments)} motif segments.'
             f"{best}</p>",
             f'<p class="contribution">{contribution}</p>' if contribution else "",
             f'<p class="small">Files: {files}</p>' if files else "",
-            _explain(cfg)] + sections
+            _explain(cfg), syntax_section(read_syntax(nr.path), _layer_number(layer), rna)] + sections
     if not nr.ppms:
         body.append('<p class="muted">No clusters were found for this neuron.</p>')
     html = render_page(f"{model} · {layer} · neuron {k}", "\n".join(b for b in body if b),
@@ -189,3 +191,7 @@ def _explain(cfg: MatchConfig) -> str:
             "(MEME's convention).</p>")
 
 
+def _layer_number(layer: str) -> int:
+    """``conv<L>`` -> L (0 when the folder is named otherwise)."""
+    digits = layer[4:] if layer.startswith("conv") else ""
+    return int(digits) if digits.isdigit() else 0

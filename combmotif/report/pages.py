@@ -143,7 +143,7 @@ def _layer_body(layer_dir: Path, rows: list, n_sig: int, provenance: str, cfg: M
     headers = ["Neuron", ("Clusters", "num"), ("Samples", "num"), ("Indicator", "num"),
                ("Max activation", "num"), "Top match", ("q", "num"), "Logo of the top cluster",
                "Contribution", "Knockout"]
-    files = _file_links(layer_dir, ["matches.csv", "summary.csv"])
+    files = _file_links(layer_dir, ["matches.csv", "summary.csv", "syntax_rules.csv"])
     body = [
         f'<p class="lead">{len(rows)} neurons; <span class="sig">{n_sig}</span> with a database '
         f"match at q &lt; {cfg.significance:g}. Click a column header to sort, a neuron to open "

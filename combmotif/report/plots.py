@@ -7,7 +7,8 @@ draws the figure right after it:
 - :func:`plot_contribution`: ``contribution/conv<L>/neuron_contribution.png``;
 - :func:`plot_interaction_map`: ``interaction/conv<L>/interaction_map.png`` and
   ``interaction/<tag>/interaction_map.png`` (the sequence scope);
-- :func:`scatter_plot`: ``evaluation/scatter_test.png``.
+- :func:`scatter_plot`: ``evaluation/scatter_test.png``;
+- :func:`plot_spacing`: ``interaction/conv<L>/spacing/<pair>.png``.
 """
 
 from __future__ import annotations
@@ -177,3 +178,52 @@ def draw_evaluation(folder: str | Path, observed: np.ndarray, predicted: np.ndar
         The label's name, for the axis titles.
     """
     scatter_plot(Path(folder) / "scatter_test.png", observed, predicted, title, label=label)
+
+
+def plot_spacing(scan: pd.DataFrame, path: str | Path, title: str = "", tree: dict | None = None) -> None:
+    """Epsilon against gap for both orders of a spacing scan, with its bootstrap band.
+
+    Significant gaps (BH q and effect floor) are marked with filled dots, gap-specific
+    ones with rings; the syntax tree's gap range, when known, is shaded in the
+    colour of its order.
+
+    Parameters
+    ----------
+    scan : pandas.DataFrame
+        A scan table (:data:`combmotif.interaction.spacing.SCAN_COLUMNS`).
+    path : str or Path
+        PNG written (atomically).
+    title : str
+        Plot title.
+    tree : dict, optional
+        ``order`` ("AB" or "BA"), ``gap_min``, ``gap_max`` of the syntax rule.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = {"AB": "#c0392b", "BA": "#2471a3"}
+    fig, ax = plt.subplots(figsize=(6.0, 3.2))
+    if tree:
+        ax.axvspan(tree["gap_min"] - 0.5, tree["gap_max"] + 0.5, color=colours[tree["order"]], alpha=0.12,
+                   label=f"tree {tree['order']} gaps {tree['gap_min']}-{tree['gap_max']}")
+    for order, colour in colours.items():
+        part = scan[scan["order"] == order].sort_values("gap")
+        gap = part["gap"].to_numpy()
+        ax.fill_between(gap, part["eps_lo"], part["eps_hi"], color=colour, alpha=0.2, lw=0)
+        ax.plot(gap, part["epsilon"], color=colour, lw=1.2, label=f"{order} (A {'5' if order == 'AB' else '3'}')")
+        sig = part["significant"].astype(bool).to_numpy()
+        ax.plot(gap[sig], part["epsilon"].to_numpy()[sig], "o", color=colour, ms=4)
+        if "specific" in part:
+            spec = part["specific"].astype(bool).to_numpy()
+            ax.plot(gap[spec], part["epsilon"].to_numpy()[spec], "o", mfc="none", color=colour, ms=8)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xlabel("gap (bases between the 5' motif's end and the 3' motif's start)", fontsize=8)
+    ax.set_ylabel("epsilon (mean, 95% CI)", fontsize=8)
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title((title + "\n" if title else "") + "dots: significant (BH q, effect floor); "
+                 "rings: gap-specific (beyond the pair's level)", fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)

@@ -23,6 +23,7 @@ from ..interaction.scope import run_sequence_scope
 from ..interaction.stage import InteractionConfig
 from ..report.plots import plot_interaction_map
 from ..stage import Stage
+from .recovered import MIN_IDENTITY, motif_identity
 
 
 def truth_labels(truth: dict) -> list[Combination]:
@@ -44,10 +45,16 @@ def truth_labels(truth: dict) -> list[Combination]:
 
 
 def _label_is(label: str, consensus: str) -> bool:
-    """Whether a label (patterns joined by '|') names the motif ``consensus``."""
+    """Whether a label (patterns joined by '|') names the motif ``consensus``.
+
+    One IUPAC pattern inside the other, or the project's one definition of a
+    recovered motif (:func:`~combmotif.validation.recovered.motif_identity` >= 80 %:
+    a family pattern cut at other places, ``CTAAAGNS`` for ``CCTAAAG``).
+    """
     iupac = re.compile(r"[ACGTRYSWKMBDHVN]+")
-    return any(p == consensus or (iupac.fullmatch(p) and same_motif(p, consensus))
-               for p in label.split("|"))
+    return any(p == consensus or (iupac.fullmatch(p) and (
+        same_motif(p, consensus) or motif_identity(consensus, p)[0] >= MIN_IDENTITY))
+        for p in label.split("|"))
 
 
 def planted_function(truth: dict):
@@ -165,9 +172,20 @@ def check_interaction(config: str | Path, truth: str | Path | None = None, layer
     print(f"{hits}/{len(cmp)} planted pairs get their planted class "
           f"(-> {stage.out / 'truth_pairs' / 'motif_pair_stats.csv'})")
     for L in layers:
-        path = stage.layer_dir(L) / "motif_pair_stats.csv"
-        if path.is_file():
-            layer_cmp = compare_with_truth(pd.read_csv(path), truth)
-            print(f"conv{L} neuron-level rows testing planted pairs:")
-            print(layer_cmp.to_string(index=False))
+        _print_layer_rows(stage.layer_dir(L), L, truth)
     return 0
+
+
+def _print_layer_rows(layer_dir: Path, layer: int, truth: dict) -> None:
+    """The default run's calls for the planted pairs: candidates over whole sequences, then neurons."""
+    path = layer_dir / "sequences" / "motif_pair_stats.csv"
+    if path.is_file():
+        cmp = compare_with_truth(pd.read_csv(path), truth)
+        hits = int((cmp["called"] == cmp["planted"]).sum())
+        print(f"conv{layer} candidate pairs over whole sequences (pairs --scope sequence, no hand labels):")
+        print(cmp.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        print(f"{hits}/{len(cmp)} planted pairs tested and called right by the default run ({path})")
+    path = layer_dir / "motif_pair_stats.csv"
+    if path.is_file():
+        print(f"conv{layer} neuron-level rows testing planted pairs:")
+        print(compare_with_truth(pd.read_csv(path), truth).to_string(index=False))
