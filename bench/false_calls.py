@@ -55,31 +55,33 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return c - h, c + h
 
 
-def random_kmers(rng, k: int, planted: list[str], count: int) -> list[str]:
-    """Distinct random k-mers with no ATG and no (k-1)-mer shared with a planted consensus."""
+def allowed_kmers(k: int, planted: list[str]) -> list[str]:
+    """Every k-mer with no ATG and no (k-1)-mer shared with a planted consensus."""
     banned = {c[i:i + k - 1] for c in planted for i in range(len(c) - k + 2)}
-    out: list[str] = []
-    while len(out) < count:
-        s = "".join(rng.choice(list("ACGT"), k))
-        if "ATG" in s or s in out or any(s[i:i + k - 1] in banned for i in range(2)):
-            continue
-        out.append(s)
+    out = []
+    for i in range(4 ** k):
+        s = "".join("ACGT"[(i >> (2 * j)) & 3] for j in range(k))
+        if "ATG" not in s and not any(s[j:j + k - 1] in banned for j in range(2)):
+            out.append(s)
     return out
 
 
 def draw_pairs(truth: dict, n_pairs: int, k: int, seed: int) -> list[Combination]:
-    """Half random k-mer pairs, half (planted motif, random k-mer) pairs."""
+    """Distinct unordered pairs: half two random k-mers, half a planted motif with a random k-mer."""
     rng = np.random.default_rng(seed)
     motifs = [m for m in truth["motifs"] if "ATG" not in m["consensus"]]
-    planted = [m["consensus"] for m in truth["motifs"]]
-    kmers = random_kmers(rng, k, planted, 2 * n_pairs)
-    combos = []
-    for i in range(n_pairs):
-        a, b = kmers[2 * i], kmers[2 * i + 1]
+    pool = allowed_kmers(k, [m["consensus"] for m in truth["motifs"]])
+    combos, seen = [], set()
+    while len(combos) < n_pairs:
+        i = len(combos)
+        a, b = (pool[j] for j in rng.choice(len(pool), 2, replace=False))
         name_a = a
         if i % 2 and motifs:
             m = motifs[i // 2 % len(motifs)]
             a, name_a = m["consensus"], m["name"]
+        if tuple(sorted((a, b))) in seen:
+            continue
+        seen.add(tuple(sorted((a, b))))
         combos.append(Combination(f"random{i + 1}", [a], [b], name_a, b))
     return combos
 
