@@ -277,7 +277,9 @@ def layer_candidates(stage: Stage, layer: int, frags: Fragments,
         codes = z["codes"]
     co = cooccurrence(codes, frags.neuron, frags.seq, usable, cfg.min_cooccurrence)
     whole = onehot_to_codes(stage.data[0])
-    present = np.stack([pattern_sites(whole, f.pattern)[0] >= 0 for f in usable]) if usable else \
+    # One scan of the data per family pattern, for the enrichment and for n_sequences_both.
+    sites = {f.pattern: pattern_sites(whole, f.pattern) for f in usable}
+    present = np.stack([sites[f.pattern][0] >= 0 for f in usable]) if usable else \
         np.zeros((0, len(whole)), bool)
     co = pd.concat([c for c in (co, sequence_cooccurrence(present, frags.neuron, frags.seq, usable,
                                                           cfg.min_cooccurrence)) if len(c)]
@@ -295,7 +297,7 @@ def layer_candidates(stage: Stage, layer: int, frags: Fragments,
                      "n_windows": int(grp["n_windows"].sum()),
                      "n_fragment_sequences": int(grp["n_fragment_sequences"].sum())})
     df = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS[:-1])
-    df["n_sequences_both"] = _sequences_both(stage, df)
+    df["n_sequences_both"] = _sequences_both(sites, df)
     if len(df):
         df = df.assign(_s=df["source"].map({"both": 0, "syntax": 1, "cooccurrence": 2})).sort_values(
             ["_s", "n_fragment_sequences"], ascending=[True, False], kind="stable").drop(columns="_s")
@@ -315,18 +317,9 @@ def _by_pair(co: pd.DataFrame, syn: pd.DataFrame) -> dict:
                                              sort=True)} if len(allrows) else {}
 
 
-def _sequences_both(stage: Stage, df: pd.DataFrame) -> list[int]:
+def _sequences_both(sites: dict[str, tuple], df: pd.DataFrame) -> list[int]:
     """Scanned sequences holding both patterns of each row at non-overlapping sites."""
-    if not len(df):
-        return []
-    codes = onehot_to_codes(stage.data[0])
-    cache: dict[str, tuple] = {}
-
-    def sites(p):
-        if p not in cache:
-            cache[p] = pattern_sites(codes, p)
-        return cache[p]
-    return [int(pair_present(sites(a), sites(b), len(a), len(b), same=fa == fb).sum())
+    return [int(pair_present(sites[a], sites[b], len(a), len(b), same=fa == fb).sum())
             for a, b, fa, fb in zip(df["patternA"], df["patternB"], df["familyA"], df["familyB"])]
 
 
