@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from combmotif.data.spec import random_spec, write_spec  # noqa: E402
-from combmotif.validation.interaction import compare_with_truth  # noqa: E402
+from combmotif.validation.interaction import compare_with_truth, family_aliases  # noqa: E402
 
 
 def combmotif(*args: str) -> None:
@@ -96,7 +96,8 @@ def one_spec(seed: int, work: Path, n: int, epochs: int, reuse: bool = False) ->
     combmotif("pairs", str(cfg["interaction"]), "--layers", "4", "--scope", "sequence")
     truth = json.loads((data / "truth.json").read_text())
     table = pd.read_csv(work / "results" / name / "interaction" / "conv4" / "sequences" / "motif_pair_stats.csv")
-    scored = compare_with_truth(table, truth)
+    aliases = family_aliases(work / "results" / name, {m["name"] for m in truth["motifs"]})
+    scored = compare_with_truth(table, truth, aliases)
     scored.insert(0, "spec", seed)
     scored["right"] = scored["called"] == scored["planted"]
     record = json.loads((work / "weights" / f"{name}-best.json").read_text())

@@ -21,7 +21,7 @@ from combmotif import commands  # noqa: E402
 from combmotif.cli import add_stage_flags, number_in, run_cli  # noqa: E402
 from combmotif.data import generate  # noqa: E402
 
-CHECKS = ("discovery", "contribution", "interaction")
+CHECKS = ("discovery", "contribution", "interaction", "jaspar")
 
 
 def _add_training(sub) -> None:
@@ -95,11 +95,37 @@ def _add_validate(sub) -> None:
                         layers="optional", force=False)
     p.add_argument("--truth", help=truth)
     p.set_defaults(func=commands.validate_interaction)
+    p = add_stage_flags(checks.add_parser("jaspar", help="planted JASPAR motifs matched back to their own ID "
+                                          "or TF family (the DNA set)"), layers=None, force=False, device=False)
+    p.add_argument("--truth", help="the DNA set's truth.json (default: the config's data_dir)")
+    p.add_argument("--db", help="the JASPAR MEME file (default: jaspar.meme beside truth.json)")
+    p.add_argument("--results", nargs="+", help="method folders to score (default: the config's discovery "
+                                                "folder and every baselines/<method> beside it)")
+    p.add_argument("--q", type=number_in(float, 0, 1, low_open=True), default=0.05,
+                   help="Tomtom q-value below which a match counts (default 0.05)")
+    p.set_defaults(func=commands.validate_jaspar)
+
+
+def _add_generate_dna(gen) -> None:
+    """``combmotif generate dna``: the DNA binding-site set with JASPAR motifs planted."""
+    p = gen.add_parser("dna", help="a DNA binding-site set with JASPAR 2024 motifs planted (positives.fasta, "
+                       "negatives.fasta, sites.csv, truth.json, planted.meme, jaspar.meme)")
+    p.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    p.add_argument("--n", type=number_in(int, 100), default=40_000,
+                   help="sequences in all, half positives (default 40000)")
+    p.add_argument("--seed", type=number_in(int, 0), default=11, help="random seed; also picks the motifs (default 11)")
+    p.add_argument("--motifs", type=number_in(int, 3, 60), default=10, help="JASPAR motifs planted (default 10)")
+    p.add_argument("--pairs", type=number_in(int, 1), default=2,
+                   help="required pairs among them (bind only together; default 2)")
+    p.add_argument("--length", type=number_in(int, 30, 10_000), default=101, help="sequence length (default 101)")
+    p.add_argument("--negatives", choices=("shuffled", "random"), default="shuffled",
+                   help="negatives: dinucleotide-shuffled positives (default) or uniform random bases")
+    p.set_defaults(func=generate.generate_dna)
 
 
 def _add_generate(sub) -> None:
     gen = sub.add_parser("generate", help="synthetic data sets and H5 conversion").add_subparsers(
-        dest="dataset", required=True, metavar="{mrl,grammar,halflife,noaug,records,default}")
+        dest="dataset", required=True, metavar="{mrl,grammar,halflife,dna,noaug,records,default}")
     for kind in ("mrl", "grammar"):
         p = gen.add_parser(kind, help="the synthetic MRL set, or one from a YAML spec (data.csv, truth.json, "
                            "planted.meme)" if kind == "mrl" else "the grammar benchmark: pairs that act only in "
@@ -127,6 +153,7 @@ def _add_generate(sub) -> None:
     p.add_argument("--target-r", type=number_in(float, 0, 1, low_open=True, high_open=True),
                    default=0.92, help="noise ceiling r to aim at (default 0.92)")
     p.set_defaults(func=generate.generate_halflife)
+    _add_generate_dna(gen)
     p = gen.add_parser("noaug", help="an MRL CSV without the UTRs whose first 50 nt hold ATG")
     p.add_argument("--csv", required=True, help="input CSV in the GSM3130435 layout")
     p.add_argument("--out", required=True, help="output folder")
@@ -140,7 +167,7 @@ def _add_generate(sub) -> None:
                    metavar=("TRAIN", "VALID", "TEST"), help="split fractions (default 0.8 0.1 0.1)")
     p.add_argument("--seed", type=number_in(int, 0), default=0, help="split seed (default 0)")
     p.set_defaults(func=generate.generate_records)
-    p = gen.add_parser("default", help="the quick start's three synthetic sets (kept when present)")
+    p = gen.add_parser("default", help="the quick start's synthetic sets (kept when present)")
     p.add_argument("--data", help="data root (default: <repo>/data)")
     p.add_argument("--force", action="store_true", help="regenerate sets that exist")
     p.set_defaults(func=lambda args: generate.generate_default(args, build_parser().parse_args))

@@ -1,8 +1,11 @@
 """Checkpoints: ``model_weights/<name>-best.pth``.
 
 A checkpoint is a dict with ``model_state_dict``, ``arch`` (the constructor
-arguments of :class:`~combmotif.models.saluki.SalukiModel`), ``data`` (the data
-set, split and target scaler) and ``metrics``. Interpretation configs name the
+arguments of the model: ``kind: binding_cnn`` for a
+:class:`~combmotif.models.binding.BindingCNN` classifier, absent or ``saluki``
+for a :class:`~combmotif.models.saluki.SalukiModel`), ``data`` (the data set,
+split, ``task`` -- ``regression`` when absent, or ``classification`` -- and the
+regressors' target scaler) and ``metrics``. Interpretation configs name the
 checkpoint and never repeat the architecture.
 """
 
@@ -15,13 +18,45 @@ import torch
 
 from .errors import InputError
 from .io import atomic_path
-from .models.saluki import SalukiModel, build_model
+from .models.binding import build_binding
+from .models.saluki import SequenceModel, build_model
 from .paths import recorded_path, relative_path
 
 REQUIRED_KEYS = ("model_state_dict", "arch", "data", "metrics")
 
 
-def save_checkpoint(path: str | Path, model: SalukiModel, data: dict, metrics: dict,
+MODEL_KINDS = ("saluki", "binding_cnn")
+
+
+def build_from_arch(arch: dict) -> SequenceModel:
+    """The model a checkpoint's ``arch`` describes: ``kind`` picks the class.
+
+    Parameters
+    ----------
+    arch : dict
+        Constructor arguments; ``kind`` is ``binding_cnn`` or ``saluki`` (absent:
+        ``saluki``, so checkpoints written before classifiers still load).
+
+    Returns
+    -------
+    SequenceModel
+        A freshly initialised :class:`~combmotif.models.binding.BindingCNN` or
+        :class:`~combmotif.models.saluki.SalukiModel` (weights not loaded).
+
+    Raises
+    ------
+    InputError
+        For an unknown ``kind`` or a bad ``arch`` value.
+    """
+    kind = arch.get("kind", "saluki") if isinstance(arch, dict) else "saluki"
+    if kind not in MODEL_KINDS:
+        raise InputError(f"'arch.kind' must be one of {', '.join(MODEL_KINDS)}; got {kind!r}")
+    if kind == "binding_cnn":
+        return build_binding(arch)
+    return build_model({k: v for k, v in arch.items() if k != "kind"})
+
+
+def save_checkpoint(path: str | Path, model: SequenceModel, data: dict, metrics: dict,
                     extra: dict | None = None) -> None:
     """Write a model and its records as a checkpoint that :func:`load_checkpoint` reads back.
 
@@ -33,7 +68,7 @@ def save_checkpoint(path: str | Path, model: SalukiModel, data: dict, metrics: d
     ----------
     path : path-like
         The ``.pth`` file to write (e.g. ``model_weights/<name>-best.pth``); its folder must exist.
-    model : SalukiModel
+    model : SequenceModel
         The trained model; its ``state_dict`` and ``arch`` (constructor arguments) are stored.
     data : dict
         The data record (``set``, ``format``, ``path``, ``split``, ``scaler``, ...);
@@ -72,13 +107,15 @@ def portable_data(data: dict, folder: str | Path) -> dict:
         record holds no absolute path and works from a clone at another path
         (:func:`load_checkpoint` resolves it back).
     """
-    if not isinstance(data, dict) or not isinstance(data.get("path"), str) or not data["path"]:
+    if not isinstance(data, dict):
         return data
-    return dict(data, path=relative_path(data["path"], folder))
+    # ``negatives``: a classification set's second FASTA.
+    return dict(data, **{k: relative_path(data[k], folder) for k in ("path", "negatives")
+                         if isinstance(data.get(k), str) and data[k]})
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
-                    expect: dict | None = None) -> tuple[SalukiModel, dict[str, Any]]:
+                    expect: dict | None = None) -> tuple[SequenceModel, dict[str, Any]]:
     """Load a checkpoint into an eval-mode model.
 
     ``expect`` (e.g. ``{"in_channels": 4, "seq_len": 50}``) is checked against the
@@ -96,7 +133,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
 
     Returns
     -------
-    model : SalukiModel
+    model : SequenceModel
         The model with the stored weights, on ``device``, in eval mode.
     ckpt : dict
         The whole checkpoint: ``model_state_dict``, ``arch``, ``data`` (its ``path``
@@ -119,9 +156,10 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
     if not isinstance(ckpt, dict) or any(k not in ckpt for k in REQUIRED_KEYS):
         missing = [k for k in REQUIRED_KEYS if not isinstance(ckpt, dict) or k not in ckpt]
         raise InputError(f"{path}: not a CombMotif checkpoint (missing {', '.join(missing)})")
-    recorded = ckpt["data"].get("path") if isinstance(ckpt["data"], dict) else None
-    if isinstance(recorded, str) and recorded:  # relative to this file (older records: absolute)
-        ckpt["data"]["path"] = str(recorded_path(recorded, path.parent))
+    for key in ("path", "negatives"):
+        recorded = ckpt["data"].get(key) if isinstance(ckpt["data"], dict) else None
+        if isinstance(recorded, str) and recorded:  # relative to this file (older records: absolute)
+            ckpt["data"][key] = str(recorded_path(recorded, path.parent))
     arch = ckpt["arch"]
     if not isinstance(arch, dict):
         raise InputError(f"{path}: 'arch' must be a mapping of constructor arguments; got "
@@ -131,7 +169,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu",
         if got != want:
             raise InputError(f"{path}: checkpoint has {key}={got} but the config needs {key}={want}")
     try:
-        model = build_model(arch)
+        model = build_from_arch(arch)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
     except (TypeError, ValueError, RuntimeError) as exc:

@@ -69,9 +69,11 @@ def train(args: argparse.Namespace) -> int:
     cfg = load_train_config(args.config, args)
     record = train_from_config(cfg, data=check_training_inputs(cfg, args.config))
     test = record["metrics"]["test"]
+    scores = (f"test AUROC={test['auroc']:.3f} AUPRC={test['auprc']:.3f} acc={test['accuracy']:.3f} "
+              f"n={test['n_pos']}+{test['n_neg']}" if "auroc" in test
+              else f"test r={test['pearson_r']:.3f} r2={test['r2']:.3f} n={test['n']}")
     print(f"{cfg.output.name}: best epoch {record['training']['best_epoch']} of "
-          f"{record['training']['epochs_run']} ({record['training']['seconds']:.0f} s); "
-          f"test r={test['pearson_r']:.3f} r2={test['r2']:.3f} n={test['n']}")
+          f"{record['training']['epochs_run']} ({record['training']['seconds']:.0f} s); {scores}")
     ceiling = record["metrics"].get("ceiling")
     if ceiling:
         print(f"noise ceiling on test: r={ceiling['r']:.3f} r2={ceiling['r2']:.3f}; "
@@ -469,3 +471,21 @@ def validate_interaction(args: argparse.Namespace) -> int:
     from .validation.interaction import check_interaction
 
     return check_interaction(args.config, args.truth, args.layers, device=args.device)
+
+
+def validate_jaspar(args: argparse.Namespace) -> int:
+    """``combmotif validate jaspar <config>``: planted JASPAR motifs matched back (DNA set).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``config``, ``truth``, ``db``, ``results``, ``q``.
+
+    Returns
+    -------
+    int
+        0.
+    """
+    from .validation.jaspar import report_jaspar
+
+    return report_jaspar(args.config, args.truth, args.results, args.db, args.q)

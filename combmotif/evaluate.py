@@ -12,6 +12,11 @@ correlates with the noisy labels. A model cannot beat it on average, so the
 ratio test/ceiling (``r2`` for MRL, ``r`` for half-life) says how much of the
 learnable signal the model found.
 
+A classifier (``data.task: classification``) gets, per split, ``auroc``,
+``auprc`` (average precision), ``accuracy`` (logit > 0, i.e. probability > 0.5),
+``n``, ``n_pos`` and ``n_neg`` (:func:`classification_metrics`), and its figure
+is ``roc_pr.png`` (ROC and precision-recall curves of the test split).
+
 ``mrl/evaluate.py`` and ``half-life/evaluate.py`` are thin wrappers around
 :func:`main`, which writes ``results/<name>/evaluation/{metrics.json,
 scatter_test.png}`` as one atomic unit; the scatter plot is drawn by
@@ -38,7 +43,8 @@ from .paths import portable_command, relative_path
 
 # Which figure of merit the ceiling ratio uses, per task.
 CEILING_TARGET = {"mrl": "r2", "halflife": "r"}
-SYNTHETIC_MODULES = {"mrl": "combmotif.data.synthetic_mrl", "halflife": "combmotif.data.synthetic_halflife"}
+SYNTHETIC_MODULES = {"mrl": "combmotif.data.synthetic_mrl", "halflife": "combmotif.data.synthetic_halflife",
+                     "binding": "combmotif.data.synthetic_dna"}
 
 
 @torch.no_grad()
@@ -111,6 +117,35 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     ss_tot = float(np.sum((y_true - y_true.mean()) ** 2)) if n else 0.0
     r2_score = 1.0 - float(np.sum((y_true - y_pred) ** 2)) / ss_tot if ss_tot > 0 else float("nan")
     return {"pearson_r": r, "r2": r * r, "r2_score": r2_score, "spearman": rho, "mse": mse, "n": n}
+
+
+def classification_metrics(y_true: np.ndarray, logits: np.ndarray) -> dict[str, float]:
+    """AUROC, AUPRC (average precision), accuracy at probability 0.5, and the class counts.
+
+    Parameters
+    ----------
+    y_true : numpy.ndarray
+        (N,) labels, 0 or 1.
+    logits : numpy.ndarray
+        (N,) the classifier's logits (any monotone score gives the same AUROC / AUPRC;
+        accuracy thresholds the logit at 0).
+
+    Returns
+    -------
+    dict
+        ``auroc``, ``auprc`` (NaN when a split has one class only), ``accuracy``,
+        ``n``, ``n_pos``, ``n_neg``.
+    """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    y = np.asarray(y_true, dtype=np.float64)
+    score = np.asarray(logits, dtype=np.float64)
+    n_pos = int((y == 1).sum())
+    both = 0 < n_pos < len(y)
+    return {"auroc": float(roc_auc_score(y, score)) if both else float("nan"),
+            "auprc": float(average_precision_score(y, score)) if both else float("nan"),
+            "accuracy": float(np.mean((score > 0) == (y == 1))) if len(y) else float("nan"),
+            "n": int(len(y)), "n_pos": n_pos, "n_neg": int(len(y) - n_pos)}
 
 
 def load_truth_if_any(truth_path: str | Path) -> dict | None:
@@ -222,12 +257,14 @@ def with_ratio(ceiling: dict, test: dict, task: str) -> dict:
     return out
 
 
-def evaluate_splits(model, data, scaler: dict, batch_size: int = 1024,
+def evaluate_splits(model, data, scaler: dict | None, batch_size: int = 1024,
                     return_predictions: bool = False):
     """Metrics for every split of ``data`` (a :class:`~combmotif.data.tasks.TaskData`).
 
-    Adds ``metrics["ceiling"]`` for a synthetic set. With
-    ``return_predictions`` also returns ``{split: (observed, predicted)}``.
+    Adds ``metrics["ceiling"]`` for a synthetic regression set. A classification set
+    (``data.task == "classification"``) gets :func:`classification_metrics` of the
+    logits instead. With ``return_predictions`` also returns
+    ``{split: (observed, predicted)}``.
 
     Parameters
     ----------
@@ -235,8 +272,9 @@ def evaluate_splits(model, data, scaler: dict, batch_size: int = 1024,
         The trained predictor.
     data : combmotif.data.tasks.TaskData
         The splits, and the data file whose ``truth.json`` gives the ceiling.
-    scaler : dict
-        The checkpoint's ``{"mean", "sd"}``, to bring predictions to the label scale.
+    scaler : dict or None
+        The checkpoint's ``{"mean", "sd"}``, to bring predictions to the label scale
+        (``None`` for a classifier: its logits are scored as they are).
     batch_size : int, default 1024
         Sequences per forward pass (at least 512 are used).
     return_predictions : bool, default False
@@ -245,7 +283,8 @@ def evaluate_splits(model, data, scaler: dict, batch_size: int = 1024,
     Returns
     -------
     dict or tuple of (dict, dict)
-        ``metrics``: ``{split: regression_metrics}`` for ``train``, ``valid`` and ``test``,
+        ``metrics``: ``{split: regression_metrics}`` (or ``classification_metrics``) for
+        ``train``, ``valid`` and ``test``,
         plus ``"ceiling"`` (:func:`with_ratio`) for a synthetic set; with
         ``return_predictions``, ``(metrics, {split: (observed, predicted)})`` of numpy arrays.
 
@@ -260,8 +299,9 @@ def evaluate_splits(model, data, scaler: dict, batch_size: int = 1024,
         X, y = data.splits[name]
         yhat = predict(model, X, scaler, batch_size=max(batch_size, 512))
         preds[name] = (y.numpy(), yhat)
-        metrics[name] = regression_metrics(y.numpy(), yhat)
-    truth = load_truth_if_any(data.truth_path)
+        score = classification_metrics if data.task == "classification" else regression_metrics
+        metrics[name] = score(y.numpy(), yhat)
+    truth = load_truth_if_any(data.truth_path) if data.task != "classification" else None
     if truth is not None:
         X, y = data.splits["test"]
         metrics["ceiling"] = with_ratio(noise_ceiling(data.task, X.numpy(), y.numpy(), truth),
@@ -275,8 +315,8 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
 
     Writes ``out_dir`` (default ``results/<name>/evaluation``) as one unit:
     ``metrics.json`` and the figures ``draw`` writes into it (the command passes
-    :func:`combmotif.report.plots.scatter_plot`'s ``scatter_test.png``; this module
-    draws nothing). Everything is read and checked before anything is written.
+    :func:`combmotif.report.plots.draw_evaluation`: ``scatter_test.png``, or a
+    classifier's ``roc_pr.png``; this module draws nothing). Everything is read and checked before anything is written.
 
     Parameters
     ----------
@@ -289,8 +329,9 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
     command : str, optional
         The command recorded in ``metrics.json``; ``None`` records the running one.
     draw : callable, optional
-        ``draw(folder, observed, predicted, title, label)``: writes the figures of the
-        test split into the unit's (temporary) folder before it is renamed into place;
+        ``draw(folder, observed, predicted, title, label, task=...)``: writes the figures
+        of the test split into the unit's (temporary) folder before it is renamed into
+        place (``task``: ``"regression"`` or ``"classification"``, whose ``predicted`` are logits);
         ``None`` writes ``metrics.json`` alone.
 
     Returns
@@ -315,13 +356,7 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
     data = load_task_data(cfg.data)
     model, ckpt = load_checkpoint(ckpt_path, resolve_device(cfg.device),
                                   expect={"in_channels": data.in_channels, "seq_len": data.seq_len})
-    scaler = ckpt["data"].get("scaler") if isinstance(ckpt["data"], dict) else None
-    if not isinstance(scaler, dict) or not {"mean", "sd"} <= set(scaler):
-        raise InputError(f"{ckpt_path}: checkpoint has no target scaler (data.scaler)")
-    if not all(isinstance(scaler[k], (int, float)) and np.isfinite(scaler[k]) for k in ("mean", "sd")) \
-            or scaler["sd"] <= 0:
-        raise InputError(f"{ckpt_path}: checkpoint's target scaler (data.scaler) is not a finite "
-                         f"mean and a positive sd; got {scaler!r}")
+    scaler = _checked_scaler(ckpt, ckpt_path, data.task == "classification")
     metrics, preds = evaluate_splits(model, data, scaler, batch_size=cfg.train.batch_size,
                                      return_predictions=True)
     out_dir = Path(out_dir) if out_dir else model_stage_dir(cfg.model_results_dir, "evaluation")
@@ -329,7 +364,8 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
     # root: the record holds no absolute path of this machine.
     record = {"name": cfg.name, "checkpoint": relative_path(ckpt_path, out_dir),
               "command": command if command is not None else portable_command(),
-              "data": portable_data(dict(data.info, scaler=scaler), out_dir), "metrics": metrics,
+              "data": portable_data(dict(data.info) if scaler is None else dict(data.info, scaler=scaler),
+                                    out_dir), "metrics": metrics,
               # A checkpoint may be evaluated on another set than it was trained on
               # (e.g. synthetic-trained on measured UTRs): keep what it was trained on.
               "trained_on": portable_data({k: v for k, v in ckpt["data"].items() if k != "scaler"},
@@ -339,9 +375,28 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
         (tmp / "metrics.json").write_text(json.dumps(json_safe(record), indent=2, allow_nan=False) + "\n")
         if draw is not None:
             observed, predicted = preds["test"]
-            draw(tmp, observed, predicted, f"{cfg.name}: test split", data.info["label"])
+            draw(tmp, observed, predicted, f"{cfg.name}: test split", data.info["label"],
+                 task="classification" if data.task == "classification" else "regression")
     record["out_dir"] = str(out_dir)
     return record
+
+
+def _checked_scaler(ckpt: dict, ckpt_path: Path, classify: bool) -> dict | None:
+    """The checkpoint's target scaler, checked (``None`` for a classifier, which has none)."""
+    if classify:
+        if ckpt["arch"].get("kind") != "binding_cnn":
+            raise InputError(f"{ckpt_path}: a regression model (arch kind "
+                             f"{ckpt['arch'].get('kind', 'saluki')}) cannot be evaluated on a "
+                             f"classification set")
+        return None
+    scaler = ckpt["data"].get("scaler") if isinstance(ckpt["data"], dict) else None
+    if not isinstance(scaler, dict) or not {"mean", "sd"} <= set(scaler):
+        raise InputError(f"{ckpt_path}: checkpoint has no target scaler (data.scaler)")
+    if not all(isinstance(scaler[k], (int, float)) and np.isfinite(scaler[k]) for k in ("mean", "sd")) \
+            or scaler["sd"] <= 0:
+        raise InputError(f"{ckpt_path}: checkpoint's target scaler (data.scaler) is not a finite "
+                         f"mean and a positive sd; got {scaler!r}")
+    return scaler
 
 
 def json_safe(obj):
@@ -384,9 +439,16 @@ def format_metrics(metrics: dict) -> str:
     Returns
     -------
     str
-        One header line (``split n r r2 R2 rho mse``), one line per split, and a noise
+        One header line (``split n r r2 R2 rho mse``; a classifier's
+        ``split n pos neg AUROC AUPRC acc``), one line per split, and a noise
         ceiling line when ``metrics`` has a ceiling; no trailing newline.
     """
+    if "auroc" in metrics["test"]:
+        lines = [f"{'split':<6} {'n':>7} {'pos':>6} {'neg':>6} {'AUROC':>7} {'AUPRC':>7} {'acc':>7}"]
+        lines += [f"{name:<6} {m['n']:>7d} {m['n_pos']:>6d} {m['n_neg']:>6d} {m['auroc']:>7.3f} "
+                  f"{m['auprc']:>7.3f} {m['accuracy']:>7.3f}"
+                  for name, m in ((k, metrics[k]) for k in ("train", "valid", "test"))]
+        return "\n".join(lines)
     lines = [f"{'split':<6} {'n':>7} {'r':>7} {'r2':>7} {'R2':>7} {'rho':>7} {'mse':>9}"]
     for name in ("train", "valid", "test"):
         m = metrics[name]

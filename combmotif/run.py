@@ -24,7 +24,7 @@ from typing import Literal
 from .checkpoint import check_device
 from .config import path_field, resolved_field
 from .layout import stage_dir
-from .models.loader import ModelSpec, model_name
+from .models.loader import ModelSpec, model_molecule, model_name
 from .motifs.databases import rebase_motif_db
 
 #: Keys renamed when the run section became one: the old key's one error line names the new one.
@@ -112,6 +112,11 @@ class RunConfig:
     def model_name(self) -> str:
         """The model's name (:func:`combmotif.models.loader.model_name`)."""
         return model_name(self.model, self.name)
+
+    @property
+    def molecule(self) -> str:
+        """``"dna"`` or ``"rna"``: what the model reads (:func:`combmotif.models.loader.model_molecule`)."""
+        return model_molecule(self.model)
 
     @property
     def model_file(self) -> Path:

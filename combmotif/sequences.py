@@ -33,12 +33,42 @@ IUPAC = {
 }
 
 
+def centre_fit(seqs: Sequence[str], length: int) -> list[str]:
+    """Centre-crop longer sequences and pad shorter ones with ``N`` on both sides.
+
+    Parameters
+    ----------
+    seqs : sequence of str
+        Sequences of any lengths.
+    length : int
+        The width wanted.
+
+    Returns
+    -------
+    list of str
+        Every sequence exactly ``length`` long: a longer one keeps letters
+        ``(len - length) // 2`` onwards; a shorter one gets ``(length - len) // 2``
+        ``N`` on the left and the rest on the right (``N`` encodes as an all-zero column).
+    """
+    out = []
+    for s in seqs:
+        extra = len(s) - length
+        if extra >= 0:
+            out.append(s[extra // 2: extra // 2 + length])
+        else:
+            left = -extra // 2
+            out.append("N" * left + s + "N" * (-extra - left))
+    return out
+
+
 def encode_indices(seqs: Sequence[str], length: int | None = None, source: str = "input",
                    pad: str = "right") -> np.ndarray:
     """Integer-encode sequences: (N, L) int8 with A,C,G,T = 0..3 and 4 for N or padding.
 
     Sequences longer than ``length`` are cut to their first ``length`` letters
-    (``pad='right'``) or last (``pad='left'``); shorter ones are padded with 4.
+    (``pad='right'``), their last (``pad='left'``) or their middle (``pad='centre'``,
+    :func:`centre_fit`: how the binding-site classifiers are trained); shorter ones are
+    padded with 4 (on both sides for ``centre``).
     Raises :class:`InputError` naming ``source`` and the first bad sequence.
 
     Parameters
@@ -49,7 +79,7 @@ def encode_indices(seqs: Sequence[str], length: int | None = None, source: str =
         Width of the output (default: the longest sequence).
     source : str
         Where the sequences come from, for the error message.
-    pad : {"right", "left"}
+    pad : {"right", "left", "centre"}
         Which end is padded (and which end is kept when cutting).
 
     Returns
@@ -60,6 +90,8 @@ def encode_indices(seqs: Sequence[str], length: int | None = None, source: str =
     seqs = list(seqs)
     if length is None:
         length = max((len(s) for s in seqs), default=0)
+    if pad == "centre":
+        seqs, pad = centre_fit(seqs, length), "right"
     out = np.full((len(seqs), length), 4, dtype=np.int8)
     if not seqs:
         return out

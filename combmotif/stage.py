@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .config import parse_range
-from .data.tasks import SPLITS, DataConfig, load_task_data, read_labelled_csv
+from .data.tasks import SPLITS, config_from_record, load_task_data, read_labelled_csv
 from .errors import ConfigError, InputError
 from .io import check_output_dir, save_npz
 from .layout import layer_dir, stage_dir
@@ -92,16 +92,13 @@ def load_dataset(spec: DataSpec, ckpt: dict | None, seq_len: int, encode=None
 def _recorded_split(spec: DataSpec, info: dict, path: str, fmt: str, seq_len: int
                     ) -> tuple[np.ndarray, np.ndarray]:
     """The ``spec.split`` rows of the training's own split of its own file."""
-    split_info = info["split"]
-    kind = split_info.get("kind", "file" if fmt == "saluki_h5" else "random")
-    label = spec.label or (info.get("label") if fmt == "mrl_csv" else "rl")
-    dc = DataConfig(format=fmt, path=path, split=kind, label=label or "rl",
-                    top_n=split_info.get("top_n", 280_000), test_n=split_info.get("test_n", 20_000),
-                    valid_frac=split_info.get("valid_frac", 0.1),
-                    fractions=list(split_info.get("fractions", [0.8, 0.1, 0.1])),
-                    split_seed=split_info.get("seed", 0), seq_len=seq_len)
+    record = dict(info)
+    if fmt == "mrl_csv":
+        record["label"] = spec.label or info.get("label") or "rl"
     try:
-        dc.validate()
+        # The one rebuild of a recorded split (regression and classification sets alike:
+        # a FASTA record also names its negatives, chromosomes and molecule).
+        dc = config_from_record(record, path=path, seq_len=seq_len)
     except ValueError as exc:
         raise ConfigError(f"data: {exc}") from None
     data = load_task_data(dc)

@@ -1,4 +1,4 @@
-"""Train a Saluki-style predictor on an MRL CSV or a Saluki half-life H5.
+"""Train a Saluki-style predictor (MRL CSV, half-life H5) or a binding-site classifier (FASTA).
 
 One config (:class:`TrainConfig`) describes the data, the architecture and the
 optimiser; :func:`train_from_config` turns it into
@@ -9,6 +9,11 @@ Targets are standardised with the mean and standard deviation of the *training*
 split only (so nothing about the test labels leaks into the model); the scaler
 is stored in the checkpoint's ``data`` dict and :func:`predict` maps back to
 the label scale. Same seed + same data -> same weights on CPU.
+
+A classifier (``model.kind: binding_cnn`` on ``data.format`` fasta or
+class_csv) has no scaler (``None``): it trains with binary cross-entropy on its
+logit, stops early on the validation AUPRC and, with ``train.rc_augment`` (DNA
+only), sees each training sequence's reverse complement half of the time.
 
 ``mrl/train.py`` and ``half-life/train.py`` are both thin wrappers around
 :func:`main`; they differ only in the default config.
@@ -23,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.metrics import average_precision_score
 from torch import nn
 from tqdm import tqdm
 
@@ -32,7 +38,8 @@ from .data.tasks import TaskData, load_task_data
 from .errors import InputError
 from .evaluate import evaluate_splits, json_safe, predict
 from .io import check_output_dir, write_json
-from .models.saluki import SalukiModel
+from .models.binding import BindingCNN
+from .models.saluki import SalukiModel, SequenceModel
 from .paths import portable_command
 from .train_config import TrainConfig
 
@@ -67,6 +74,11 @@ def check_training_inputs(cfg: TrainConfig, source: str | Path) -> TaskData:
                              "the checkpoint must be a file")
     data = load_task_data(cfg.data)
     y = data.splits["train"][1].numpy()
+    if cfg.train.rc_augment and data.info.get("molecule") != "dna":
+        raise InputError(f"{source}: 'train.rc_augment' is for DNA, but {cfg.data.path} is "
+                         f"{data.info.get('molecule')} (any U reads as RNA; data.molecule overrides)")
+    if cfg.train.rc_augment and data.in_channels != 4:
+        raise InputError(f"{source}: 'train.rc_augment' needs 4 input tracks; the data has {data.in_channels}")
     if np.ptp(y) == 0:
         raise InputError(f"{cfg.data.path}: the {len(y)} training labels are all {float(y[0]):g}; "
                          "nothing to learn")
@@ -77,7 +89,7 @@ def check_training_inputs(cfg: TrainConfig, source: str | Path) -> TaskData:
     return data
 
 
-def build_from_config(cfg: TrainConfig, data: TaskData) -> SalukiModel:
+def build_from_config(cfg: TrainConfig, data: TaskData) -> SequenceModel:
     """A freshly initialised model (seeded by ``cfg.seed``) that fits ``data``.
 
     Also used by :func:`check_training_inputs` to refuse, before any work, an
@@ -92,8 +104,8 @@ def build_from_config(cfg: TrainConfig, data: TaskData) -> SalukiModel:
 
     Returns
     -------
-    SalukiModel
-        The untrained model, on the CPU.
+    SequenceModel
+        The untrained :class:`SalukiModel` or :class:`BindingCNN` (``model.kind``), on the CPU.
 
     Raises
     ------
@@ -102,6 +114,11 @@ def build_from_config(cfg: TrainConfig, data: TaskData) -> SalukiModel:
     """
     torch.manual_seed(cfg.seed)
     m = cfg.model
+    if m.kind == "binding_cnn":
+        return BindingCNN(in_channels=data.in_channels, seq_len=data.seq_len, conv_filters=m.conv_filters,
+                          conv_kernels=m.conv_kernels, pools=m.pools, padding=m.padding,
+                          batch_norm=m.batch_norm, head=m.head, dense_units=m.dense_units,
+                          dropout=m.dropout)
     return SalukiModel(in_channels=data.in_channels, seq_len=data.seq_len, num_layers=m.num_layers,
                        filters=m.filters, kernel_size=m.kernel_size, padding=m.padding,
                        dropout=m.dropout, gru_units=m.gru_units, dense_units=m.dense_units)
@@ -143,31 +160,40 @@ def fit_scaler(y: torch.Tensor | np.ndarray) -> dict[str, float]:
 class FitResult:
     """What :func:`fit` returns: the trained model and how training went."""
 
-    model: SalukiModel
-    scaler: dict[str, float]
+    model: SequenceModel
+    scaler: dict[str, float] | None
     history: list[dict]
     best_epoch: int
     seconds: float
     stopped: str
 
 
-def _valid_loss(model: nn.Module, X: torch.Tensor, z: torch.Tensor, batch_size: int) -> float:
+def _valid_loss(model: nn.Module, X: torch.Tensor, z: torch.Tensor, batch_size: int,
+                classify: bool = False) -> tuple[float, dict]:
+    """Validation figure to minimise (MSE; classifiers: 1 - AUPRC) and what the history adds."""
     pred = predict(model, X, None, batch_size=max(batch_size, 512))
-    return float(np.mean((pred - z.numpy()) ** 2))
+    if not classify:
+        return float(np.mean((pred - z.numpy()) ** 2)), {}
+    logits = torch.from_numpy(pred).double()
+    bce = float(nn.functional.binary_cross_entropy_with_logits(logits, z.double()))
+    auprc = float(average_precision_score(z.numpy(), pred))
+    return 1.0 - auprc, {"valid_bce": bce, "valid_auprc": auprc}
 
 
-def fit(model: SalukiModel, splits: dict[str, tuple[torch.Tensor, torch.Tensor]],
+def fit(model: SequenceModel, splits: dict[str, tuple[torch.Tensor, torch.Tensor]],
         cfg: TrainConfig, device: torch.device | str | None = None) -> FitResult:
     """Adam + MSE on standardised targets with early stopping on validation loss.
 
-    The scaler is fitted on ``splits['train']`` only. Shuffling uses a generator
+    A :class:`BindingCNN` (``arch["kind"] == "binding_cnn"``) instead trains with
+    binary cross-entropy on its logit and stops on 1 - validation AUPRC; it has no
+    scaler. The scaler is fitted on ``splits['train']`` only. Shuffling uses a generator
     seeded from ``cfg.seed`` (and dropout the global seed set here), so a rerun
     with the same seed on CPU gives identical weights. The weights of the best
     validation epoch are restored before returning.
 
     Parameters
     ----------
-    model : SalukiModel
+    model : SequenceModel
         A freshly built model (:func:`build_from_config`), trained in place.
     splits : dict
         ``{"train": (X, y), "valid": (X, y), ...}`` tensors on the label scale.
@@ -186,24 +212,26 @@ def fit(model: SalukiModel, splits: dict[str, tuple[torch.Tensor, torch.Tensor]]
     X_tr, y_tr = splits["train"]
     X_va, y_va = splits["valid"]
     model.check_input(X_tr[:1])
-    scaler = fit_scaler(y_tr)
-    z_tr = (y_tr - scaler["mean"]) / scaler["sd"]
-    z_va = (y_va - scaler["mean"]) / scaler["sd"]
+    classify = model.arch.get("kind") == "binding_cnn"
+    scaler = None if classify else fit_scaler(y_tr)
+    z_tr = y_tr if classify else (y_tr - scaler["mean"]) / scaler["sd"]
+    z_va = y_va if classify else (y_va - scaler["mean"]) / scaler["sd"]
+    step = _Step(nn.BCEWithLogitsLoss() if classify else nn.MSELoss(), opt_cfg.clip_norm,
+                 opt_cfg.rc_augment, deadline=None)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     model.to(device)
     optim, sched = _optimiser(model, opt_cfg)
-    deadline = time.monotonic() + opt_cfg.max_minutes * 60 if opt_cfg.max_minutes else None
+    step.deadline = time.monotonic() + opt_cfg.max_minutes * 60 if opt_cfg.max_minutes else None
     start = time.monotonic()
     stopper = _Stopper(opt_cfg.patience, opt_cfg.min_delta, model)
     history: list[dict] = []
     epochs = tqdm(range(1, opt_cfg.epochs + 1), desc="epochs", disable=None, unit="epoch")
     for epoch in epochs:
         batches = _epoch_batches(len(X_tr), opt_cfg.batch_size, gen, model)
-        train_loss, timed_out = _train_epoch(model, optim, X_tr, z_tr, batches, device,
-                                             opt_cfg.clip_norm, deadline, epoch)
-        valid = _valid_loss(model, X_va, z_va, opt_cfg.batch_size)
-        history.append({"epoch": epoch, "train_loss": train_loss, "valid_loss": valid,
+        train_loss, timed_out = _train_epoch(model, optim, X_tr, z_tr, batches, device, step, gen, epoch)
+        valid, more = _valid_loss(model, X_va, z_va, opt_cfg.batch_size, classify)
+        history.append({"epoch": epoch, "train_loss": train_loss, "valid_loss": valid, **more,
                         "lr": optim.param_groups[0]["lr"], "seconds": round(time.monotonic() - start, 2)})
         if sched is not None:
             sched.step(valid)
@@ -240,32 +268,66 @@ def _epoch_batches(n: int, batch_size: int, gen: torch.Generator, model: nn.Modu
     return batches
 
 
+@dataclass
+class _Step:
+    """How one batch is trained: loss, gradient clipping, reverse-complement augmentation, deadline."""
+
+    loss_fn: nn.Module
+    clip_norm: float | None
+    rc_augment: bool
+    deadline: float | None
+
+
+def reverse_complement_batch(x: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
+    """``x`` with the rows where ``flip`` is true reverse-complemented.
+
+    With channels A, C, G, T, reversing the channel axis complements (A<->T, C<->G)
+    and reversing the position axis reverses.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        (N, 4, L) one-hot.
+    flip : torch.Tensor
+        (N,) bool.
+
+    Returns
+    -------
+    torch.Tensor
+        (N, 4, L): a copy, rows with ``flip`` replaced by their reverse complement.
+    """
+    return torch.where(flip.view(-1, 1, 1), x.flip(1).flip(2), x)
+
+
 def _train_epoch(model: nn.Module, optim: torch.optim.Optimizer, X: torch.Tensor, z: torch.Tensor,
-                 batches: list[torch.Tensor], device: torch.device, clip_norm: float | None,
-                 deadline: float | None, epoch: int) -> tuple[float, bool]:
+                 batches: list[torch.Tensor], device: torch.device, step: _Step,
+                 gen: torch.Generator, epoch: int) -> tuple[float, bool]:
     """One pass over ``batches``; returns (mean training loss, whether the deadline passed)."""
-    loss_fn = nn.MSELoss()
     total, seen = 0.0, 0
     for idx in tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=None, unit="batch"):
-        xb, zb = X[idx].to(device), z[idx].to(device)
+        xb, zb = X[idx], z[idx]
+        if step.rc_augment:  # drawn from the seeded generator: same seed, same flips
+            xb = reverse_complement_batch(xb, torch.rand(len(idx), generator=gen) < 0.5)
+        xb, zb = xb.to(device), zb.to(device)
         optim.zero_grad(set_to_none=True)
-        loss = loss_fn(model(xb), zb)
+        loss = step.loss_fn(model(xb), zb)
         loss.backward()
-        if clip_norm is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        if step.clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), step.clip_norm)
         optim.step()
         total += float(loss.detach()) * len(idx)
         seen += len(idx)
-        if deadline is not None and time.monotonic() > deadline:
+        if step.deadline is not None and time.monotonic() > step.deadline:
             return total / max(seen, 1), True
     return total / max(seen, 1), False
 
 
 def _report_epoch(epochs: tqdm, row: dict, n_epochs: int) -> None:
-    epochs.set_postfix(train=f"{row['train_loss']:.4f}", valid=f"{row['valid_loss']:.4f}")
+    name, value = (("AUPRC", row["valid_auprc"]) if "valid_auprc" in row else ("loss", row["valid_loss"]))
+    epochs.set_postfix(train=f"{row['train_loss']:.4f}", valid=f"{value:.4f}")
     if epochs.disable:  # no bar off a terminal (CI, nohup): one line per epoch instead
         print(f"epoch {row['epoch']}/{n_epochs}: train loss {row['train_loss']:.4f}, "
-              f"valid loss {row['valid_loss']:.4f} ({row['seconds']:.0f} s)", file=sys.stderr, flush=True)
+              f"valid {name} {value:.4f} ({row['seconds']:.0f} s)", file=sys.stderr, flush=True)
 
 
 class _Stopper:
@@ -334,7 +396,7 @@ def train_from_config(cfg: TrainConfig, command: str | None = None,
     model = build_from_config(cfg, data)
     result = fit(model, data.splits, cfg, device=device)
     metrics = evaluate_splits(result.model, data, result.scaler, batch_size=cfg.train.batch_size)
-    data_info = dict(data.info, scaler=result.scaler)
+    data_info = dict(data.info) if result.scaler is None else dict(data.info, scaler=result.scaler)
     # Paths are written relative to the checkpoint's folder and the command as run
     # from the repository's root: the record must work from a clone at another path.
     folder = cfg.checkpoint_path.parent

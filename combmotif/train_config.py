@@ -15,16 +15,25 @@ from pathlib import Path
 from typing import Literal
 
 from .config import load_config, path_field, require
-from .data.tasks import DataConfig
+from .data.tasks import CLASSIFICATION_FORMATS, DataConfig
 from .layout import model_dir
 from .run import check_run_values
 
 
 @dataclass
 class ModelConfig:
-    """Architecture of :class:`~combmotif.models.saluki.SalukiModel`; input
-    channels and length come from the data."""
+    """Architecture of the model; input channels and length come from the data.
 
+    ``kind: saluki`` (default): :class:`~combmotif.models.saluki.SalukiModel`
+    (``num_layers``, ``filters``, ``kernel_size``, ``padding``, ``dropout``,
+    ``gru_units``, ``dense_units``). ``kind: binding_cnn``:
+    :class:`~combmotif.models.binding.BindingCNN`, a binding-site classifier
+    (``conv_filters``, ``conv_kernels``, ``pools``: one entry per conv layer;
+    ``batch_norm``, ``head`` global_max | dense, ``dense_units``, ``padding``,
+    ``dropout``); it needs a classification data set (format fasta or class_csv).
+    """
+
+    kind: Literal["saluki", "binding_cnn"] = "saluki"
     num_layers: int = 3
     filters: int = 64
     kernel_size: int = 5
@@ -32,6 +41,11 @@ class ModelConfig:
     dropout: float = 0.3
     gru_units: int = 64
     dense_units: int = 64
+    conv_filters: list[int] = field(default_factory=lambda: [128, 128, 128])
+    conv_kernels: list[int] = field(default_factory=lambda: [9, 7, 5])
+    pools: list[int] = field(default_factory=lambda: [2, 2, 2])
+    batch_norm: bool = True
+    head: Literal["global_max", "dense"] = "global_max"
 
     def validate(self) -> None:
         """Reject settings out of range (the config loader turns the error into one line)."""
@@ -39,6 +53,16 @@ class ModelConfig:
         for key in ("filters", "kernel_size", "gru_units", "dense_units"):
             require(getattr(self, key) >= 1, f"model.{key}", getattr(self, key), "an integer >= 1")
         require(0 <= self.dropout < 1, "model.dropout", self.dropout, "in [0, 1)")
+        for key in ("conv_filters", "conv_kernels", "pools"):
+            value = getattr(self, key)
+            require(len(value) >= 1 and min(value) >= 1, f"model.{key}", value,
+                    "a non-empty list of integers >= 1")
+        n = len(self.conv_filters)
+        require(len(self.conv_kernels) == n and len(self.pools) == n, "model.conv_kernels/pools",
+                [self.conv_kernels, self.pools], f"lists of {n} entries (one per conv_filters entry)")
+        if self.padding == "same":
+            require(all(k % 2 for k in self.conv_kernels), "model.conv_kernels", self.conv_kernels,
+                    "odd with padding 'same'")
 
 
 @dataclass
@@ -56,6 +80,11 @@ class OptimConfig:
     more than ``min_delta`` (on the standardised scale, where 1.0 is the loss
     of predicting the mean), so ``epochs`` can be a generous cap. The weights
     of the lowest validation loss are kept either way.
+
+    Classifiers (``model.kind: binding_cnn``) train with binary cross-entropy on
+    the logit and stop early on the validation AUPRC (higher is better; the
+    scheduler and ``min_delta`` read 1 - AUPRC); ``rc_augment`` (DNA only) replaces
+    each training sequence by its reverse complement with probability 1/2 per epoch.
     """
 
     epochs: int = 20
@@ -68,6 +97,7 @@ class OptimConfig:
     lr_factor: float = 0.5
     max_minutes: float | None = None
     clip_norm: float | None = None
+    rc_augment: bool = False
 
     def validate(self) -> None:
         """Reject settings out of range (the config loader turns the error into one line)."""
@@ -123,6 +153,15 @@ class TrainConfig:
         """Reject settings out of range (the config loader turns the error into one line)."""
         if self.output.name is None:
             self.output.name = self.name
+        classify = self.data.format in CLASSIFICATION_FORMATS
+        if classify != (self.model.kind == "binding_cnn"):
+            raise ValueError(f"'model.kind' {self.model.kind!r} does not fit 'data.format' "
+                             f"{self.data.format!r}: binding_cnn classifies (fasta, class_csv), "
+                             "saluki regresses (mrl_csv, saluki_h5)")
+        if self.train.rc_augment and not classify:
+            raise ValueError("'train.rc_augment' applies to classifiers on DNA (data.format fasta or class_csv)")
+        if self.train.rc_augment and self.data.molecule == "rna":
+            raise ValueError("'train.rc_augment' is for DNA; data.molecule is rna (RNA has one strand)")
         check_run_values(self.name, self.seed, self.device, None)
         value = self.output.name
         if not value or "/" in value or "\\" in value or value.startswith("."):

@@ -22,7 +22,7 @@ KERNELS = {
 CORE = (
     "combmotif.sequences", "combmotif.stats", "combmotif.perturb", "combmotif.maxact",
     "combmotif.models.saluki", "combmotif.models.keras", "combmotif.models.anatomy",
-    "combmotif.models.trunk",
+    "combmotif.models.trunk", "combmotif.models.keras_graph", "combmotif.models.binding",
     "combmotif.neuronmotif.sample", "combmotif.neuronmotif.archive",
     "combmotif.neuronmotif.randomness", "combmotif.neuronmotif.demix", "combmotif.neuronmotif.ppm",
     "combmotif.neuronmotif.kmeans",

@@ -149,12 +149,13 @@ def test_layer_candidates_from_syntax_rules_and_cooccurrence(model, tmp_path):
     np.savez(layer_dir / "fragments.npz", codes=_codes(texts))
     frags = types.SimpleNamespace(neuron=np.array([0, 0]), seq=np.array([0, 1]))
     stage = types.SimpleNamespace(
-        cfg=types.SimpleNamespace(min_cooccurrence=1, family_min_neurons=1, discovery_dir=str(model / "discovery")),
+        cfg=types.SimpleNamespace(min_cooccurrence=1, family_min_neurons=1, discovery_dir=str(model / "discovery"),
+                                  importance_top=0, alpha=0.05),
         layer_dir=lambda L: tmp_path / "inter" / f"conv{L}", data=(indices_to_one_hot(_codes(texts)), None, None))
     df = C.layer_candidates(stage, 2, frags, fams)
     assert list(df.columns) == C.CANDIDATE_COLUMNS
     row = df[(df["familyA"] == fa.id) & (df["familyB"] == fb.id)].iloc[0]
-    assert row["source"] == "both" and row["neurons"] == "0;1"
+    assert row["source"] == "syntax;cooccurrence" and row["neurons"] == "0;1"
     assert row["n_sequences_both"] == 1 and row["n_fragment_sequences"] == 1
     assert not (df["familyA"] == df["familyB"]).any()   # never two members of one family
 
@@ -215,3 +216,29 @@ def test_pages_say_when_the_shuffle_could_not_destroy_a_motif(tmp_path):
     front = write_model_index(tmp_path / "toy").read_text()
     assert "1000 of 2000 draws fell back to random bases" in front
     assert 'href="interaction/conv4/index.html"' in front
+
+
+def test_family_effects_measure_destruction_and_pick_the_top_pairs():
+    from combmotif.interaction.importance import family_effects, important_pairs
+
+    rng = np.random.default_rng(0)
+    texts = ["".join(rng.choice(list("ACGT"), 30)) for _ in range(60)]
+    texts = [("GGATCC" + t[6:]) if i % 2 else t for i, t in enumerate(texts)]     # half hold F1
+    texts = [t[:20] + "TTAGTT" + t[26:] if i % 3 == 0 else t for i, t in enumerate(texts)]
+    X = indices_to_one_hot(_codes(texts))
+
+    def predict(x):    # +1 for GGATCC, -0.5 for TTAGTT, nothing for the others
+        s = ["".join("ACGT"[i] for i in row) for row in x.argmax(1)]
+        return np.array([("GGATCC" in t) - 0.5 * ("TTAGTT" in t) for t in s], float)
+
+    fams = [types.SimpleNamespace(id=f"F{i}", name=n, pattern=p) for i, (n, p) in
+            enumerate([("up", "GGATCC"), ("down", "TTAGTT"), ("none", "ACG")], 1)]
+    first = [C.pattern_sites(_codes(texts), f.pattern)[0] for f in fams]
+    eff = family_effects(predict, X, texts, fams, first, max_sequences=40, replicates=2, n_boot=200)
+    e = eff.set_index("family")
+    assert e.loc["F1", "effect"] == pytest.approx(-1.0) and e.loc["F1", "q"] < 0.05
+    assert e.loc["F2", "effect"] == pytest.approx(0.5) and e.loc["F2", "q"] < 0.05
+    assert abs(e.loc["F3", "effect"]) < 0.1 and not e.loc["F3", "q"] < 0.05
+    assert e.loc["F1", "ci_low"] <= e.loc["F1", "effect"] <= e.loc["F1", "ci_high"]
+    assert important_pairs(eff, top=6).values.tolist() == [["F1", "F2"]]   # F3 not significant
+    assert important_pairs(eff, top=1).empty and important_pairs(eff, top=0).empty

@@ -189,3 +189,11 @@ def test_cli_guard_prints_one_error_line(tmp_path):
     res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env)
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == ["error: data.csv: missing column 'rl'"]
+
+
+def test_centre_padding_crops_the_middle_and_pads_both_sides():
+    from combmotif.sequences import centre_fit, encode_indices
+
+    assert centre_fit(["AACGTT", "ACG", "A"], 4) == ["ACGT", "ACGN", "NANN"]
+    codes = encode_indices(["ACG", "AACGTT"], length=4, pad="centre")
+    assert codes.tolist() == [[0, 1, 2, 4], [0, 1, 2, 3]]

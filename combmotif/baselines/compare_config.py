@@ -115,4 +115,6 @@ def load_compare_config(path: str | Path, overrides: dict | None = None) -> Comp
     -------
     CompareConfig
     """
-    return load_config(path, CompareConfig, overrides)
+    cfg = load_config(path, CompareConfig, overrides)
+    cfg.match = cfg.match.for_molecule(cfg.molecule)  # strands: auto -> both for DNA, given for RNA
+    return cfg

@@ -18,7 +18,7 @@ from ..motifs.tomtom import tomtom
 
 SEGMENT_COLUMNS = ["method", "layer", "neuron", "cluster", "segment", "consensus", "length", "information"]
 MATCH_COLUMNS = ["method", "layer", "neuron", "cluster", "segment", "rank", "target", "target_source",
-                 "q", "p", "offset", "overlap", "segment_consensus", "target_consensus"]
+                 "q", "p", "offset", "overlap", "orientation", "segment_consensus", "target_consensus"]
 
 
 def layer_segments(layer_dir: str | Path, neurons: Sequence[int] | None = None
@@ -80,7 +80,7 @@ def match_segments(queries: Sequence[Motif], targets: Sequence[Motif], cfg: Matc
     if not queries:
         return pd.DataFrame(columns=cols)
     kw = {"min_query_mean_ic": cfg.min_query_mean_ic} if hasattr(cfg, "min_query_mean_ic") else {}
-    df = tomtom(queries, targets, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
+    df = tomtom(queries, targets, backend=cfg.tomtom_backend, norc=cfg.given_strand, dist=cfg.dist,
                 min_query_ic=cfg.min_query_ic, thresh=None, q_scope=cfg.q_scope,
                 n_jobs=cfg.n_jobs, **kw)
     if not len(df):
@@ -100,7 +100,7 @@ def match_segments(queries: Sequence[Motif], targets: Sequence[Motif], cfg: Matc
         "segment": (head + "/").where(head != "", "") + qid.str[-1],
         "rank": df.groupby("Query_ID", sort=False).cumcount() + 1, "target": df["Target_ID"],
         "target_source": df["Target_ID"].map(src).fillna(""), "q": df["q-value"], "p": df["p-value"],
-        "offset": df["Optimal_offset"], "overlap": df["Overlap"],
+        "offset": df["Optimal_offset"], "overlap": df["Overlap"], "orientation": df["Orientation"],
         "segment_consensus": df["Query_consensus"], "target_consensus": df["Target_consensus"]})
     return out.reset_index(drop=True)
 

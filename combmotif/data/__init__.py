@@ -11,6 +11,9 @@
   hand-written truth files).
 * :mod:`~combmotif.data.spec`: YAML specs of planted rules for the MRL generator, ``random_spec``;
   :mod:`~combmotif.data.grammar`: pairs that act only in some arrangements, the grammar set.
+* :mod:`~combmotif.data.synthetic_dna`: the DNA binding-site set with JASPAR motifs planted
+  (:mod:`~combmotif.data.jaspar`: the motifs drawn; :mod:`~combmotif.data.pwm_sites`: exact
+  log-odds thresholds, both-strand scans, sites sampled from a PPM).
 """
 
 from .halflife import encode_transcript, read_h5, read_records, records_to_h5, write_h5

@@ -1,4 +1,4 @@
-"""What ``combmotif generate {mrl,grammar,halflife,noaug,records,default}`` does once its arguments are parsed.
+"""What ``combmotif generate {mrl,grammar,halflife,dna,noaug,records,default}`` does once its arguments are parsed.
 
 Each function takes the parsed :class:`argparse.Namespace` of its subcommand
 (:func:`combmotif.__main__.build_parser`), checks the output before any work and
@@ -115,6 +115,41 @@ def generate_halflife(args: argparse.Namespace) -> int:
     return 0
 
 
+def generate_dna(args: argparse.Namespace) -> int:
+    """``combmotif generate dna --out DIR``: the DNA binding-site set with JASPAR motifs planted.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``out``, ``n``, ``seed``, ``motifs``, ``pairs``, ``length``, ``negatives``
+        (:func:`combmotif.data.synthetic_dna.make_dna`).
+
+    Returns
+    -------
+    int
+        0.
+    """
+    from ..io import check_output_dir
+    from .jaspar import load_jaspar
+    from .synthetic_dna import check_dna_args, make_dna, save_dna_set
+
+    check_output_dir(args.out, "command line", "--out")
+    check_dna_args(args.n, args.motifs, args.length, args.pairs, negatives=args.negatives)
+    t0 = time.perf_counter()
+    database = load_jaspar()
+    records, sites, truth = make_dna(n=args.n, seed=args.seed, k=args.motifs, length=args.length,
+                                     n_pairs=args.pairs, negatives=args.negatives, database=database)
+    save_dna_set(args.out, records, sites, truth, database)
+    roles = {m["name"]: m["altname"] for m in truth["motifs"]}
+    pairs = ", ".join(f"{roles[p['motifA']]}+{roles[p['motifB']]}" for p in truth["pairs"])
+    alone = ", ".join(f"{m['altname']} ({m['name']})" for m in truth["motifs"] if m["role"] == "alone")
+    print(f"wrote {args.out}/ (positives.fasta, negatives.fasta, sites.csv, truth.json, planted.meme, "
+          f"jaspar.meme): {truth['n_positives']} positives, {truth['n_negatives']} negatives of "
+          f"{truth['length']} bp; alone: {alone}; required pairs: {pairs} "
+          f"({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def generate_noaug(args: argparse.Namespace) -> int:
     """``combmotif generate noaug --csv IN --out DIR``: drop every UTR whose first 50 nt hold ATG.
 
@@ -204,12 +239,13 @@ def generate_records(args: argparse.Namespace) -> int:
 
 
 def generate_default(args: argparse.Namespace, parse) -> int:
-    """``combmotif generate default [--data DIR] [--force]``: the four sets the quick start reads.
+    """``combmotif generate default [--data DIR] [--force]``: the five sets the quick start reads.
 
     ``synthetic_mrl`` (100k UTRs), its noAUG variant, ``synthetic_halflife``
-    (24k transcripts), each with seed 0, and ``synthetic_grammar`` (60k UTRs, the
-    grammar benchmark); a set that exists is kept unless ``--force`` (the noAUG set
-    is remade whenever the MRL set is).
+    (24k transcripts), each with seed 0, ``synthetic_grammar`` (60k UTRs, the
+    grammar benchmark) and ``synthetic_dna`` (40k 101-bp DNA sequences with JASPAR
+    motifs planted, seed 11); a set that exists is kept unless ``--force`` (the noAUG
+    set is remade whenever the MRL set is).
 
     Parameters
     ----------
@@ -228,13 +264,14 @@ def generate_default(args: argparse.Namespace, parse) -> int:
 
     data = Path(args.data) if args.data else repo_root() / "data"
     mrl, noaug, hl = data / "synthetic_mrl", data / "synthetic_mrl_noAUG", data / "synthetic_halflife"
-    grammar = data / "synthetic_grammar"
+    grammar, dna = data / "synthetic_grammar", data / "synthetic_dna"
     made_mrl = args.force or not (mrl / "truth.json").is_file()
     steps = [(made_mrl, mrl, ["mrl", "--out", str(mrl), "--seed", "0"]),
              (made_mrl or not (noaug / "data.csv").is_file(), noaug,
               ["noaug", "--csv", str(mrl / "data.csv"), "--out", str(noaug)]),
              (args.force or not (hl / "truth.json").is_file(), hl, ["halflife", "--out", str(hl), "--seed", "0"]),
-             (args.force or not (grammar / "truth.json").is_file(), grammar, ["grammar", "--out", str(grammar)])]
+             (args.force or not (grammar / "truth.json").is_file(), grammar, ["grammar", "--out", str(grammar)]),
+             (args.force or not (dna / "truth.json").is_file(), dna, ["dna", "--out", str(dna)])]
     for make, folder, argv in steps:
         if make:
             sub = parse(["generate", *argv])

@@ -404,7 +404,9 @@ def meme_text(motifs: Sequence[Mapping[str, Any]], pseudocount: float = 1e-3, ns
     Parameters
     ----------
     motifs : sequence of mapping
-        Truth entries with ``name`` and IUPAC ``consensus`` (the alternative name written).
+        Truth entries with ``name`` and IUPAC ``consensus`` (the alternative name written);
+        an entry with a ``ppm`` (sites sampled from a matrix: the DNA set) is written with
+        that matrix and its ``altname`` instead.
     pseudocount : float
         Added to each letter's probability before renormalising (see :func:`consensus_ppm`).
     nsites : int
@@ -415,9 +417,17 @@ def meme_text(motifs: Sequence[Mapping[str, Any]], pseudocount: float = 1e-3, ns
     str
         The text of ``planted.meme``.
     """
-    return format_meme([Motif(str(m["name"]), consensus_ppm(m["consensus"], pseudocount),
-                              altname=str(m["consensus"]).upper(), nsites=nsites) for m in motifs],
-                       compact=True)
+    return format_meme([_planted_motif(m, pseudocount, nsites) for m in motifs], compact=True)
+
+
+def _planted_motif(m: Mapping[str, Any], pseudocount: float, nsites: int) -> Motif:
+    """A truth entry as a MEME motif: its planted ``ppm`` and ``altname`` when it has them
+    (the DNA set), else its IUPAC consensus as a PPM, named by the consensus."""
+    if "ppm" in m:
+        return Motif(str(m["name"]), np.asarray(m["ppm"], dtype=np.float64),
+                     altname=str(m.get("altname") or m["consensus"]), nsites=nsites)
+    return Motif(str(m["name"]), consensus_ppm(m["consensus"], pseudocount),
+                 altname=str(m["consensus"]).upper(), nsites=nsites)
 
 
 def write_meme(path: str | os.PathLike, motifs: Sequence[Mapping[str, Any]], pseudocount: float = 1e-3) -> None:

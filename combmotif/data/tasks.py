@@ -8,6 +8,7 @@ read their data here, so "the training set" is the same rows everywhere.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -20,6 +21,7 @@ from ..config import path_field, require
 from ..errors import InputError
 
 SPLITS = ("train", "valid", "test")
+CLASSIFICATION_FORMATS = ("fasta", "class_csv")
 
 
 @dataclass
@@ -33,12 +35,28 @@ class DataConfig:
     groups) or ``auto`` (``reference`` for ``mrl_csv``, ``file`` for
     ``saluki_h5``). ``split_seed`` is separate from the training seed so that a
     new training seed never changes which sequences are in the test set.
+
+    Binding-site classification (:mod:`combmotif.data.fasta`): ``fasta``
+    (``path`` the positives, ``negatives`` the negatives; plain or ``.gz``) or
+    ``class_csv`` (``sequence_column`` and a 0/1 ``label`` column, default
+    ``label``). ``seq_len`` defaults to the median length of the positives;
+    longer sequences are centre-cropped, shorter ones padded with all-zero
+    columns on both sides. ``split: chromosome`` holds out ``test_chroms`` and
+    ``valid_chroms`` (chromosome = a header's first token up to ``:``, e.g.
+    ``chr1:123-456(+)``); ``auto`` is ``chromosome`` when every header has one,
+    else ``random``. ``molecule`` (``auto``: ``rna`` when any sequence has a U)
+    is recorded for the interpretation stages.
     """
 
-    format: Literal["mrl_csv", "saluki_h5"]
+    format: Literal["mrl_csv", "saluki_h5", "fasta", "class_csv"]
     path: str = path_field()
-    split: Literal["auto", "reference", "random", "file"] = "auto"
-    label: str = "rl"
+    split: Literal["auto", "reference", "random", "file", "chromosome"] = "auto"
+    label: str | None = None
+    negatives: str | None = path_field(None)
+    sequence_column: str = "sequence"
+    test_chroms: list[str] = field(default_factory=lambda: ["chr1", "chr8"])
+    valid_chroms: list[str] = field(default_factory=lambda: ["chr2"])
+    molecule: Literal["auto", "dna", "rna"] = "auto"
     top_n: int = 280_000
     test_n: int = 20_000
     valid_frac: float = 0.1
@@ -48,7 +66,11 @@ class DataConfig:
 
     def validate(self) -> None:
         """Reject settings out of range (the config loader turns the error into one line)."""
-        if self.split == "auto":
+        if self.format in CLASSIFICATION_FORMATS:
+            self._validate_classification()
+        if self.label is None:
+            self.label = "label" if self.format == "class_csv" else "rl"
+        if self.split == "auto" and self.format not in CLASSIFICATION_FORMATS:
             self.split = "reference" if self.format == "mrl_csv" else "file"
         if self.format == "saluki_h5" and self.split != "file":
             raise ValueError("'data.split' must be 'file' (or auto) for format saluki_h5: "
@@ -73,6 +95,24 @@ class DataConfig:
         require(self.split_seed >= 0, "data.split_seed", self.split_seed, "an integer >= 0")
         require(bool(str(self.label).strip()), "data.label", self.label, "a column name")
 
+    def _validate_classification(self) -> None:
+        """The classification formats' own rules (``fasta``, ``class_csv``)."""
+        if self.split in ("reference", "file"):
+            raise ValueError(f"'data.split' {self.split!r} does not apply to 'data.format' {self.format}; "
+                             "use chromosome, random or auto")
+        if self.format == "fasta" and self.negatives is None:
+            raise ValueError("'data.negatives' is required for format fasta (the negatives' FASTA)")
+        if self.format == "class_csv" and self.negatives is not None:
+            raise ValueError("'data.negatives' applies to format fasta only (class_csv has a label column)")
+        if self.format == "class_csv" and self.split == "chromosome":
+            raise ValueError("'data.split' chromosome needs FASTA headers (format fasta); use random")
+        overlap = sorted(set(self.test_chroms) & set(self.valid_chroms))
+        if overlap:
+            raise ValueError(f"'data.valid_chroms' and 'data.test_chroms' share {overlap}")
+        if self.format == "fasta" and self.label not in (None, "rl", "label"):
+            raise ValueError("'data.label' applies to class_csv only (FASTA files are the labels)")
+        self.label = self.label if self.format == "class_csv" else "label"
+
 
 
 @dataclass
@@ -86,7 +126,7 @@ class TaskData:
     in_channels: int
     seq_len: int
     info: dict
-    task: Literal["mrl", "halflife"]
+    task: Literal["mrl", "halflife", "classification"]
 
     @property
     def truth_path(self) -> Path:
@@ -239,6 +279,52 @@ def _h5_splits(cfg: DataConfig) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]
     return arrays, {"kind": "file"}
 
 
+def _class_splits(cfg: DataConfig) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict]:
+    """Read, split and encode a classification set; ``split_info`` also holds ``seq_len`` and
+    ``molecule`` (moved into the data record by :func:`load_task_data`)."""
+    from . import fasta
+
+    for key in ("path", "negatives"):
+        value = getattr(cfg, key)
+        if value is not None and Path(value).is_dir():
+            raise InputError(f"{value}: is a folder, not a data file ('data.{key}')")
+    seqs, y, chroms = fasta.read_classification(cfg.format, cfg.path, cfg.negatives,
+                                                cfg.sequence_column, cfg.label)
+    source = str(cfg.path) if cfg.negatives is None else f"{cfg.path} + {cfg.negatives}"
+    kind = cfg.split
+    if kind == "auto":
+        kind = "chromosome" if all(c is not None for c in chroms) else "random"
+    if kind == "chromosome":
+        missing = next((i for i, c in enumerate(chroms) if c is None), None)
+        if missing is not None:
+            raise InputError(f"{source}: record {missing + 1} has no chromosome in its header "
+                             f"(expected e.g. 'chr1:123-456(+)'); use data.split: random")
+        idx = fasta.chromosome_split(chroms, cfg.test_chroms, cfg.valid_chroms, source)
+        split_info = {"kind": "chromosome", "test_chroms": list(cfg.test_chroms),
+                      "valid_chroms": list(cfg.valid_chroms)}
+    else:
+        try:
+            idx = random_split(len(seqs), cfg.fractions, cfg.split_seed)
+        except InputError as exc:
+            raise InputError(f"{source}: {exc} ('data.fractions')") from None
+        split_info = {"kind": "random", "fractions": list(cfg.fractions), "seed": cfg.split_seed}
+    lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+    if not (y == 1).any() or (y == 1).all():
+        raise InputError(f"{source}: {int((y == 1).sum())} positives and {int((y == 0).sum())} "
+                         "negatives; a classifier needs both")
+    seq_len = cfg.seq_len or int(np.median(lengths[y == 1]))
+    if cfg.seq_len is None:
+        print(f"data: seq_len {seq_len} (median length of the positives; lengths "
+              f"{lengths.min()}-{lengths.max()}; longer centre-cropped, shorter padded both sides)",
+              file=sys.stderr, flush=True)
+    molecule = cfg.molecule if cfg.molecule != "auto" else fasta.molecule_of(seqs)
+    X = fasta.encode_centred(seqs, seq_len, source)
+    arrays = {k: (X[v], y[v]) for k, v in idx.items()}
+    split_info["classes"] = {k: {"pos": int(arrays[k][1].sum()), "neg": int(len(v) - arrays[k][1].sum())}
+                             for k, v in idx.items()}
+    return arrays, dict(split_info, seq_len=seq_len, molecule=molecule)
+
+
 def check_arrays(arrays: dict[str, tuple[np.ndarray, np.ndarray]], path: str,
                  seq_len: int | None) -> tuple[int, int]:
     """Check shapes and values of every split.
@@ -304,12 +390,61 @@ def load_task_data(d: DataConfig) -> TaskData:
         hint = (" (make the synthetic sets with: bash generate_dataset/make_default.sh)"
                 if Path(d.path).parent.name.startswith("synthetic") else "")
         raise InputError(f"{d.path}: data file not found{hint}")
-    arrays, split_info = _mrl_splits(d) if d.format == "mrl_csv" else _h5_splits(d)
+    readers = {"mrl_csv": _mrl_splits, "saluki_h5": _h5_splits}
+    arrays, split_info = readers.get(d.format, _class_splits)(d)
     arrays = {k: (np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.float32))
               for k, (X, y) in arrays.items()}
-    channels, length = check_arrays(arrays, d.path, d.seq_len)
+    classify = d.format in CLASSIFICATION_FORMATS
+    extra = {k: split_info.pop(k) for k in ("seq_len", "molecule") if k in split_info}
+    channels, length = check_arrays(arrays, d.path, extra.get("seq_len", d.seq_len))
     split_info["sizes"] = {k: int(len(arrays[k][1])) for k in SPLITS}
     info = {"set": Path(d.path).parent.name, "format": d.format, "path": str(d.path),
-            "split": split_info, "label": d.label if d.format == "mrl_csv" else "halflife"}
+            "split": split_info, "label": d.label if d.format != "saluki_h5" else "halflife",
+            "task": "classification" if classify else "regression"}
+    if classify:
+        info.update(extra, negatives=None if d.negatives is None else str(d.negatives),
+                    sequence_column=d.sequence_column, pad="centre")
     splits = {k: (torch.from_numpy(X), torch.from_numpy(y)) for k, (X, y) in arrays.items()}
-    return TaskData(splits, channels, length, info, "mrl" if d.format == "mrl_csv" else "halflife")
+    task = "classification" if classify else "mrl" if d.format == "mrl_csv" else "halflife"
+    return TaskData(splits, channels, length, info, task)
+
+
+def config_from_record(info: dict, path: str | None = None, seq_len: int | None = None) -> DataConfig:
+    """The :class:`DataConfig` that rebuilds a checkpoint's split from its ``data`` record.
+
+    Parameters
+    ----------
+    info : dict
+        The checkpoint's ``data`` record (``format``, ``path``, ``split``, ``label``;
+        classification sets also ``negatives``, ``sequence_column``, ``seq_len``, ``molecule``),
+        with paths already resolved (:func:`combmotif.checkpoint.load_checkpoint` does it).
+    path : str, optional
+        The data file; ``None`` uses the record's.
+    seq_len : int, optional
+        The model's input length; ``None`` uses the record's.
+
+    Returns
+    -------
+    DataConfig
+        Validated; :func:`load_task_data` of it gives the same rows per split as training.
+
+    Raises
+    ------
+    ValueError
+        When the record does not make a valid config (callers add the file).
+    """
+    split = dict(info.get("split") or {})
+    fmt = info.get("format")
+    kind = split.get("kind", "file" if fmt == "saluki_h5" else "random")
+    keys = {"top_n": 280_000, "test_n": 20_000, "valid_frac": 0.1}
+    extra = {k: split[k] for k in keys if k in split}
+    if fmt in CLASSIFICATION_FORMATS:
+        extra.update(negatives=info.get("negatives"), molecule=info.get("molecule", "auto"),
+                     sequence_column=info.get("sequence_column", "sequence"))
+        extra.update({k: list(split[k]) for k in ("test_chroms", "valid_chroms") if k in split})
+    label = info.get("label") if fmt in ("mrl_csv", "class_csv") else None
+    dc = DataConfig(format=fmt, path=path or info.get("path"), split=kind, label=label,
+                    fractions=list(split.get("fractions", [0.8, 0.1, 0.1])),
+                    split_seed=split.get("seed", 0), seq_len=seq_len or info.get("seq_len"), **extra)
+    dc.validate()
+    return dc

@@ -12,7 +12,12 @@ Candidates (``interaction/conv<L>/candidates.csv``, :data:`CANDIDATE_COLUMNS`) c
   so is a pair held together by at least ``min_cooccurrence`` of the whole sequences
   that drive one neuron, more often than independence predicts
   (:func:`sequence_cooccurrence`: motifs that act or occur together anywhere in a
-  sequence longer than the neuron's window).
+  sequence longer than the neuron's window);
+* **importance**: every pair of the ``importance_top`` families whose destruction
+  moves the prediction most over whole sequences (significant at BH q < ``alpha``;
+  :mod:`combmotif.interaction.importance`, ``conv<L>/family_effects.csv``). Layers
+  above the convolutions (a GRU, a dense head) combine motifs that no conv neuron
+  sees together, and only this source proposes such pairs.
 
 A candidate is an unordered family pair, never two members of one family.
 ``n_sequences_both`` counts the scanned sequences holding both patterns at
@@ -33,13 +38,16 @@ import pandas as pd
 from .. import layout
 from ..io import atomic_path
 from ..motifs.families import Family, family_of, pattern_letters, patterns_overlap
+from ..perturb import target_predictor
 from ..sequences import IUPAC, onehot_to_codes
 from ..stage import Stage
 from .fragments import Fragments
+from .importance import EFFECT_COLUMNS, family_effects, important_pairs
 from .labels import Combination, dedupe, same_motif
-from .scope import run_sequence_scope
+from .scope import run_sequence_scope, sequence_texts
 from .stage import discovery_dir, resolve_labels, run_fragment_location, stage_families
 
+SOURCES = ("syntax", "cooccurrence", "importance")
 CANDIDATE_COLUMNS = ["familyA", "familyB", "nameA", "nameB", "patternA", "patternB", "source",
                      "neurons", "n_windows", "n_fragment_sequences", "n_sequences_both"]
 _CODE = {c: np.array([b in IUPAC[c] for b in "ACGT"] + [False]) for c in IUPAC}
@@ -286,28 +294,49 @@ def layer_candidates(stage: Stage, layer: int, frags: Fragments,
                    or [co], ignore_index=True)
     disc = discovery_dir(stage)
     syn = syntax_pairs(layout.layer_dir(disc, layer) / "syntax_rules.csv", family_of(disc.parent), usable)
+    imp = important_pairs(_layer_effects(stage, layer, usable, sites), cfg.importance_top, cfg.alpha)
     rows = []
-    for key, grp in _by_pair(co, syn).items():
+    for key, grp in _by_pair(co, syn, imp).items():
         fa, fb = by_id[key[0]], by_id[key[1]]
-        src = sorted(set(grp["source"]))
+        src = set(grp["source"])
         rows.append({"familyA": fa.id, "familyB": fb.id, "nameA": fa.name, "nameB": fb.name,
                      "patternA": fa.pattern, "patternB": fb.pattern,
-                     "source": "both" if len(src) == 2 else src[0],
-                     "neurons": ";".join(str(k) for k in sorted(set(grp["neuron"]))),
+                     "source": ";".join(s for s in SOURCES if s in src),
+                     "neurons": ";".join(str(k) for k in sorted(set(grp["neuron"])) if k >= 0),
                      "n_windows": int(grp["n_windows"].sum()),
                      "n_fragment_sequences": int(grp["n_fragment_sequences"].sum())})
     df = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS[:-1])
     df["n_sequences_both"] = _sequences_both(sites, df)
     if len(df):
-        df = df.assign(_s=df["source"].map({"both": 0, "syntax": 1, "cooccurrence": 2})).sort_values(
-            ["_s", "n_fragment_sequences"], ascending=[True, False], kind="stable").drop(columns="_s")
+        # Pairs named by more sources first, then syntax before co-occurrence before importance.
+        rank = df["source"].map(lambda s: (-s.count(";"), SOURCES.index(s.split(";")[0])))
+        df = df.assign(_s=rank).sort_values(["_s", "n_fragment_sequences"], ascending=[True, False],
+                                            kind="stable").drop(columns="_s")
     return df.reset_index(drop=True)[CANDIDATE_COLUMNS]
 
 
-def _by_pair(co: pd.DataFrame, syn: pd.DataFrame) -> dict:
-    """Rows of both sources grouped by unordered family pair (near-duplicates dropped)."""
+def _layer_effects(stage: Stage, layer: int, usable: Sequence[Family], sites: dict) -> pd.DataFrame:
+    """Each usable family's whole-sequence effect -> ``conv<L>/family_effects.csv``."""
+    cfg = stage.cfg
+    if cfg.importance_top < 1 or not usable:
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
+    X = stage.data[0]
+    eff = family_effects(target_predictor(stage), X, sequence_texts(X), usable,
+                         [sites[f.pattern][0] for f in usable],
+                         max_sequences=cfg.sequence_max_pair_sequences or cfg.max_pair_sequences,
+                         replicates=cfg.sequence_replicates or cfg.replicates, seed=cfg.seed,
+                         max_redraws=cfg.max_redraws, n_boot=cfg.n_boot)
+    with atomic_path(stage.layer_dir(layer) / "family_effects.csv") as tmp:
+        eff.to_csv(tmp, index=False, float_format="%.6g")
+    return eff
+
+
+def _by_pair(co: pd.DataFrame, syn: pd.DataFrame, imp: pd.DataFrame | None = None) -> dict:
+    """Rows of all sources grouped by unordered family pair (near-duplicates dropped)."""
     parts = [co.assign(source="cooccurrence"),
              syn.assign(source="syntax", n_windows=0, n_fragment_sequences=0)]
+    if imp is not None and len(imp):
+        parts.append(imp.assign(source="importance", neuron=-1, n_windows=0, n_fragment_sequences=0))
     allrows = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
         else pd.DataFrame(columns=["familyA", "familyB", "neuron", "n_windows", "n_fragment_sequences",
                                    "source"])

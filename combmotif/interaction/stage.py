@@ -58,6 +58,7 @@ class InteractionConfig(RunConfig):
     max_segments: int = 4
     min_cooccurrence: int = 10
     family_min_neurons: int = 2
+    importance_top: int = 10                         # candidates: every pair of the top families by effect
     sequence_max_pair_sequences: int | None = None   # --scope sequence; None: max_pair_sequences
     sequence_replicates: int | None = None           # --scope sequence; None: replicates
     tomtom_q: float = 0.05
@@ -93,6 +94,8 @@ class InteractionConfig(RunConfig):
                 raise ValueError(f"'{key}' must be >= 1; got {getattr(self, key)}")
         if not 0 < self.tomtom_q <= 1:
             raise ValueError(f"'tomtom_q' must be in (0, 1]; got {self.tomtom_q}")
+        if self.importance_top < 0:
+            raise ValueError(f"'importance_top' must be >= 0 (0: no importance pairs); got {self.importance_top}")
         if self.label_ic < 0 or self.target_index < 0:
             raise ValueError("'label_ic' and 'target_index' must be >= 0")
         if self.spacing_backgrounds < 2 or (self.spacing_max_gap or 0) < 0:

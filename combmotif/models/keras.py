@@ -1,15 +1,23 @@
-"""Import legacy Keras (1.x and 2.x) Sequential HDF5 models as torch modules.
+"""Import Keras HDF5 models (Sequential, or functional single chains) as torch modules.
 
 Only the HDF5 file is read (no TensorFlow): the architecture from the
 ``model_config`` attribute, the weights from ``model_weights/<layer>`` using
 each layer group's ``weight_names`` attribute, which lists the datasets in the
 order Keras created them in both naming schemes (Keras 1 ``<layer>_W:0`` with
-(k, 1, in, out) conv kernels; Keras 2 ``kernel:0`` with (k, in, out)).
+(k, 1, in, out) conv kernels; Keras 2 ``kernel:0`` with (k, in, out)). A functional
+``Model`` / ``Functional`` whose graph is one chain is read into the same ordered
+layer list by :mod:`combmotif.models.keras_graph`; a branching graph is refused.
 
 The result, :class:`KerasSequential`, exposes the same ``body`` (a flat
 ``nn.Sequential``) that :mod:`combmotif.models.anatomy` walks for our own
 models, takes channels-first one-hot input in ACGT order (the model's own
 alphabet order is folded into the first layer) and returns the model output.
+
+A final sigmoid (a last Dense with ``activation="sigmoid"`` or a last
+``Activation("sigmoid")``) is kept, so the module outputs what the Keras model
+outputs (a probability); it is always the last module of ``body``,
+``arch["final_sigmoid"]`` says so, and :meth:`KerasSequential.logit` runs the body
+without it for interpretation on the logit scale.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
+from .keras_graph import FUNCTIONAL_CLASSES, functional_chain
 from .saluki import SequenceModel
 
 ACTIVATIONS = {
@@ -91,7 +100,8 @@ class ChannelSoftmax(nn.Module):
 
 
 class KerasSequential(SequenceModel):
-    """A Keras Sequential model rebuilt in torch; input (N, 4, input_length) in ACGT order."""
+    """A Keras Sequential (or single-chain functional) model rebuilt in torch; input
+    (N, 4, input_length) in ACGT order."""
 
     def __init__(self, body: nn.Sequential, arch: dict):
         super().__init__()
@@ -120,14 +130,35 @@ class KerasSequential(SequenceModel):
         out = self.body(x)
         return out.squeeze(-1) if out.ndim == 2 and out.shape[-1] == 1 else out
 
+    def logit(self, x: torch.Tensor) -> torch.Tensor:
+        """The model output before its final sigmoid (the output itself when there is none).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, 4, input_length) one-hot in ACGT order.
+
+        Returns
+        -------
+        torch.Tensor
+            Shaped like :meth:`forward`'s output; ``sigmoid(logit(x)) == forward(x)`` when
+            ``arch["final_sigmoid"]``.
+        """
+        if not self.arch.get("final_sigmoid"):
+            return self(x)
+        self.check_input(x)
+        out = self.body[:-1](x)
+        return out.squeeze(-1) if out.ndim == 2 and out.shape[-1] == 1 else out
+
 
 def load_keras_hdf5(path: str | Path, alphabet: str = "ACGT") -> KerasSequential:
-    """Rebuild the Keras Sequential model stored in ``path``.
+    """Rebuild the Keras Sequential, or single-chain functional, model stored in ``path``.
 
     Parameters
     ----------
     path : str or Path
-        An HDF5 file written by ``model.save`` in Keras 1.x or 2.x.
+        An HDF5 file written by ``model.save`` in Keras 1.x or 2.x (or Keras 3's legacy
+        ``.h5`` format).
     alphabet : str
         The model's one-hot channel order (``ACGT`` for Optimus 5-prime, ``AGCT``
         for DeepSEA-style models). The returned module always takes ACGT.
@@ -136,12 +167,15 @@ def load_keras_hdf5(path: str | Path, alphabet: str = "ACGT") -> KerasSequential
     -------
     KerasSequential
         The model in eval mode; its ``arch`` holds ``kind`` (``"keras_hdf5"``), ``path``,
-        ``alphabet``, ``in_channels``, ``seq_len``, ``num_targets`` and ``keras_version``.
+        ``alphabet``, ``in_channels``, ``seq_len``, ``num_targets``, ``keras_version``,
+        ``keras_class`` (``Sequential``, ``Model`` or ``Functional``) and ``final_sigmoid``
+        (True when the last module is the model's output sigmoid: the output is a probability).
 
     Raises
     ------
     InputError
-        For a missing file, a non-Sequential model, or a layer we cannot
+        For a missing file, a model that is neither Sequential nor a single-chain functional
+        model (the message names the layer where the graph branches), or a layer we cannot
         translate (the message names the layer and its class).
     """
     path = Path(path)
@@ -149,21 +183,23 @@ def load_keras_hdf5(path: str | Path, alphabet: str = "ACGT") -> KerasSequential
         raise InputError(f"{path}: Keras model file not found")
     if sorted(alphabet.upper()) != sorted("ACGT"):
         raise InputError(f"alphabet {alphabet!r} must be a permutation of ACGT")
-    layers, weights, keras_version = _read_keras_file(path)
-    input_shape = _input_shape(layers, path)
-    seq_len, in_channels = input_shape
+    layers, weights, keras_version, keras_class = _read_keras_file(path)
+    seq_len, in_channels = _input_shape(layers, path)
+    layers = [layer for layer in layers if layer.get("class_name") != "InputLayer"]
     modules, shape = _build_modules(layers, weights, in_channels, seq_len, path)
     body = nn.Sequential(OrderedDict(modules))
     _fold_alphabet(body, alphabet.upper(), path)
     out_dim = shape[0] if len(shape) == 1 else int(np.prod(shape))
     arch = {"kind": "keras_hdf5", "path": str(path), "alphabet": alphabet.upper(),
             "in_channels": in_channels, "seq_len": seq_len, "num_targets": out_dim,
-            "keras_version": keras_version}
+            "keras_version": keras_version, "keras_class": keras_class,
+            "final_sigmoid": isinstance(body[-1], nn.Sigmoid)}
     return KerasSequential(body, arch).eval()
 
 
-def _read_keras_file(path: Path) -> tuple[list[dict], dict[str, list], str]:
-    """The layer configs, the weights by layer name and the Keras version of an HDF5 model file."""
+def _read_keras_file(path: Path) -> tuple[list[dict], dict[str, list], str, str]:
+    """The layer configs in forward order (InputLayer kept), the weights by layer name, the Keras
+    version and the model class of an HDF5 model file."""
     try:
         fh = h5py.File(path, "r")
     except OSError:
@@ -176,12 +212,13 @@ def _read_keras_file(path: Path) -> tuple[list[dict], dict[str, list], str]:
             config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: 'model_config' is not valid JSON ({exc})") from None
-        layers = _sequential_layers(config, path)
+        layers = _model_layers(config, path)
         weights_root = fh["model_weights"] if "model_weights" in fh else fh
         weights = {name: _layer_weights(weights_root, name, path) for name in _layer_names(weights_root)}
         version = fh.attrs.get("keras_version", b"")
     keras_version = version.decode() if isinstance(version, bytes) else str(version)
-    return layers, weights, keras_version
+    keras_class = config.get("class_name", "Sequential") if isinstance(config, dict) else "Sequential"
+    return layers, weights, keras_version, keras_class
 
 
 def _build_modules(layers: list[dict], weights: dict[str, list], in_channels: int, seq_len: int,
@@ -205,16 +242,19 @@ def _build_modules(layers: list[dict], weights: dict[str, list], in_channels: in
     return modules, shape
 
 
-def _sequential_layers(config: Any, path: Path) -> list[dict]:
+def _model_layers(config: Any, path: Path) -> list[dict]:
     # Keras 1 may store a bare list; Keras 2.0/2.1 {"class_name": "Sequential", "config": [...]};
-    # Keras 2.2+ {"class_name": "Sequential", "config": {"name": ..., "layers": [...]}}.
+    # Keras 2.2+ {"class_name": "Sequential", "config": {"name": ..., "layers": [...]}};
+    # functional models {"class_name": "Model" | "Functional", "config": {"layers": [...], ...}}.
     if isinstance(config, list):
         layers = config
     elif not isinstance(config, dict):
         raise InputError(f"{path}: 'model_config' is a JSON {type(config).__name__}, not a model")
+    elif config.get("class_name") in FUNCTIONAL_CLASSES:
+        return functional_chain(config, path)
     elif config.get("class_name") != "Sequential":
-        raise InputError(f"{path}: only Sequential models are supported "
-                         f"(found {config.get('class_name')})")
+        raise InputError(f"{path}: only Sequential and single-chain functional models are "
+                         f"supported (found {config.get('class_name')})")
     else:
         inner = config.get("config")
         layers = inner.get("layers") if isinstance(inner, dict) else inner
@@ -224,13 +264,13 @@ def _sequential_layers(config: Any, path: Path) -> list[dict]:
         if not (isinstance(layer, dict) and isinstance(layer.get("class_name"), str)
                 and isinstance(layer.get("config", {}), dict)):
             raise InputError(f"{path}: model_config layer {i} is not a {{class_name, config}} mapping")
-    return [layer for layer in layers if layer.get("class_name") != "InputLayer"]
+    return layers
 
 
 def _input_shape(layers: list[dict], path: Path) -> tuple[int, int]:
     for layer in layers:
         cfg = layer.get("config", {})
-        shape = cfg.get("batch_input_shape")
+        shape = cfg.get("batch_input_shape", cfg.get("batch_shape"))  # Keras 3: batch_shape
         if shape is None and cfg.get("input_shape") is not None:
             shape = [None, *cfg["input_shape"]]
         if shape is None and cfg.get("input_length") and cfg.get("input_dim"):

@@ -13,6 +13,7 @@ Interpretation configs carry a ``model:`` section parsed into :class:`ModelSpec`
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -35,7 +36,9 @@ class ModelSpec:
     Exactly one of ``checkpoint`` (a CombMotif ``.pth``) or ``keras_hdf5`` (an
     imported Keras model) is given; paths resolve against the config's folder.
     ``alphabet`` and ``pad`` describe a Keras model's input (our checkpoints record
-    their own); ``name`` overrides the results folder's name (:func:`model_name`).
+    their own); ``name`` overrides the results folder's name (:func:`model_name`);
+    ``molecule`` says whether the model reads DNA (matched on both strands) or RNA
+    (:func:`model_molecule`).
     """
 
     checkpoint: str | None = path_field(None)
@@ -43,6 +46,8 @@ class ModelSpec:
     alphabet: str = "ACGT"
     pad: Literal["right", "left"] = "right"
     name: str | None = None
+    # dna | rna; auto: the checkpoint's record (rna when it has none; a Keras model: rna)
+    molecule: Literal["auto", "dna", "rna"] = "auto"
 
     def validate(self) -> None:
         """Reject settings out of range (the config loader turns the error into one line)."""
@@ -68,7 +73,8 @@ class LoadedModel:
         Parameters
         ----------
         seqs : list of str
-            Sequences over ACGTUN; padded (or cut) to ``seq_len`` on the model's ``pad`` side.
+            Sequences over ACGTUN; padded (or cut) to ``seq_len`` as the model was trained:
+            on its ``pad`` side (``centre``: both sides, as the binding-site classifiers).
         source : str, default "input"
             Where the sequences came from, for error messages.
 
@@ -138,6 +144,44 @@ def model_name(spec: ModelSpec, name: str | None = None) -> str:
     return Path(spec.keras_hdf5).stem
 
 
+def model_molecule(spec: ModelSpec) -> str:
+    """The molecule a model reads: ``"dna"`` or ``"rna"``.
+
+    ``model.molecule`` when set; else a checkpoint's ``data["molecule"]`` (training
+    records it for classifiers); else ``"rna"``, the molecule of every model trained
+    before the record existed (5'UTR and half-life regressors) and of a Keras model
+    whose config says nothing.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The config's ``model:`` section.
+
+    Returns
+    -------
+    str
+        ``"dna"`` or ``"rna"``.
+    """
+    if spec.molecule != "auto":
+        return spec.molecule
+    if spec.checkpoint is None:
+        return "rna"
+    path = Path(spec.checkpoint).resolve()
+    # Keyed by the file's time too: a retrained checkpoint under the same name is read again.
+    return _recorded_molecule(str(path), path.stat().st_mtime_ns if path.is_file() else 0)
+
+
+@functools.lru_cache(maxsize=8)
+def _recorded_molecule(path: str, _mtime: int) -> str:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception:  # a missing or broken file: the stage's own load names it
+        return "rna"
+    data = ckpt.get("data") if isinstance(ckpt, dict) else None
+    molecule = str((data or {}).get("molecule", "rna")).lower() if isinstance(data, dict) else "rna"
+    return "dna" if molecule == "dna" else "rna"
+
+
 def load_model(spec: ModelSpec, device: str = "auto") -> LoadedModel:
     """Load the model a ``model:`` section names, ready for interpretation.
 
@@ -168,7 +212,7 @@ def load_model(spec: ModelSpec, device: str = "auto") -> LoadedModel:
         scaler = (ckpt.get("data") or {}).get("scaler") or {"mean": 0.0, "sd": 1.0}
         return LoadedModel(module, name, ckpt["arch"]["in_channels"], ckpt["arch"]["seq_len"],
                            scaler={"mean": float(scaler["mean"]), "sd": float(scaler["sd"])},
-                           pad="right", ckpt=ckpt)
+                           pad=(ckpt.get("data") or {}).get("pad") or "right", ckpt=ckpt)
     if spec.keras_hdf5 is not None:
         module = load_keras_hdf5(spec.keras_hdf5, alphabet=spec.alphabet).to(dev)
         name = model_name(spec)

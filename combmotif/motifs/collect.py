@@ -89,7 +89,7 @@ def similar_pairs(motifs: Sequence[Motif], merge_q: float = 0.01, min_cover: flo
     if len(names) < 2:
         return np.zeros((0, 2), dtype=np.int64)
     length = np.array([len(t) for t in motifs])
-    df = tomtom(motifs, motifs, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
+    df = tomtom(motifs, motifs, backend=cfg.tomtom_backend, norc=cfg.given_strand, dist=cfg.dist,
                 min_query_ic=0.0, min_query_mean_ic=0.0, thresh=merge_q, q_scope=cfg.q_scope,
                 n_jobs=cfg.n_jobs)
     index = {n: i for i, n in enumerate(names)}

@@ -222,7 +222,8 @@ def jaspar_motifs(spec: str) -> list[Motif]:
     """``jaspar:2024:CORE:vertebrates`` -> motifs from pyjaspar's bundled SQLite (no network).
 
     Motif names are the matrix IDs (``MA0004.1``) and alt names the TF names, as in
-    JASPAR's own MEME files. Only the latest version of each matrix is returned.
+    JASPAR's own MEME files; ``nsites`` the matrix's site count and ``meta`` its
+    ``tf_family`` and ``tf_class`` (lists). Only the latest version of each matrix is returned.
 
     Parameters
     ----------
@@ -260,9 +261,12 @@ def jaspar_motifs(spec: str) -> list[Motif]:
     out = []
     for m in found:
         counts = np.array([m.counts[b] for b in ALPHABET], dtype=np.float64).T
+        # The TF family and class (lists: a dimer has two) let a match count for a family.
         out.append(Motif(m.matrix_id, normalize_counts(counts, f"{release} {m.matrix_id}"),
                          altname=(m.name or "").replace(" ", "_"), source=release.lower(),
-                         meta={"description": m.name or ""}))
+                         nsites=float(counts[0].sum()),
+                         meta={"description": m.name or "", "tf_family": list(m.tf_family or []),
+                               "tf_class": list(m.tf_class or [])}))
     return out
 
 

@@ -44,7 +44,10 @@ class MatchConfig:
     """Motif-matching settings (embed in a stage config as a nested section)."""
 
     tomtom_backend: Literal["auto", "meme", "memelite"] = "auto"
-    norc: bool = True                     # mRNA: compare the given strand only
+    # auto: both strands for a DNA model, the given strand for RNA (the model's molecule:
+    # its checkpoint's record, or model.molecule; see :meth:`for_molecule`)
+    strands: Literal["auto", "given", "both"] = "auto"
+    norc: bool | None = None              # the older key: true = strands given, false = both
     dist: str = "ed"                      # Euclidean; the only one memelite has
     min_query_ic: float = DEFAULT_MIN_QUERY_IC  # bits in total; flatter segments are not compared
     min_query_mean_ic: float = DEFAULT_MIN_QUERY_MEAN_IC  # ... nor those below this per position
@@ -53,6 +56,51 @@ class MatchConfig:
     top_k: int = 3                        # matches kept per segment in matches.csv and pages
     significance: float = 0.05            # q below which a match counts as found
     n_jobs: int = -1                      # numba threads for memelite (-1: all)
+
+    def __post_init__(self) -> None:
+        # The older ``norc`` key read as ``strands``; kept as given so a config round-trips.
+        if self.norc is not None:
+            alias = "given" if self.norc else "both"
+            if self.strands not in ("auto", alias):
+                raise ValueError(f"'norc' = {str(self.norc).lower()} contradicts "
+                                 f"'strands' = {self.strands!r} (give only 'strands')")
+            self.strands = alias
+
+    @property
+    def given_strand(self) -> bool:
+        """Whether Tomtom compares the given strand only (what every Tomtom call passes as ``norc``).
+
+        ``auto`` not yet resolved by :meth:`for_molecule` reads as the given strand
+        (RNA, the molecule of every model without a record).
+        """
+        return self.strands != "both"
+
+    def for_molecule(self, molecule: str) -> "MatchConfig":
+        """These settings with ``strands: auto`` resolved for a model of ``molecule``.
+
+        Parameters
+        ----------
+        molecule : str
+            ``"dna"`` (both strands) or ``"rna"`` (the given strand).
+
+        Returns
+        -------
+        MatchConfig
+            A copy; ``strands`` is ``given`` or ``both``.
+        """
+        if molecule not in ("dna", "rna"):
+            raise ValueError(f"molecule must be 'dna' or 'rna'; got {molecule!r}")
+        strands = self.strands if self.strands != "auto" else ("both" if molecule == "dna" else "given")
+        return dataclasses.replace(self, strands=strands, norc=None)
+
+    def strand_text(self) -> str:
+        """``given strand only`` or ``both strands`` (pages and logs).
+
+        Returns
+        -------
+        str
+        """
+        return "given strand only" if self.given_strand else "both strands (reverse complements too)"
 
     def validate(self) -> None:
         """Reject settings out of range (the config loader turns the error into one line)."""
@@ -238,7 +286,7 @@ def match_layer(layer_dir: str | Path, targets: Sequence[Motif],
             queries.append(dataclasses.replace(seg.motif, name=qid))
             owner[qid] = (nr, seg)
     src = {t.name: t.source for t in targets}
-    df = tomtom(queries, targets, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
+    df = tomtom(queries, targets, backend=cfg.tomtom_backend, norc=cfg.given_strand, dist=cfg.dist,
                 min_query_ic=cfg.min_query_ic, min_query_mean_ic=cfg.min_query_mean_ic,
                 thresh=cfg.thresh, q_scope=cfg.q_scope, n_jobs=cfg.n_jobs)
     comments = df.attrs.get("comments", [])

@@ -46,7 +46,7 @@ class DemixConfig:
     indicator_target: float = 0.95
     p_value: float = 0.1
     min_neurons: int = 10
-    kmeans_n_init: int = 3
+    kmeans_n_init: int = 10
     kmeans_max_iter: int = 100
     backend: Literal["batched", "sklearn"] = "batched"   # k-means engine (see the module doc)
 

@@ -123,4 +123,8 @@ def load_discovery_config(path: str | Path, overrides: dict | None = None) -> Di
     DiscoveryConfig
         The checked config.
     """
-    return load_config(path, DiscoveryConfig, overrides)
+    cfg = load_config(path, DiscoveryConfig, overrides)
+    # strands: auto -> both for a DNA model, the given strand for RNA; every Tomtom
+    # call of discovery, its pages, syntax, families and checks reads this one value.
+    cfg.matching = cfg.matching.for_molecule(cfg.molecule)
+    return cfg

@@ -260,7 +260,7 @@ def _core_matches(queries: list[Motif], targets: Sequence[Motif] | None,
     """Query name -> its best database match (Tomtom with the matching settings of ``cfg``)."""
     if not queries or not targets:
         return {}
-    df = tomtom(queries, list(targets), backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
+    df = tomtom(queries, list(targets), backend=cfg.tomtom_backend, norc=cfg.given_strand, dist=cfg.dist,
                 min_query_ic=cfg.min_query_ic, min_query_mean_ic=cfg.min_query_mean_ic,
                 thresh=cfg.thresh, q_scope=cfg.q_scope, n_jobs=cfg.n_jobs)
     return _best_hits(df, cfg.significance)

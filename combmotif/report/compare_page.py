@@ -319,7 +319,8 @@ def write_comparison_report(comp, tables: dict[str, pd.DataFrame]) -> dict[str, 
     methods = cfg.methods.enabled()
     if cfg.truth:
         tables["recovery"] = recovery_long(cfg.truth, tables["segments"], tables["matches"], comp.groups, methods,
-                                           cfg.recovery_q, cfg.min_identity)
+                                           cfg.recovery_q, cfg.min_identity,
+                                           both_strands=not cfg.match.given_strand)
         write_table(out / "recovery.csv", tables["recovery"])
     best = tables["best_q"]
     figures = {"box": box_plot(best, methods, out / "best_q.png", cfg.significance),

@@ -50,6 +50,7 @@ def write_reports(cfg, layers: Sequence[int] | None = None, log: Callable[[str],
     log = log or (lambda msg: print(msg, file=sys.stderr))
     model_dir = cfg.discovery_dir().parent
     targets = resolve_motif_db(cfg.motif_db, data_dir=cfg.data_dir)
+    matching, rna = _for_model(cfg)
     for layer, layer_dir in layer_dirs(model_dir):
         if layers is not None and layer not in layers:
             continue
@@ -57,10 +58,11 @@ def write_reports(cfg, layers: Sequence[int] | None = None, log: Callable[[str],
             log(f"conv{layer}: not matched yet (run discovery with pages on); skipped")
             continue
         contribution = contribution_table(model_dir, layer)
-        write_layer_report(layer_dir, read_matches(layer_dir), targets, cfg.matching, model=cfg.model_name,
-                           png=cfg.report.png, contribution_csv=contribution if contribution.is_file() else None)
+        write_layer_report(layer_dir, read_matches(layer_dir), targets, matching, model=cfg.model_name,
+                           rna=rna, png=cfg.report.png,
+                           contribution_csv=contribution if contribution.is_file() else None)
         log(f"conv{layer}: pages rewritten")
-    return write_model_index(model_dir, significance=cfg.matching.significance)
+    return write_model_index(model_dir, significance=matching.significance)
 
 
 def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | None = None) -> Path:
@@ -95,6 +97,7 @@ def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | No
     ddir = cfg.discovery_dir()
     model_dir = ddir.parent
     targets = resolve_motif_db(cfg.motif_db, data_dir=cfg.data_dir)
+    matching, rna = _for_model(cfg)
     if cfg.report.png:
         # The PNGs are most of the page time (0.2-0.6 s per cluster logo); the pages'
         # interactive logos do not need them.
@@ -105,22 +108,30 @@ def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | No
         layer_dir = layout.layer_dir(ddir, layer)
         clean_partials(layer_dir, depth=1)
         t0 = time.perf_counter()
-        matches = match_layer(layer_dir, targets, cfg.matching)
+        matches = match_layer(layer_dir, targets, matching)
         # The syntax needs the layer's tomtom.tsv (names) and the shallower layers' syntax
         # (first occurrences); the pages show it, so it comes between the two.
-        rules = write_layer_syntax(layer_dir, cfg.matching, targets=targets)
+        rules = write_layer_syntax(layer_dir, matching, targets=targets)
         contribution = contribution_table(model_dir, layer)
-        write_layer_report(layer_dir, matches, targets, cfg.matching, model=cfg.model_name,
-                           png=cfg.report.png,
+        write_layer_report(layer_dir, matches, targets, matching, model=cfg.model_name,
+                           rna=rna, png=cfg.report.png,
                            contribution_csv=contribution if contribution.is_file() else None)
-        n_sig = int(matches.loc[matches["q"] < cfg.matching.significance, "neuron"].nunique()) \
+        n_sig = int(matches.loc[matches["q"] < matching.significance, "neuron"].nunique()) \
             if len(matches) else 0
-        log(f"conv{layer}: matched against {motif_db_text(cfg.motif_db)} ({len(targets)} motifs): {n_sig} neurons "
-            f"with a match at q < {cfg.matching.significance}; {len(rules)} syntax rules; "
+        log(f"conv{layer}: matched against {motif_db_text(cfg.motif_db)} ({len(targets)} motifs, "
+            f"{matching.strand_text()}): {n_sig} neurons "
+            f"with a match at q < {matching.significance}; {len(rules)} syntax rules; "
             f"pages in {time.perf_counter() - t0:.1f} s")
         fault_point("pages")
-    collect_model(model_dir, targets, cfg.matching)
+    collect_model(model_dir, targets, matching)
     # Model-wide motif families (labels and pair candidates speak of them); cheap, and
     # recomputed only when a layer's segments or matches changed.
-    ensure_families(model_dir, FamilySettings(q_max=cfg.matching.significance), cfg.matching, log=log)
-    return write_model_index(model_dir, significance=cfg.matching.significance)
+    ensure_families(model_dir, FamilySettings(q_max=matching.significance), matching, log=log)
+    return write_model_index(model_dir, significance=matching.significance)
+
+
+def _for_model(cfg):
+    """The matching settings with ``strands: auto`` resolved for the config's model, and
+    whether pages show U (an RNA model) or T (DNA)."""
+    molecule = getattr(cfg, "molecule", "rna")  # stand-in configs (tests) have no model
+    return cfg.matching.for_molecule(molecule), molecule != "dna"

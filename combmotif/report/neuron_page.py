@@ -72,8 +72,9 @@ def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str
     if len(matches):
         b = matches.loc[matches["q"].idxmin()]
         cls = "sig" if b["q"] < cfg.significance else "nosig"
+        strand = "" if cfg.given_strand else f", strand {esc(b.get('orientation', '?'))}"
         best = (f' Best database match: <span class="{cls}">{esc(b["target"])}</span> '
-                f"(q = {fmt_q(b['q'])}, segment {esc(b['segment'])}).")
+                f"(q = {fmt_q(b['q'])}, segment {esc(b['segment'])}{strand}).")
     files = _file_links(nr.path, ["tomtom.tsv", "clusters.json", "ppms.meme", "segments.meme",
                                   "samples.npz", "syntax.json"])
     body = [f'<p class="lead">{len(nr.ppms)} clusters, {len(nr.segments)} motif segments.'
@@ -185,10 +186,13 @@ def _explain(cfg: MatchConfig) -> str:
     return ('<p class="small muted">Each cluster: a position probability matrix of the '
             "sequences that activate the neuron in one pattern; grey bands mark the motif "
             "segments cut from it. Segments were compared with the motif database by Tomtom "
-            f"(Euclidean distance, given strand only: {'yes' if cfg.norc else 'no'}); "
+            f"(Euclidean distance, {cfg.strand_text()}); "
             f"<span class=\"sig\">green</span>: q &lt; {cfg.significance:g}. Offset: the "
             "segment's first position lies at that position of the database motif "
-            "(MEME's convention).</p>")
+            "(MEME's convention)." + ("" if cfg.given_strand else
+            " Strand +: the segment matches the database motif as written; strand &minus;: it "
+            "matches its reverse complement, and the motif is drawn reverse-complemented (its "
+            "offset counts on that strand) so that it lines up with the segment.") + "</p>")
 
 
 def _layer_number(layer: str) -> int:

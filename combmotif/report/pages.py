@@ -154,13 +154,20 @@ def _layer_body(layer_dir: Path, rows: list, n_sig: int, provenance: str, cfg: M
         'data-filter="neurons">',
         table(headers, rows, cls="sortable", table_id="neurons"),
         '<p class="small muted">Top match: the database motif with the smallest Tomtom q-value '
-        "over all segments of the neuron. Contribution: do sequences that activate the neuron get "
+        "over all segments of the neuron"
+        + ("" if cfg.given_strand else " (+: as written, &minus;: its reverse complement matches)")
+        + ". Contribution: do sequences that activate the neuron get "
         "higher (positive) or lower (negative) model outputs than the others (an association); "
         "Knockout: does shuffling the window that drives it lower (positive) or raise "
         "(negative) the output of those sequences (causal). Both are filled in once the "
         "motif_contribution stage has run before the pages are written.</p>",
     ]
     return body
+
+
+def _strand(orientation: Any) -> str:
+    """A match's orientation as shown: ``+``, ``&minus;`` or ``?`` (not recorded)."""
+    return {"+": "+", "-": "&minus;"}.get(str(orientation), "?")
 
 
 def _index_row(nr: NeuronResult, matches: pd.DataFrame, summary: dict, sign: Any,
@@ -188,7 +195,9 @@ def _index_row(nr: NeuronResult, matches: pd.DataFrame, summary: dict, sign: Any
         cls = "sig" if best["q"] < cfg.significance else "nosig"
         src = f' <span class="muted small">{esc(best["target_source"])}</span>' \
             if best.get("target_source") else ""
-        top_cell = td(f'<span class="{cls}">{esc(best["target"])}</span>{src}', sort=best["target"])
+        # Both strands compared (DNA): say on which one the top match lies.
+        strand = "" if cfg.given_strand else f' <span class="small">({_strand(best.get("orientation"))})</span>'
+        top_cell = td(f'<span class="{cls}">{esc(best["target"])}</span>{strand}{src}', sort=best["target"])
         q_cell = td(fmt_q(best["q"]), sort=float(best["q"]), cls="num")
         top_cluster = int(best["cluster"]) if int(best["cluster"]) >= 0 else None
     if top_cluster is None and nr.ppms:

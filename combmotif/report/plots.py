@@ -8,6 +8,7 @@ draws the figure right after it:
 - :func:`plot_interaction_map`: ``interaction/conv<L>/interaction_map.png`` and
   ``interaction/<tag>/interaction_map.png`` (the sequence scope);
 - :func:`scatter_plot`: ``evaluation/scatter_test.png``;
+- :func:`roc_pr_plot`: ``evaluation/roc_pr.png`` (a classifier's ROC and PR curves);
 - :func:`plot_spacing`: ``interaction/conv<L>/spacing/<pair>.png``.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..contribution.association import CLASS_COLOURS as CONTRIBUTION_COLOURS
-from ..evaluate import regression_metrics
+from ..evaluate import classification_metrics, regression_metrics
 from ..interaction.epistasis import CLASS_COLOURS, CLASSES, pair_summary
 from ..io import atomic_path
 
@@ -157,9 +158,55 @@ def scatter_plot(path: str | Path, observed: np.ndarray, predicted: np.ndarray, 
     plt.close(fig)
 
 
+def roc_pr_plot(path: str | Path, observed: np.ndarray, scores: np.ndarray, title: str) -> None:
+    """ROC and precision-recall curves of a classifier side by side, written atomically as PNG.
+
+    The panel titles carry AUROC and AUPRC; the PR panel's dashed line is the share of
+    positives (a random classifier's precision).
+
+    Parameters
+    ----------
+    path : str or Path
+        The PNG file to write (replaced as one unit).
+    observed : numpy.ndarray
+        (N,) labels, 0 or 1 (both present).
+    scores : numpy.ndarray
+        (N,) the classifier's logits (or any score that ranks positives higher).
+    title : str
+        The figure's title.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    m = classification_metrics(observed, scores)
+    fpr, tpr, _ = roc_curve(observed, scores)
+    precision, recall, _ = precision_recall_curve(observed, scores)
+    fig, (roc, pr) = plt.subplots(1, 2, figsize=(8, 4), dpi=120)
+    roc.plot(fpr, tpr, lw=1.2)
+    roc.plot([0, 1], [0, 1], color="0.5", lw=0.8, ls="--")
+    roc.set_xlabel("false positive rate")
+    roc.set_ylabel("true positive rate")
+    roc.set_title(f"ROC: AUROC = {m['auroc']:.3f}", fontsize=9)
+    pr.step(recall, precision, where="post", lw=1.2)
+    pr.axhline(m["n_pos"] / max(m["n"], 1), color="0.5", lw=0.8, ls="--")
+    pr.set_xlabel("recall")
+    pr.set_ylabel("precision")
+    pr.set_ylim(0, 1.02)
+    pr.set_title(f"PR: AUPRC = {m['auprc']:.3f}", fontsize=9)
+    fig.suptitle(f"{title} (n = {m['n_pos']} pos + {m['n_neg']} neg)", fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
 def draw_evaluation(folder: str | Path, observed: np.ndarray, predicted: np.ndarray, title: str,
-                    label: str = "label") -> None:
-    """The evaluation's figures in its folder: ``scatter_test.png`` (:func:`scatter_plot`).
+                    label: str = "label", task: str = "regression") -> None:
+    """The evaluation's figures in its folder: ``scatter_test.png`` (:func:`scatter_plot`),
+    or for a classifier ``roc_pr.png`` (:func:`roc_pr_plot`).
 
     Passed to :func:`combmotif.evaluate.evaluate_checkpoint` as ``draw``, so the
     figure is written inside the evaluation's one atomic unit.
@@ -176,7 +223,12 @@ def draw_evaluation(folder: str | Path, observed: np.ndarray, predicted: np.ndar
         First line of the plot title.
     label : str, default "label"
         The label's name, for the axis titles.
+    task : {"regression", "classification"}, default "regression"
+        Which figure: a classifier's ``predicted`` are its logits.
     """
+    if task == "classification":
+        roc_pr_plot(Path(folder) / "roc_pr.png", observed, predicted, title)
+        return
     scatter_plot(Path(folder) / "scatter_test.png", observed, predicted, title, label=label)
 
 

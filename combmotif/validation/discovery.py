@@ -62,17 +62,17 @@ def _clusters(discovery_dir: Path, layers: Iterable[int] | None) -> Iterable[tup
             yield info, c
 
 
-def _hit(pat: str, cons: str, segs: list[dict], min_identity: float) -> tuple:
+def _hit(pat: str, cons: str, segs: list[dict], min_identity: float, both: bool = False) -> tuple:
     """How planted motif ``pat`` shows in one cluster: (recovered, strength, match kind,
     identity, segment id, segment consensus); strength ranks the kinds (2 best, -1 none)."""
     w = len(pat)
-    at = find_in(pat, cons)
+    at = find_in(pat, cons, both)
     # The segment holding at least half of the match, if any.
     holder = next((s for s in segs
                    if at >= 0 and min(at + w, s["end"]) - max(at, s["start"]) >= (w + 1) // 2), None)
     seg_best, seg_id, seg_cons = 0.0, "", ""
     for s in segs:
-        ident, _ = motif_identity(pat, s["consensus"])
+        ident, _ = motif_identity(pat, s["consensus"], both)
         if ident > seg_best:
             seg_best, seg_id, seg_cons = ident, s["motif_id"], s["consensus"]
     # Found: recovered by the one rule (a segment's consensus at >= min_identity).
@@ -83,11 +83,12 @@ def _hit(pat: str, cons: str, segs: list[dict], min_identity: float) -> tuple:
         return recovered, 0, "consensus", 1.0, seg_id, ""
     if recovered:
         return recovered, 1, "segment", seg_best, seg_id, seg_cons
-    return recovered, -1, "", max(seg_best, motif_identity(pat, cons)[0]), seg_id, seg_cons
+    return recovered, -1, "", max(seg_best, motif_identity(pat, cons, both)[0]), seg_id, seg_cons
 
 
 def recovery_hits(discovery_dir: str | Path, truth: str | Path | dict,
-                  layers: Iterable[int] | None = None, min_identity: float = 0.8) -> pd.DataFrame:
+                  layers: Iterable[int] | None = None, min_identity: float = 0.8,
+                  both_strands: bool = False) -> pd.DataFrame:
     """Best hit of every planted motif in every layer (one row per motif and layer).
 
     Parameters
@@ -100,6 +101,8 @@ def recovery_hits(discovery_dir: str | Path, truth: str | Path | dict,
         Layers to read (default: all).
     min_identity : float
         Identity at which a segment recovers a motif (:mod:`.recovered`).
+    both_strands : bool, default False
+        Compare consensuses on both strands (a DNA model; :mod:`.recovered`).
 
     Returns
     -------
@@ -116,7 +119,8 @@ def recovery_hits(discovery_dir: str | Path, truth: str | Path | dict,
         segs = c["segments"]
         for m in motifs:
             pat = m["consensus"].upper().replace("U", "T")
-            recovered, strength, match, ident, seg_id, seg_cons = _hit(pat, cons, segs, min_identity)
+            recovered, strength, match, ident, seg_id, seg_cons = _hit(pat, cons, segs, min_identity,
+                                                                       both_strands)
             rows.append({
                 "motif": m.get("name", pat), "planted": pat, "layer": info["layer"], "neuron": info["neuron"],
                 "cluster": c["id"], "motif_id": seg_id if strength == 1 else c["motif_id"],
@@ -135,12 +139,13 @@ def recovery_hits(discovery_dir: str | Path, truth: str | Path | dict,
 
 
 def recovery_table(discovery_dir: str | Path, truth: str | Path | dict,
-                   layers: Iterable[int] | None = None, min_identity: float = 0.8) -> pd.DataFrame:
+                   layers: Iterable[int] | None = None, min_identity: float = 0.8,
+                   both_strands: bool = False) -> pd.DataFrame:
     """Planted motif -> best layer, neuron, cluster and match over ``layers`` (one row per motif).
 
     Parameters
     ----------
-    discovery_dir, truth, layers, min_identity
+    discovery_dir, truth, layers, min_identity, both_strands
         As :func:`recovery_hits`.
 
     Returns
@@ -150,7 +155,7 @@ def recovery_table(discovery_dir: str | Path, truth: str | Path | dict,
 
     Motifs never found keep a row with ``found = False`` and their closest cluster.
     """
-    hits = recovery_hits(discovery_dir, truth, layers, min_identity)
+    hits = recovery_hits(discovery_dir, truth, layers, min_identity, both_strands)
     order = {m.get("name", m["consensus"]): i for i, m in enumerate(load_truth(truth))}
     if hits.empty:
         return hits
@@ -243,7 +248,7 @@ def _ceiling_q(planted: list[dict], targets: Sequence, match) -> dict[str, float
     queries = [t for t in targets if t.name in names]
     if not queries:
         return {}
-    df = tomtom(queries, targets, backend=cfg.tomtom_backend, norc=cfg.norc, dist=cfg.dist,
+    df = tomtom(queries, targets, backend=cfg.tomtom_backend, norc=cfg.given_strand, dist=cfg.dist,
                 min_query_ic=0.0, min_query_mean_ic=0.0, thresh=None, q_scope=cfg.q_scope,
                 n_jobs=cfg.n_jobs)
     own = df[df["Query_ID"] == df["Target_ID"]]
@@ -252,7 +257,7 @@ def _ceiling_q(planted: list[dict], targets: Sequence, match) -> dict[str, float
 
 def recovery_long(truth: str | Path | dict, segments: pd.DataFrame, matches: pd.DataFrame,
                   groups: dict[str, int], methods: Sequence[str], recovery_q: float = 0.05,
-                  min_identity: float = 0.8) -> pd.DataFrame:
+                  min_identity: float = 0.8, both_strands: bool = False) -> pd.DataFrame:
     """Planted motif x method: recovered (:func:`.recovered.evidence`) by Tomtom (q < ``recovery_q``
     against the planted motif or a database motif merged with it) or by consensus identity.
 
@@ -268,6 +273,8 @@ def recovery_long(truth: str | Path | dict, segments: pd.DataFrame, matches: pd.
         The methods compared.
     recovery_q, min_identity : float
         The thresholds of :func:`.recovered.evidence`.
+    both_strands : bool, default False
+        Consensus identity on both strands (a DNA model).
 
     Returns
     -------
@@ -292,7 +299,7 @@ def recovery_long(truth: str | Path | dict, segments: pd.DataFrame, matches: pd.
             ss = segments[segments["method"] == method]
             ident, ihit = 0.0, ""
             if len(ss):
-                scores = [motif_identity(pat, c)[0] for c in ss["consensus"]]
+                scores = [motif_identity(pat, c, both_strands)[0] for c in ss["consensus"]]
                 i = int(np.argmax(scores))
                 ident = float(scores[i])
                 r = ss.iloc[i]
@@ -385,11 +392,12 @@ def report_recovery(config: str | Path, truth: str | Path | None = None, layers:
     pd.set_option("display.max_columns", 20)
     pd.set_option("display.max_colwidth", 40)
     print(f"discovery: {ddir} (layers {', '.join(f'conv{L}' for L in layers)})")
-    table = recovery_table(ddir, truth, layers, min_identity)
+    both = not cfg.matching.given_strand  # a DNA model: consensuses compared on both strands too
+    table = recovery_table(ddir, truth, layers, min_identity, both)
     print(table.drop(columns=["planted"]).to_string(index=False))
     print(f"found {int(table['found'].sum())} of {len(table)} planted motifs")
     if per_layer:
-        hits = recovery_hits(ddir, truth, layers, min_identity)
+        hits = recovery_hits(ddir, truth, layers, min_identity, both)
         print(hits.pivot(index="motif", columns="layer", values="match").fillna("").to_string())
     if tomtom:
         _print_tomtom(cfg, ddir, truth, layers, targets)

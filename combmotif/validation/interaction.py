@@ -23,7 +23,7 @@ from ..interaction.scope import run_sequence_scope
 from ..interaction.stage import InteractionConfig
 from ..report.plots import plot_interaction_map
 from ..stage import Stage
-from .recovered import MIN_IDENTITY, motif_identity
+from .recovered import MIN_IDENTITY, RECOVERY_Q, motif_identity
 
 
 def truth_labels(truth: dict) -> list[Combination]:
@@ -81,7 +81,47 @@ def planted_function(truth: dict):
     return predict
 
 
-def compare_with_truth(df: pd.DataFrame, truth: dict) -> pd.DataFrame:
+def family_aliases(model_dir: str | Path, names: set[str], recovery_q: float = RECOVERY_Q) -> dict[str, set[str]]:
+    """Which planted motifs each family recovers by Tomtom, keyed by the family's label pattern.
+
+    The project's one definition of *recovered* accepts a Tomtom match at
+    q < ``recovery_q`` besides consensus identity; a family's label pattern can be
+    too degenerate (or fused from two planted motifs) for identity while its
+    representative segment matches the planted motif. The Tomtom run is the one
+    discovery made: the representative's rows in its neuron's ``tomtom.tsv``.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        ``results/<model>`` (with ``discovery/families.csv``).
+    names : set of str
+        The planted motif names (Tomtom targets of the ``planted`` database).
+    recovery_q : float
+        Tomtom q below which a match recovers.
+
+    Returns
+    -------
+    dict
+        Label pattern -> planted names its family's representative matches.
+    """
+    from ..motifs.families import read_families
+    from ..motifs.tomtom import read_tomtom_tsv
+
+    out: dict[str, set[str]] = {}
+    disc = Path(model_dir) / "discovery"
+    for fam in read_families(model_dir):
+        m = re.fullmatch(r"conv(\d+)-n(\d+)-.*", fam.representative.name)
+        path = disc / f"conv{m.group(1)}" / f"neuron{m.group(2)}" / "tomtom.tsv" if m else None
+        if path is None or not path.is_file():
+            continue
+        tt = read_tomtom_tsv(path)
+        hit = tt[(tt["Query_ID"] == fam.representative.name) & (tt["q-value"] < recovery_q)]
+        out.setdefault(fam.pattern, set()).update(set(hit["Target_ID"]) & names)
+    return out
+
+
+def compare_with_truth(df: pd.DataFrame, truth: dict, aliases: dict[str, set[str]] | None = None
+                       ) -> pd.DataFrame:
     """One row per planted pair: the planted class and the calls of the rows testing it.
 
     A row tests a planted pair when its two motifs are the pair's two
@@ -100,16 +140,23 @@ def compare_with_truth(df: pd.DataFrame, truth: dict) -> pd.DataFrame:
         Classified pair rows (``motif_pair_stats.csv``).
     truth : dict
         A loaded truth.
+    aliases : dict, optional
+        Label pattern -> planted names it also recovers (:func:`family_aliases`).
 
     Returns
     -------
     pandas.DataFrame
     """
     cons = {m["name"]: m["consensus"].upper().replace("U", "T") for m in truth["motifs"]}
+    aliases = aliases or {}
+
+    def names(label: str, motif: str) -> bool:
+        return _label_is(label, cons[motif]) or motif in aliases.get(label, ())
+
     out = []
     for p in truth["pairs"]:
-        ca, cb = cons[p["motifA"]], cons[p["motifB"]]
-        mine = df[[(_label_is(a, ca) and _label_is(b, cb)) or (_label_is(a, cb) and _label_is(b, ca))
+        ma, mb = p["motifA"], p["motifB"]
+        mine = df[[(names(a, ma) and names(b, mb)) or (names(a, mb) and names(b, ma))
                    for a, b in zip(df["motifA"].astype(str), df["motifB"].astype(str))]]
         tested = mine[mine["interaction"] != "untested"]
         row = {"pair": p["name"], "motifA": p["motifA"], "motifB": p["motifB"], "planted": p["class"],
@@ -171,16 +218,17 @@ def check_interaction(config: str | Path, truth: str | Path | None = None, layer
     hits = int((cmp["called"] == cmp["planted"]).sum())
     print(f"{hits}/{len(cmp)} planted pairs get their planted class "
           f"(-> {stage.out / 'truth_pairs' / 'motif_pair_stats.csv'})")
+    aliases = family_aliases(stage.out.parent, {m["name"] for m in truth["motifs"]}) if layers else {}
     for L in layers:
-        _print_layer_rows(stage.layer_dir(L), L, truth)
+        _print_layer_rows(stage.layer_dir(L), L, truth, aliases)
     return 0
 
 
-def _print_layer_rows(layer_dir: Path, layer: int, truth: dict) -> None:
+def _print_layer_rows(layer_dir: Path, layer: int, truth: dict, aliases: dict[str, set[str]]) -> None:
     """The default run's calls for the planted pairs: candidates over whole sequences, then neurons."""
     path = layer_dir / "sequences" / "motif_pair_stats.csv"
     if path.is_file():
-        cmp = compare_with_truth(pd.read_csv(path), truth)
+        cmp = compare_with_truth(pd.read_csv(path), truth, aliases)
         hits = int((cmp["called"] == cmp["planted"]).sum())
         print(f"conv{layer} candidate pairs over whole sequences (pairs --scope sequence, no hand labels):")
         print(cmp.to_string(index=False, float_format=lambda v: f"{v:.3g}"))

@@ -3,7 +3,9 @@
 A planted motif (IUPAC consensus) is recovered by a motif segment when
 
 - the segment's consensus has at least ``min_identity`` (80 %) identity to it
-  (best ungapped alignment, forward strand: mRNA motifs are strand-specific;
+  (best ungapped alignment, on the given strand for an RNA model: mRNA motifs are
+  strand-specific; on both strands for a DNA model, ``both_strands=True``, where a
+  segment equal to the motif's reverse complement is the same binding site;
   motif positions overhanging the segment count as mismatches;
   :func:`motif_identity`), or
 - Tomtom matches the segment to it (or to a database motif merged with it) at
@@ -23,7 +25,7 @@ import re
 import numpy as np
 
 from ..errors import InputError
-from ..sequences import IUPAC, iupac_to_regex
+from ..sequences import IUPAC, iupac_to_regex, reverse_complement
 
 MIN_IDENTITY = 0.8
 RECOVERY_Q = 0.05
@@ -39,7 +41,7 @@ def _membership(motif: str) -> np.ndarray:
     return np.array([[b in IUPAC[c] for b in _BASES] for c in m], dtype=bool)
 
 
-def motif_identity(motif: str, seq: str) -> tuple[float, int]:
+def motif_identity(motif: str, seq: str, both_strands: bool = False) -> tuple[float, int]:
     """Best fraction of motif positions matched by ``seq`` over ungapped offsets.
 
     Parameters
@@ -48,13 +50,48 @@ def motif_identity(motif: str, seq: str) -> tuple[float, int]:
         IUPAC consensus of the planted motif (U reads as T).
     seq : str
         A consensus (A/C/G/T/U; other letters never match).
+    both_strands : bool, default False
+        Also align the motif to ``seq``'s reverse complement (DNA).
 
     Returns
     -------
     tuple of (float, int)
-        (identity, offset of the motif start in ``seq``); offsets may be
+        (identity, offset of the motif start in ``seq``, or in its reverse complement
+        when that strand matched better: :func:`stranded_identity`); offsets may be
         negative or run past the end (overhanging positions are mismatches).
     """
+    ident, offset, _ = stranded_identity(motif, seq, both_strands)
+    return ident, offset
+
+
+def stranded_identity(motif: str, seq: str, both_strands: bool = True) -> tuple[float, int, str]:
+    """:func:`motif_identity` with the strand it was found on.
+
+    Parameters
+    ----------
+    motif : str
+        IUPAC consensus of the planted motif (U reads as T).
+    seq : str
+        A consensus.
+    both_strands : bool, default True
+        Also align the motif to ``seq``'s reverse complement.
+
+    Returns
+    -------
+    tuple of (float, int, str)
+        (identity, offset, orientation): orientation ``+`` when the motif aligns to
+        ``seq`` as given (offset on ``seq``), ``-`` when it aligns to ``seq``'s reverse
+        complement (offset on that strand); ties go to ``+``.
+    """
+    ident, offset = _identity(motif, seq)
+    if both_strands:
+        ident_rc, offset_rc = _identity(motif, reverse_complement(seq))
+        if ident_rc > ident:
+            return ident_rc, offset_rc, "-"
+    return ident, offset, "+"
+
+
+def _identity(motif: str, seq: str) -> tuple[float, int]:
     allowed = _membership(motif)
     w, n = len(allowed), len(seq)
     if n == 0 or w == 0:
@@ -70,7 +107,7 @@ def motif_identity(motif: str, seq: str) -> tuple[float, int]:
     return float(score[best] / w), int(offsets[best])
 
 
-def find_in(motif: str, seq: str) -> int:
+def find_in(motif: str, seq: str, both_strands: bool = False) -> int:
     """Start of the first IUPAC match of ``motif`` in ``seq``.
 
     Parameters
@@ -78,15 +115,26 @@ def find_in(motif: str, seq: str) -> int:
     motif : str
         IUPAC consensus (U reads as T).
     seq : str
-        The sequence searched, forward strand only.
+        The sequence searched.
+    both_strands : bool, default False
+        Also look for the motif on the reverse strand (DNA) when the given strand has none.
 
     Returns
     -------
     int
-        The start of the first match, or -1.
+        The start in ``seq`` of the first match (a reverse-strand match: where its
+        reverse complement starts in ``seq``), or -1.
     """
-    m = re.search(iupac_to_regex(motif.upper().replace("U", "T")), seq.upper().replace("U", "T"))
-    return m.start() if m else -1
+    rx = iupac_to_regex(motif.upper().replace("U", "T"))
+    seq = seq.upper().replace("U", "T")
+    m = re.search(rx, seq)
+    if m:
+        return m.start()
+    if both_strands:
+        m = re.search(rx, reverse_complement(seq))
+        if m:
+            return len(seq) - m.end()
+    return -1
 
 
 def evidence(identity: float, q: float = math.nan, min_identity: float = MIN_IDENTITY,
