@@ -173,3 +173,19 @@ def test_recovered_identity_on_both_strands_for_dna():
     assert reverse_complement("CCTGTAATCG"[at:at + 7]) == "GATTACA"
     # a forward match wins a tie
     assert stranded_identity("ACGT", "ACGT")[2] == "+"
+
+
+def test_recovery_table_names_the_strand_of_a_dna_match():
+    import pandas as pd
+
+    from combmotif.validation.discovery import recovery_long
+
+    truth = {"motifs": [{"name": "M1", "consensus": "GGAATTCC"}]}
+    segments = pd.DataFrame([{"method": "neuronmotif", "layer": "conv1", "neuron": 0, "segment": "s0",
+                              "consensus": "ACGTAC"}])
+    matches = pd.DataFrame([{"method": "neuronmotif", "layer": "conv1", "neuron": 0, "segment": "s0",
+                             "target": "M1", "q": 0.01, "orientation": "-"}])
+    dna = recovery_long(truth, segments, matches, {"M1": 0}, ["neuronmotif"], both_strands=True)
+    rna = recovery_long(truth, segments, matches, {"M1": 0}, ["neuronmotif"], both_strands=False)
+    assert dna.loc[0, "recovered"] and dna.loc[0, "q_hit"] == "conv1/neuron0/s0 (strand -)"
+    assert rna.loc[0, "q_hit"] == "conv1/neuron0/s0"

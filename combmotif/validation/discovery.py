@@ -294,6 +294,8 @@ def recovery_long(truth: str | Path | dict, segments: pd.DataFrame, matches: pd.
             if len(mm):
                 b = mm.loc[mm["q"].idxmin()]
                 best_q, q_hit = float(b["q"]), f"{b['layer']}/neuron{b['neuron']}/{b['segment']}"
+                if both_strands and "orientation" in mm:
+                    q_hit += f" (strand {b['orientation']})"   # shown on the comparison page
             else:
                 best_q, q_hit = float("nan"), ""
             ss = segments[segments["method"] == method]
