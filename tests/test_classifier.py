@@ -23,6 +23,7 @@ from combmotif.evaluate import classification_metrics, format_metrics, predict
 from combmotif.models.anatomy import Anatomy
 from combmotif.models.binding import BindingCNN
 from combmotif.models.saluki import SalukiModel
+from combmotif.sequences import centre_fit, one_hot
 from combmotif.train import reverse_complement_batch, train_from_config
 from combmotif.train_config import load_train_config
 
@@ -87,7 +88,7 @@ def test_read_fasta_gz_multiline_rna_and_n(tmp_path):
     assert seqs == ["ACGUNNACG", "UUU"]
     assert fasta.chromosome_of(headers) == ["chr3", None]
     assert fasta.molecule_of(seqs) == "rna" and fasta.molecule_of(["ACGT"]) == "dna"
-    x = fasta.encode_centred(seqs[:1], 9)
+    x = one_hot(seqs[:1], 9, pad="centre")
     assert x.shape == (1, 4, 9)
     assert x[0, 3, 3] == 1                      # U reads as T
     assert x[0, :, 4:6].sum() == 0              # N: all-zero columns
@@ -104,9 +105,9 @@ def test_bad_letter_names_file_record_and_letter(tmp_path):
 
 
 def test_centre_crop_and_pad_on_both_sides():
-    assert fasta.fit_length(["AACGTT", "ACG", "AC", "ACGT"], 4) == ["ACGT", "ACGN", "NACN", "ACGT"]
-    assert fasta.fit_length(["A"], 4) == ["NANN"]
-    x = fasta.encode_centred(["GG"], 6)
+    assert centre_fit(["AACGTT", "ACG", "AC", "ACGT"], 4) == ["ACGT", "ACGN", "NACN", "ACGT"]
+    assert centre_fit(["A"], 4) == ["NANN"]
+    x = one_hot(["GG"], 6, pad="centre")
     assert x[0, :, [0, 1, 4, 5]].sum() == 0 and x[0, 2, 2:4].tolist() == [1, 1]
 
 
@@ -153,9 +154,9 @@ def test_config_refuses_mismatched_kind_and_rc_augment_for_rna(tmp_path):
 
 
 def test_reverse_complement_batch():
-    x = torch.from_numpy(fasta.encode_centred(["AACG", "AACG"], 4))
+    x = torch.from_numpy(one_hot(["AACG", "AACG"], 4, pad="centre"))
     out = reverse_complement_batch(x, torch.tensor([True, False]))
-    assert torch.equal(out[0], torch.from_numpy(fasta.encode_centred(["CGTT"], 4))[0])
+    assert torch.equal(out[0], torch.from_numpy(one_hot(["CGTT"], 4, pad="centre"))[0])
     assert torch.equal(out[1], x[1])
 
 

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..sequences import centre_fit, encode_indices, indices_to_one_hot
 
 ALLOWED = "ACGTUN"
 _BAD = re.compile(f"[^{ALLOWED}]")
@@ -171,44 +170,6 @@ def molecule_of(seqs: list[str]) -> str:
         ``"rna"`` or ``"dna"``.
     """
     return "rna" if any("U" in s for s in seqs) else "dna"
-
-
-def fit_length(seqs: list[str], seq_len: int) -> list[str]:
-    """Centre-crop or pad sequences to ``seq_len`` (:func:`combmotif.sequences.centre_fit`).
-
-    Parameters
-    ----------
-    seqs : list of str
-        Sequences of any lengths.
-    seq_len : int
-        The model's input length.
-
-    Returns
-    -------
-    list of str
-        Every sequence exactly ``seq_len`` long.
-    """
-    return centre_fit(seqs, seq_len)
-
-
-def encode_centred(seqs: list[str], seq_len: int, source: str = "input") -> np.ndarray:
-    """One-hot (N, 4, seq_len) of sequences centre-cropped or padded (:func:`fit_length`).
-
-    Parameters
-    ----------
-    seqs : list of str
-        Sequences over A, C, G, T, U, N.
-    seq_len : int
-        The model's input length.
-    source : str, default "input"
-        Where the sequences come from, for error messages.
-
-    Returns
-    -------
-    numpy.ndarray
-        (N, 4, seq_len) float32; ``U`` as ``T``, ``N`` and padding all-zero.
-    """
-    return indices_to_one_hot(encode_indices(seqs, length=seq_len, source=source, pad="centre"))
 
 
 def chromosome_of(headers: list[str]) -> list[str | None]:

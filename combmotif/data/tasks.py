@@ -19,6 +19,7 @@ import torch
 
 from ..config import path_field, require
 from ..errors import InputError
+from ..sequences import one_hot
 
 SPLITS = ("train", "valid", "test")
 CLASSIFICATION_FORMATS = ("fasta", "class_csv")
@@ -318,7 +319,7 @@ def _class_splits(cfg: DataConfig) -> tuple[dict[str, tuple[np.ndarray, np.ndarr
               f"{lengths.min()}-{lengths.max()}; longer centre-cropped, shorter padded both sides)",
               file=sys.stderr, flush=True)
     molecule = cfg.molecule if cfg.molecule != "auto" else fasta.molecule_of(seqs)
-    X = fasta.encode_centred(seqs, seq_len, source)
+    X = one_hot(seqs, seq_len, source, pad="centre")
     arrays = {k: (X[v], y[v]) for k, v in idx.items()}
     split_info["classes"] = {k: {"pos": int(arrays[k][1].sum()), "neg": int(len(v) - arrays[k][1].sum())}
                              for k, v in idx.items()}

@@ -39,12 +39,12 @@ from .. import layout
 from ..io import atomic_path
 from ..motifs.families import Family, family_of, pattern_letters, patterns_overlap
 from ..perturb import target_predictor
-from ..sequences import IUPAC, onehot_to_codes
+from ..sequences import IUPAC, decode, onehot_to_codes
 from ..stage import Stage
 from .fragments import Fragments
 from .importance import EFFECT_COLUMNS, family_effects, important_pairs
 from .labels import Combination, dedupe, same_motif
-from .scope import run_sequence_scope, sequence_texts
+from .scope import run_sequence_scope
 from .stage import discovery_dir, resolve_labels, run_fragment_location, stage_families
 
 SOURCES = ("syntax", "cooccurrence", "importance")
@@ -294,7 +294,7 @@ def layer_candidates(stage: Stage, layer: int, frags: Fragments,
                    or [co], ignore_index=True)
     disc = discovery_dir(stage)
     syn = syntax_pairs(layout.layer_dir(disc, layer) / "syntax_rules.csv", family_of(disc.parent), usable)
-    imp = important_pairs(_layer_effects(stage, layer, usable, sites), cfg.importance_top, cfg.alpha)
+    imp = important_pairs(_layer_effects(stage, layer, usable, sites, whole), cfg.importance_top, cfg.alpha)
     rows = []
     for key, grp in _by_pair(co, syn, imp).items():
         fa, fb = by_id[key[0]], by_id[key[1]]
@@ -315,13 +315,16 @@ def layer_candidates(stage: Stage, layer: int, frags: Fragments,
     return df.reset_index(drop=True)[CANDIDATE_COLUMNS]
 
 
-def _layer_effects(stage: Stage, layer: int, usable: Sequence[Family], sites: dict) -> pd.DataFrame:
-    """Each usable family's whole-sequence effect -> ``conv<L>/family_effects.csv``."""
+def _layer_effects(stage: Stage, layer: int, usable: Sequence[Family], sites: dict,
+                   codes: np.ndarray) -> pd.DataFrame:
+    """Each usable family's whole-sequence effect -> ``conv<L>/family_effects.csv``.
+
+    ``sites`` and ``codes`` are the scan and the codes the candidates already made."""
     cfg = stage.cfg
     if cfg.importance_top < 1 or not usable:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     X = stage.data[0]
-    eff = family_effects(target_predictor(stage), X, sequence_texts(X), usable,
+    eff = family_effects(target_predictor(stage), X, decode(codes), usable,
                          [sites[f.pattern][0] for f in usable],
                          max_sequences=cfg.sequence_max_pair_sequences or cfg.max_pair_sequences,
                          replicates=cfg.sequence_replicates or cfg.replicates, seed=cfg.seed,
