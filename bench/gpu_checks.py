@@ -1,23 +1,29 @@
 """The GPU checks of issue 16 in one script: installs nothing, writes a markdown table.
 
     python bench/gpu_checks.py --out gpu_checks.md [--quick] [--results /tmp/gpu_checks]
-                               [--parts hl,mrl,hl5,basset] [--limit 240]
+                               [--parts mrl,hl5,hl,basset] [--budget 540] [--logs DIR]
+                               [--limits hl=300,basset=240]
 
-Parts (each in its own process, killed after ``--limit`` seconds, its row then says so):
+Parts, run in the order given, each in its own process killed at its limit (its row then
+says so), the whole run kept within ``--budget`` seconds:
 
-``hl``      half-life predictor conv1-conv7 x 64 neurons, everything (sampling, demixing,
-            Tomtom, pages): ``combmotif discovery configs/interpreting/hl_predictor.yaml
-            --layers 1-7 --device cuda`` (target <= 300 s)
-``mrl``     MRL predictor conv1-conv4, everything, on the GPU (target <= 20 s)
-``hl5``     half-life conv5 alone on all CPU cores, then on the GPU (target: GPU >= 3x faster)
+``warm``    one small Tomtom call: numba compiles memelite's Tomtom once per environment
+            (cached on disk), which the first discovery run would otherwise pay
+``mrl``     MRL predictor conv1-conv4, everything (sampling, demixing, Tomtom, pages) on the
+            GPU (target <= 20 s)
+``hl5``     half-life conv5 alone on the GPU, then on all CPU cores (target: GPU >= 3x faster)
+``hl``      half-life predictor conv1-conv7 x 64 neurons, everything: ``combmotif discovery
+            configs/interpreting/hl_predictor.yaml --layers 1-7 --device cuda`` (target <= 300 s)
 ``basset``  a Basset-shaped DNA CNN (:mod:`basset_speed`), all 700 neurons of conv1-conv3
             on the GPU (target <= 600 s)
 
-Config copies live under ``--results`` (results_dir there too); a config whose ``data_dir``
-is missing on the machine (``data/`` is not in git: carry ``data/synthetic_mrl/planted.meme``
-and ``data/synthetic_halflife/planted.meme``) is matched against the curated database instead.
-``--quick`` runs every part on 4 neurons per layer (Basset: 8) on whatever device there is,
-to test the script on a CPU.
+The table is rewritten after every part (a run cut short keeps what it measured), with the
+per-layer seconds of sampling, demixing and pages read from each run's log; ``--logs`` keeps
+the logs. Config copies live under ``--results`` (results_dir there too); a config whose
+``data_dir`` is missing on the machine (``data/`` is not in git: carry
+``data/synthetic_mrl/planted.meme`` and ``data/synthetic_halflife/planted.meme``) is matched
+against the curated database instead. ``--quick`` runs every part on 4 neurons per layer
+(Basset: 8) on whatever device there is, to test the script on a CPU.
 """
 
 from __future__ import annotations
@@ -34,9 +40,15 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from discovery_speed import write_config  # noqa: E402
+from discovery_speed import LINES, write_config  # noqa: E402
 
-TARGETS = {"hl": "<= 300 s", "mrl": "<= 20 s", "hl5": "GPU >= 3x faster than CPU", "basset": "<= 600 s"}
+# Tomtom (memelite) is compiled by numba at its first call in an environment and cached on
+# disk: a user pays it once, on the first run after installing. It is timed apart.
+WARM = ("import numpy as np; from combmotif.motifs.formats import Motif; from combmotif.motifs.tomtom import tomtom; "
+        "rng = np.random.default_rng(0); m = [Motif(f'm{i}', rng.dirichlet(np.ones(4), 8)) for i in range(30)]; "
+        "tomtom(m[:2], m, thresh=None)")
+TARGETS = {"mrl": "<= 20 s", "hl5": "GPU >= 3x faster than CPU", "hl": "<= 300 s", "basset": "<= 600 s"}
+LIMITS = {"warm": 120.0, "mrl": 90.0, "hl5": 150.0, "hl": 330.0, "basset": 600.0}
 
 
 def _config(name: str, results: Path, tag: str) -> Path:
@@ -52,75 +64,151 @@ def _config(name: str, results: Path, tag: str) -> Path:
     return path
 
 
-def _timed(cmd: list[str], limit: float, env: dict | None = None) -> tuple[float, str]:
-    """Run ``cmd``; (seconds, status): ``ok``, ``timed out after N s`` or ``failed: <last line>``."""
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=limit, env=env)
-    except subprocess.TimeoutExpired:
-        return time.perf_counter() - t0, f"timed out after {limit:.0f} s"
-    secs = time.perf_counter() - t0
-    if proc.returncode:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()
-        return secs, "failed: " + (tail[-1] if tail else f"exit {proc.returncode}")
-    return secs, "ok"
-
-
-def _discovery(cfg: Path, layers: str, device: str, neurons: str | None, limit: float) -> tuple[float, str]:
-    cmd = [sys.executable, "-m", "combmotif", "discovery", str(cfg), "--layers", layers, "--force",
-           "--device", device]
-    return _timed(cmd + (["--neurons", neurons] if neurons else []), limit)
-
-
-def run_parts(parts: list[str], results: Path, device: str, quick: bool, limit: float) -> list[dict]:
-    """Run the selected parts; one row per measurement.
+class Runner:
+    """Runs the parts' processes within one time budget and keeps their logs.
 
     Parameters
     ----------
-    parts : list of str
-        Among ``hl``, ``mrl``, ``hl5``, ``basset``.
+    budget : float
+        Seconds for the whole run.
+    limits : dict
+        Seconds per part at most.
+    logs : Path or None
+        Folder for ``<tag>.log`` (stdout and stderr of each process).
+    """
+
+    def __init__(self, budget: float, limits: dict, logs: Path | None):
+        self.deadline = time.perf_counter() + budget
+        self.limits, self.logs = limits, logs
+
+    def run(self, cmd: list[str], part: str, tag: str) -> tuple[float, str, str]:
+        """Run ``cmd``; (seconds, status, log text). Status ``ok``, ``timed out after N s``, ``failed: ...``.
+
+        Parameters
+        ----------
+        cmd : list of str
+            The command.
+        part : str
+            Its part (for its limit).
+        tag : str
+            Its log's name.
+
+        Returns
+        -------
+        tuple
+        """
+        limit = min(self.limits[part], self.deadline - time.perf_counter())
+        if limit < 5:
+            return 0.0, "skipped: no time left in the budget", ""
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=limit, env=env)
+            out, status = (proc.stdout or "") + (proc.stderr or ""), "ok"
+            if proc.returncode:
+                tail = [line for line in out.strip().splitlines() if line.strip()]
+                status = "failed: " + (tail[-1] if tail else f"exit {proc.returncode}")
+        except subprocess.TimeoutExpired as exc:
+            out = _text(exc.stdout) + _text(exc.stderr)
+            status = f"timed out after {limit:.0f} s"
+        secs = time.perf_counter() - t0
+        if self.logs:
+            self.logs.mkdir(parents=True, exist_ok=True)
+            (self.logs / f"{tag}.log").write_text(" ".join(cmd) + "\n" + out)
+        return secs, status, out
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
+
+
+def phases(log: str) -> str:
+    """``conv5 3.1/20.4/2.0`` per layer: seconds of sampling / demixing / pages read from a log.
+
+    Parameters
+    ----------
+    log : str
+        A discovery (or Basset bench) run's output.
+
+    Returns
+    -------
+    str
+    """
+    found: dict[int, dict] = {}
+    for line in log.splitlines():
+        for phase, pattern in LINES.items():
+            m = pattern.search(line.strip())
+            if m:
+                found.setdefault(int(m.group(1)), {})[phase] = float(m.group(2))
+    cells = []
+    for layer, p in sorted(found.items()):
+        cells.append(f"conv{layer} " + "/".join(f"{p[k]:.1f}" if k in p else "–" for k in LINES))
+    return ", ".join(cells)
+
+
+def _discovery(runner: Runner, part: str, cfg: Path, layers: str, device: str, neurons: str | None,
+               tag: str) -> tuple[float, str, str]:
+    cmd = [sys.executable, "-m", "combmotif", "discovery", str(cfg), "--layers", layers, "--force",
+           "--device", device]
+    return runner.run(cmd + (["--neurons", neurons] if neurons else []), part, tag)
+
+
+def _row(part: str, device: str, neurons: str, result: tuple, target: str) -> dict:
+    secs, status, log = result
+    return dict(part=part, device=device, neurons=neurons, seconds=secs, status=status, target=target,
+                phases=phases(log))
+
+
+def run_part(part: str, runner: Runner, results: Path, device: str, quick: bool) -> list[dict]:
+    """The rows of one part.
+
+    Parameters
+    ----------
+    part : str
+        ``mrl``, ``hl5``, ``hl`` or ``basset``.
+    runner : Runner
+        Runs the processes within the budget.
     results : Path
         Scratch folder.
     device : str
         ``cuda`` (or ``cpu`` with ``--quick`` on a machine without one).
     quick : bool
         4 neurons per layer (Basset 8).
-    limit : float
-        Seconds per process at most.
 
     Returns
     -------
     list of dict
-        ``part``, ``device``, ``neurons``, ``seconds``, ``status``, ``target``.
+        ``part``, ``device``, ``neurons``, ``seconds``, ``status``, ``target``, ``phases``.
     """
     neurons = "0:4" if quick else None
     label = "4 per layer" if quick else "all"
-    rows = []
-    if "hl" in parts:
-        secs, status = _discovery(_config("hl_predictor", results, "hl"), "1-7", device, neurons, limit)
-        rows.append(dict(part="half-life conv1-7, everything", device=device, neurons=label, seconds=secs,
-                         status=status, target=TARGETS["hl"]))
-    if "mrl" in parts:
-        secs, status = _discovery(_config("mrl_predictor", results, "mrl"), "1-4", device, neurons, limit)
-        rows.append(dict(part="MRL conv1-4, everything", device=device, neurons=label, seconds=secs,
-                         status=status, target=TARGETS["mrl"]))
-    if "hl5" in parts:
-        for dev in ("cpu", device):
-            cfg = _config("hl_predictor", results, f"hl5-{dev}")
-            secs, status = _discovery(cfg, "5", dev, neurons, limit)
-            rows.append(dict(part="half-life conv5", device=f"{dev} ({os.cpu_count()} cores)" if dev == "cpu"
-                             else dev, neurons=label, seconds=secs, status=status, target=TARGETS["hl5"]))
-    if "basset" in parts:
+    if part == "warm":
+        res = runner.run([sys.executable, "-c", WARM], part, "warm")
+        return [_row("Tomtom compiled by numba (once per environment)", "cpu", "–", res, "–")]
+    if part == "mrl":
+        res = _discovery(runner, part, _config("mrl_predictor", results, "mrl"), "1-4", device, neurons, "mrl")
+        return [_row("MRL conv1-4, everything", device, label, res, TARGETS[part])]
+    if part == "hl":
+        res = _discovery(runner, part, _config("hl_predictor", results, "hl"), "1-7", device, neurons, "hl")
+        return [_row("half-life conv1-7, everything", device, label, res, TARGETS[part])]
+    if part == "hl5":
+        rows = []
+        for dev in dict.fromkeys((device, "cpu")):
+            res = _discovery(runner, part, _config("hl_predictor", results, f"hl5-{dev}"), "5", dev, neurons,
+                             f"hl5-{dev}")
+            name = f"cpu ({os.cpu_count()} cores)" if dev == "cpu" else dev
+            rows.append(_row("half-life conv5", name, label, res, TARGETS[part]))
+        return rows
+    if part == "basset":
         cmd = [sys.executable, str(ROOT / "bench" / "basset_speed.py"), "--layers", "1-3", "--device", device,
                "--results", str(results / "basset"), "--neurons", "0:8" if quick else "all"]
-        secs, status = _timed(cmd, limit)
-        rows.append(dict(part="Basset-shaped conv1-3", device=device, neurons="8 per layer" if quick else "700",
-                         seconds=secs, status=status, target=TARGETS["basset"]))
-    return rows
+        res = runner.run(cmd, part, "basset")
+        return [_row("Basset-shaped conv1-3", device, "8 per layer" if quick else "700", res, TARGETS[part])]
+    raise SystemExit(f"error: --parts: unknown part {part!r} (warm, mrl, hl5, hl, basset)")
 
 
 def table(rows: list[dict], header: str) -> str:
-    """The markdown table of :func:`run_parts`' rows under ``header``.
+    """The markdown table of the rows under ``header``.
 
     Parameters
     ----------
@@ -133,14 +221,28 @@ def table(rows: list[dict], header: str) -> str:
     -------
     str
     """
-    lines = [header, "", "| part | device | neurons | seconds | target | status |", "|---|---|---|---|---|---|"]
+    lines = [header, "", "| part | device | neurons | seconds | target | status | "
+                         "per layer: sampling/demixing/pages s |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['part']} | {r['device']} | {r['neurons']} | {r['seconds']:.1f} | {r['target']} | "
-              f"{r['status']} |" for r in rows]
-    cpu = [r for r in rows if r["part"] == "half-life conv5" and r["device"].startswith("cpu")]
-    gpu = [r for r in rows if r["part"] == "half-life conv5" and not r["device"].startswith("cpu")]
-    if cpu and gpu and cpu[0]["status"] == gpu[0]["status"] == "ok":
-        lines.append(f"\nhalf-life conv5: GPU {cpu[0]['seconds'] / gpu[0]['seconds']:.2f}x faster than the CPU")
+              f"{r['status']} | {r['phases']} |" for r in rows]
+    conv5 = [r for r in rows if r["part"] == "half-life conv5"]
+    cpu = [r for r in conv5 if r["device"].startswith("cpu")]
+    gpu = [r for r in conv5 if not r["device"].startswith("cpu")]
+    if cpu and gpu and gpu[0]["status"] == "ok":
+        bound = "" if cpu[0]["status"] == "ok" else "at least "
+        lines.append(f"\nhalf-life conv5: the GPU {bound}{cpu[0]['seconds'] / gpu[0]['seconds']:.2f}x faster "
+                     f"than the CPU cores")
     return "\n".join(lines)
+
+
+def _limits(text: str) -> dict:
+    limits = dict(LIMITS)
+    for item in filter(None, text.split(",")):
+        key, _, value = item.partition("=")
+        if key not in limits:
+            raise SystemExit(f"error: --limits: unknown part {key!r}")
+        limits[key] = float(value)
+    return limits
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,19 +262,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--results", type=Path, default=Path("/tmp/gpu_checks"))
-    ap.add_argument("--parts", default="hl,mrl,hl5,basset")
-    ap.add_argument("--limit", type=float, default=240.0, help="seconds per part's process")
+    ap.add_argument("--parts", default="warm,mrl,hl5,hl,basset")
+    ap.add_argument("--budget", type=float, default=540.0, help="seconds for the whole run")
+    ap.add_argument("--limits", default="", help="per part, e.g. hl=300,basset=240")
+    ap.add_argument("--logs", type=Path, default=None, help="folder for each process's log")
     args = ap.parse_args(argv)
     cuda = torch.cuda.is_available()
     if not cuda and not args.quick:
         sys.exit("error: no CUDA device; use --quick to test the script on a CPU")
     device = "cuda" if cuda else "cpu"
     name = torch.cuda.get_device_name(0) if cuda else "no GPU"
-    rows = run_parts(args.parts.split(","), args.results, device, args.quick, args.limit)
-    text = table(rows, f"GPU checks ({name}; {os.cpu_count()} CPU cores; torch {torch.__version__}"
-                       f"{'; --quick' if args.quick else ''})")
-    print(text)
-    args.out.write_text(text + "\n")
+    header = (f"GPU checks ({name}; {os.cpu_count()} CPU cores; torch {torch.__version__}"
+              f"{'; --quick' if args.quick else ''})")
+    runner, rows = Runner(args.budget, _limits(args.limits), args.logs), []
+    for part in args.parts.split(","):
+        rows += run_part(part, runner, args.results, device, args.quick)
+        args.out.write_text(table(rows, header) + "\n")
+        print(rows[-1], flush=True)
+    print(table(rows, header))
     return 0
 
 

@@ -21,7 +21,7 @@ from combmotif import commands  # noqa: E402
 from combmotif.cli import add_stage_flags, number_in, run_cli  # noqa: E402
 from combmotif.data import generate  # noqa: E402
 
-CHECKS = ("discovery", "contribution", "interaction", "jaspar")
+CHECKS = ("discovery", "contribution", "interaction", "jaspar", "compare-models")
 
 
 def _add_training(sub) -> None:
@@ -44,8 +44,15 @@ def _add_stages(sub) -> None:
     p.add_argument("--stage", choices=("contribution", "interaction"), default="contribution",
                    help="whose config and results folder (default contribution)")
     p.set_defaults(func=commands.search)
-    add_stage_flags(sub.add_parser("discovery", help="NeuronMotif: sampling, demixing, Tomtom, pages"),
-                    neurons="override").set_defaults(func=commands.discovery)
+    p = add_stage_flags(sub.add_parser("discovery", help="NeuronMotif: sampling, demixing, Tomtom, pages"),
+                        neurons="override")
+    p.add_argument("--step", choices=("plan", "shard", "decide", "merge"), default=None,
+                   help="one step of a sharded run (the workflow's jobs; workflow/README.md): plan prints each "
+                        "layer's neurons (JSON); shard stages the --neurons of one layer; decide tests the "
+                        "layer's pattern groups over its shards; merge publishes the decided neurons")
+    p.add_argument("--groups", type=number_in(int, 1), default=None, metavar="P",
+                   help="with --step shard/decide: the pattern groups staged or tested (default: the first tried)")
+    p.set_defaults(func=commands.discovery)
     add_stage_flags(sub.add_parser("contribution", help="contribution sign of every neuron"),
                     neurons="override").set_defaults(func=commands.contribution)
     add_stage_flags(sub.add_parser("fragments", help="the windows that drive each neuron of a layer")
@@ -70,7 +77,19 @@ def _add_stages(sub) -> None:
     p.set_defaults(func=commands.compare)
     add_stage_flags(sub.add_parser("report", help="rewrite the pages from every stage's outputs"),
                     layers="optional", force=False, device=False).set_defaults(func=commands.report)
+    add_stage_flags(sub.add_parser("compare-models", help="what two or more interpreted models learned, side by "
+                                   "side (shared and model-specific motif families, signs, pairs)"),
+                    layers="optional", force=False, device=False).set_defaults(func=_compare_models)
     _add_validate(sub)
+
+
+def _compare_models(args: argparse.Namespace) -> int:
+    """``combmotif compare-models`` and ``validate compare-models`` (commands.py is at its size limit)."""
+    from combmotif.report.compare_models_page import compare_models_command
+    from combmotif.validation.compare_models import check_compare_models
+
+    run = check_compare_models if getattr(args, "check", None) else compare_models_command
+    return run(args.config, {"layers": args.layers} if args.layers else None)
 
 
 def _add_validate(sub) -> None:
@@ -104,6 +123,9 @@ def _add_validate(sub) -> None:
     p.add_argument("--q", type=number_in(float, 0, 1, low_open=True), default=0.05,
                    help="Tomtom q-value below which a match counts (default 0.05)")
     p.set_defaults(func=commands.validate_jaspar)
+    add_stage_flags(checks.add_parser("compare-models", help="planted motifs shared / model-specific as planted "
+                                      "and as found, sign changes, model-specific pairs"),
+                    layers="optional", force=False, device=False).set_defaults(func=_compare_models)
 
 
 def _add_generate_dna(gen) -> None:
@@ -144,10 +166,14 @@ def _add_generate(sub) -> None:
         p.set_defaults(func=generate.generate_mrl if kind == "mrl" else generate.generate_grammar)
     p = gen.add_parser("halflife", help="the synthetic half-life set (data.h5, truth.json, planted.meme)")
     p.add_argument("--out", required=True, help="output folder (replaced atomically)")
-    p.add_argument("--n", type=number_in(int, 100), default=24_000, help="number of transcripts (default 24000)")
+    p.add_argument("--species", choices=("human", "mouse"), default="human",
+                   help="planted rule table: human (default) or mouse (partly shared rules; "
+                        "combmotif/data/synthetic_mouse.py)")
+    p.add_argument("--n", type=number_in(int, 100), default=None,
+                   help="number of transcripts (default 24000 human, 16000 mouse)")
     p.add_argument("--length", type=number_in(int, 512, 65_536), default=1024,
                    help="sequence length L (default 1024; Saluki: 12288)")
-    p.add_argument("--seed", type=number_in(int, 0), default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=number_in(int, 0), default=None, help="random seed (default 0 human, 1 mouse)")
     p.add_argument("--noise-sd", type=number_in(float, 0), default=None,
                    help="noise sd (default: chosen so that the ceiling r is --target-r)")
     p.add_argument("--target-r", type=number_in(float, 0, 1, low_open=True, high_open=True),

@@ -340,6 +340,9 @@ def discovery(args: argparse.Namespace) -> int:
         _check_neuron_flag(args, _discovery_layer_sizes(model, args.layers))
     # Every layer of the range is checked before the first one is sampled; the model is loaded once.
     model = preflight(cfg, args.layers, args.config, model=model)
+    if getattr(args, "step", None):   # one job of a sharded run: no matching or pages
+        from .neuronmotif.shards import run_step
+        return run_step(args.step, cfg, args.layers, model, args.groups)
     run_discovery(cfg, args.layers, force=args.force, model=model)
     if cfg.report.enabled:
         print(f"pages: {match_and_report(cfg, args.layers)}", file=sys.stderr)

@@ -149,3 +149,26 @@ def collected_motifs(model_folder: str | os.PathLike) -> Path:
     pathlib.Path
     """
     return model_stage_dir(model_folder, "discovery") / "collected_motifs.csv"
+
+
+#: The folder under a results root that holds the cross-model comparisons.
+MODEL_COMPARISONS = "compare_models"
+
+
+def model_comparison_dir(results_dir: str | os.PathLike | None, name: str) -> Path:
+    """``<results_dir>/compare_models/<name>/``: one comparison of several models' results.
+
+    Beside the models' own folders, not inside one: it belongs to none of them.
+
+    Parameters
+    ----------
+    results_dir : path-like or None
+        See :func:`results_root`.
+    name : str
+        The comparison's name.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return results_root(results_dir) / MODEL_COMPARISONS / name

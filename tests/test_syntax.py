@@ -267,3 +267,16 @@ def test_sample_gaps_count_the_spread_among_strong_samples():
     assert got["sample_share"] == 1.0
     none = sample_gaps(codes, act, _ppm(6, {0: M2}), _ppm(6, {0: M1}))    # B never 5' of A
     assert none["sample_share"] < 0.1
+
+
+def test_nearest_gaps_equal_the_all_pairs_minimum():
+    from combmotif.neuronmotif.syntax_samples import nearest_gaps
+
+    rng = np.random.default_rng(3)
+    for width in (1, 4, 9):
+        hit_a, hit_b = rng.random((40, 30)) < 0.08, rng.random((40, 27)) < 0.08
+        gap = np.arange(27)[None, :] - np.arange(30)[:, None] - width
+        valid = hit_a[:, :, None] & hit_b[:, None, :] & (gap >= 0)[None]
+        big = np.iinfo(np.int64).max
+        brute = np.where(valid, gap[None], big).reshape(40, -1).min(1)
+        assert np.array_equal(nearest_gaps(hit_a, width, hit_b), np.where(brute < big, brute, -1))

@@ -88,12 +88,14 @@ def _report_mrl(out: str, df, truth: dict, t0: float) -> None:
 
 
 def generate_halflife(args: argparse.Namespace) -> int:
-    """``combmotif generate halflife --out DIR``: the synthetic half-life set (Saluki H5 layout).
+    """``combmotif generate halflife [--species mouse] --out DIR``: a synthetic half-life set (Saluki H5 layout).
 
     Parameters
     ----------
     args : argparse.Namespace
-        ``out``, ``n``, ``length``, ``seed``, ``noise_sd``, ``target_r``.
+        ``out``, ``species`` (human: the shipped rules; mouse:
+        :mod:`combmotif.data.synthetic_mouse`), ``n``, ``length``, ``seed`` (None: the
+        species' default), ``noise_sd``, ``target_r``.
 
     Returns
     -------
@@ -102,11 +104,15 @@ def generate_halflife(args: argparse.Namespace) -> int:
     """
     from ..io import check_output_dir
     from .synthetic_halflife import make_halflife, save_halflife_set
+    from .synthetic_mouse import make_mouse_halflife
 
     check_output_dir(args.out, "command line", "--out")
     t0 = time.perf_counter()
-    splits, truth = make_halflife(n=args.n, length=args.length, seed=args.seed, noise_sd=args.noise_sd,
-                                  target_r=args.target_r)
+    mouse = getattr(args, "species", "human") == "mouse"
+    make, n, seed = (make_mouse_halflife, 16_000, 1) if mouse else (make_halflife, 24_000, 0)
+    splits, truth = make(n=n if args.n is None else args.n, length=args.length,
+                         seed=seed if args.seed is None else args.seed, noise_sd=args.noise_sd,
+                         target_r=args.target_r)
     save_halflife_set(args.out, splits, truth)
     c = truth["ceiling"]
     sizes = ", ".join(f"{k} {len(v[1])}" for k, v in splits.items())
@@ -239,10 +245,11 @@ def generate_records(args: argparse.Namespace) -> int:
 
 
 def generate_default(args: argparse.Namespace, parse) -> int:
-    """``combmotif generate default [--data DIR] [--force]``: the five sets the quick start reads.
+    """``combmotif generate default [--data DIR] [--force]``: the six sets the quick start reads.
 
     ``synthetic_mrl`` (100k UTRs), its noAUG variant, ``synthetic_halflife``
-    (24k transcripts), each with seed 0, ``synthetic_grammar`` (60k UTRs, the
+    (24k transcripts), each with seed 0, ``synthetic_halflife_mouse`` (16k, seed 1;
+    :mod:`combmotif.data.synthetic_mouse`), ``synthetic_grammar`` (60k UTRs, the
     grammar benchmark) and ``synthetic_dna`` (40k 101-bp DNA sequences with JASPAR
     motifs planted, seed 11); a set that exists is kept unless ``--force`` (the noAUG
     set is remade whenever the MRL set is).
@@ -264,12 +271,14 @@ def generate_default(args: argparse.Namespace, parse) -> int:
 
     data = Path(args.data) if args.data else repo_root() / "data"
     mrl, noaug, hl = data / "synthetic_mrl", data / "synthetic_mrl_noAUG", data / "synthetic_halflife"
-    grammar, dna = data / "synthetic_grammar", data / "synthetic_dna"
+    grammar, dna, mouse = data / "synthetic_grammar", data / "synthetic_dna", data / "synthetic_halflife_mouse"
     made_mrl = args.force or not (mrl / "truth.json").is_file()
     steps = [(made_mrl, mrl, ["mrl", "--out", str(mrl), "--seed", "0"]),
              (made_mrl or not (noaug / "data.csv").is_file(), noaug,
               ["noaug", "--csv", str(mrl / "data.csv"), "--out", str(noaug)]),
              (args.force or not (hl / "truth.json").is_file(), hl, ["halflife", "--out", str(hl), "--seed", "0"]),
+             (args.force or not (mouse / "truth.json").is_file(), mouse,
+              ["halflife", "--species", "mouse", "--out", str(mouse), "--seed", "1"]),
              (args.force or not (grammar / "truth.json").is_file(), grammar, ["grammar", "--out", str(grammar)]),
              (args.force or not (dna / "truth.json").is_file(), dna, ["dna", "--out", str(dna)])]
     for make, folder, argv in steps:

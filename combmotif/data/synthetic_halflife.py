@@ -29,7 +29,7 @@ interaction (negative control).
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -327,7 +327,8 @@ def _describe(truth: dict, present: Mapping[str, np.ndarray], effects: Mapping[s
 def make_halflife(n: int = 24_000, length: int = 1024, seed: int = 0, noise_sd: float | None = None,
                   target_r: float = 0.92, baseline: float = 1.5, codon_effect: float = 2.0,
                   junction_effect: float = 0.06, split_fracs: tuple[float, float, float] = (0.8, 0.1, 0.1),
-                  return_noiseless: bool = False) -> tuple:
+                  return_noiseless: bool = False, motifs: Sequence[Mapping[str, Any]] | None = None,
+                  pairs: Sequence[Mapping[str, Any]] | None = None) -> tuple:
     """Generate the synthetic half-life set.
 
     Parameters
@@ -340,6 +341,9 @@ def make_halflife(n: int = 24_000, length: int = 1024, seed: int = 0, noise_sd: 
         and no junction. codon_effect, junction_effect : feature coefficients.
     split_fracs : train/valid/test fractions (random, seeded).
     return_noiseless : also return ``{split: noise-free labels}`` as a third value.
+    motifs, pairs : the planted rule tables (entries as in :data:`MOTIFS`, :data:`PAIRS`);
+        ``None``: those two (the shipped human set; another table, e.g.
+        :mod:`combmotif.data.synthetic_mouse`, changes only the planted rules).
 
     Returns
     -------
@@ -351,7 +355,8 @@ def make_halflife(n: int = 24_000, length: int = 1024, seed: int = 0, noise_sd: 
     if length < 512:
         raise ValueError(f"length must be at least 512, got {length}")
     rng = np.random.default_rng(seed)
-    motifs, pairs, effects = planted_rules(MOTIFS, PAIRS, _motif_defaults)
+    motifs, pairs, effects = planted_rules(MOTIFS if motifs is None else motifs,
+                                           PAIRS if pairs is None else pairs, _motif_defaults)
 
     l5, n_codons, cds_end, l3, tx_len, codes = _transcripts(rng, n, length)
     _write_orfs(rng, codes, l5, n_codons)

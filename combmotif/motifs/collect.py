@@ -63,7 +63,8 @@ def database_groups(targets: Sequence[Motif], merge_q: float = 0.01, min_cover: 
 
 
 def similar_pairs(motifs: Sequence[Motif], merge_q: float = 0.01, min_cover: float = 0.75,
-                  cfg: MatchConfig | dict | None = None) -> np.ndarray:
+                  cfg: MatchConfig | dict | None = None, with_q: bool = False
+                  ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Index pairs ``(i, j)``, ``i < j``, of near-duplicate motifs of one list (one Tomtom call).
 
     Near-duplicates: Tomtom finds each for the other with q < ``merge_q`` and their
@@ -78,16 +79,19 @@ def similar_pairs(motifs: Sequence[Motif], merge_q: float = 0.01, min_cover: flo
         As :func:`database_groups`.
     cfg : MatchConfig or dict, optional
         Backend and strand settings.
+    with_q : bool
+        Also return each pair's q: the larger of its two directions' Tomtom q.
 
     Returns
     -------
     numpy.ndarray
-        (E, 2) int64, sorted.
+        (E, 2) int64, sorted; with ``with_q``, a tuple of it and the (E,) q-values.
     """
     cfg = _config(cfg)
     names = [t.name for t in motifs]
     if len(names) < 2:
-        return np.zeros((0, 2), dtype=np.int64)
+        none = np.zeros((0, 2), dtype=np.int64)
+        return (none, np.zeros(0)) if with_q else none
     length = np.array([len(t) for t in motifs])
     df = tomtom(motifs, motifs, backend=cfg.tomtom_backend, norc=cfg.given_strand, dist=cfg.dist,
                 min_query_ic=0.0, min_query_mean_ic=0.0, thresh=merge_q, q_scope=cfg.q_scope,
@@ -97,9 +101,12 @@ def similar_pairs(motifs: Sequence[Motif], merge_q: float = 0.01, min_cover: flo
     j = df["Target_ID"].map(index).to_numpy(dtype=np.int64)
     keep = ((df["q-value"].to_numpy() < merge_q) & (i != j)
             & (df["Overlap"].to_numpy() >= min_cover * np.maximum(length[i], length[j])))
-    found = set(zip(i[keep].tolist(), j[keep].tolist()))
+    found = dict(zip(zip(i[keep].tolist(), j[keep].tolist()), df["q-value"].to_numpy()[keep].tolist()))
     mutual = sorted((a, b) for a, b in found if a < b and (b, a) in found)
-    return np.array(mutual, dtype=np.int64).reshape(-1, 2)
+    pairs = np.array(mutual, dtype=np.int64).reshape(-1, 2)
+    if not with_q:
+        return pairs
+    return pairs, np.array([max(found[a, b], found[b, a]) for a, b in mutual], dtype=np.float64)
 
 
 def components(n: int, pairs: np.ndarray) -> np.ndarray:

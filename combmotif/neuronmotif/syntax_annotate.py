@@ -66,31 +66,75 @@ def scan_ppm(ppm: np.ndarray, motifs: np.ndarray, metric: str = "euclid") -> np.
         (n, L - w + 1) scores (<= 1; empty when ``w > L``): per offset, the column
         similarity averaged over the motif's columns, weighted by their information.
     """
-    ppm = np.asarray(ppm, dtype=np.float64)
     motifs = np.asarray(motifs, dtype=np.float64)
     if motifs.ndim == 2:
         motifs = motifs[None]
+    weight = np.stack([information_content(q) for q in motifs]) + 1e-9             # (n, w)
+    return _scan(np.asarray(ppm, dtype=np.float64)[None], motifs, weight, metric)[:, 0]
+
+
+def _scan(ppms: np.ndarray, motifs: np.ndarray, weight: np.ndarray, metric: str) -> np.ndarray:
+    """:func:`scan_ppm` of (c, L, 4) PPMs with the motifs' column weights given (computed
+    once per bank); (n, c, L - w + 1) scores."""
     n, w = motifs.shape[:2]
-    if w > len(ppm):
-        return np.zeros((n, 0))
-    windows = np.lib.stride_tricks.sliding_window_view(ppm, (w, 4))[:, 0][None]   # (1, o, w, 4)
-    m = motifs[:, None]                                                             # (n, 1, w, 4)
+    c, length = ppms.shape[:2]
+    if w > length:
+        return np.zeros((n, c, 0))
+    windows = np.lib.stride_tricks.sliding_window_view(ppms, (w, 4), axis=(1, 2))[:, :, 0]   # (c, o, w, 4)
     if metric == "pearson":
-        x, y = windows - 0.25, m - 0.25
+        x, y = windows[None] - 0.25, motifs[:, None, None] - 0.25
         sim = (x * y).sum(-1) / np.sqrt((x * x).sum(-1) * (y * y).sum(-1) + 1e-12)
     else:
-        sim = 1.0 - np.sqrt(((windows - m) ** 2).sum(-1)) / _SQRT2                  # (n, o, w)
-    weight = np.stack([information_content(q) for q in motifs]) + 1e-9             # (n, w)
-    return (sim * weight[:, None]).sum(-1) / weight.sum(-1, keepdims=True)
+        sim = 1.0 - np.sqrt(((windows[None] - motifs[:, None, None]) ** 2).sum(-1)) / _SQRT2     # (n, c, o, w)
+    return (sim * weight[:, None, None]).sum(-1) / weight.sum(-1)[:, None, None]
 
 
-def _hits(ppm: np.ndarray, motifs: Sequence[np.ndarray], min_score: float, metric: str) -> np.ndarray:
-    """Every (score, -width, motif, offset) above ``min_score``, motifs batched by width."""
-    rows = [np.zeros((0, 4))]
+def motif_bank(motifs: Sequence[np.ndarray]) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Motifs grouped by width for scanning: ``(width, indices, stacked PPMs, column weights)``.
+
+    A neuron's cluster PPMs are all scanned with the same dictionary and pool, so the
+    grouping and the columns' information are computed once, not once per PPM.
+
+    Parameters
+    ----------
+    motifs : sequence of numpy.ndarray
+        (w_i, 4) each.
+
+    Returns
+    -------
+    list of tuple
+    """
     widths = np.array([len(m) for m in motifs])
+    bank = []
     for w in np.unique(widths):
         idx = np.flatnonzero(widths == w)
-        score = scan_ppm(ppm, np.stack([motifs[i] for i in idx]), metric)
+        stack = np.stack([np.asarray(motifs[i], dtype=np.float64) for i in idx])
+        bank.append((int(w), idx, stack, np.stack([information_content(q) for q in stack]) + 1e-9))
+    return bank
+
+
+def _hits_many(ppms: np.ndarray, bank: list, min_score: float, metric: str) -> list[np.ndarray]:
+    """:func:`_hits` of several PPMs of one length at once: one scan per motif width."""
+    c, length = ppms.shape[:2]
+    rows: list[list[np.ndarray]] = [[np.zeros((0, 4))] for _ in range(c)]
+    for w, idx, stack, weight in bank:
+        if w > length:
+            continue
+        score = _scan(ppms, stack, weight, metric)                                  # (n, c, o)
+        k, cl, o = np.nonzero(score >= min_score)
+        got = np.column_stack([score[k, cl, o], -np.full(len(k), w), idx[k], o])
+        for i in range(c):
+            rows[i].append(got[cl == i])
+    return [np.concatenate(r) for r in rows]
+
+
+def _hits(ppm: np.ndarray, motifs: Sequence[np.ndarray], min_score: float, metric: str,
+          bank: list | None = None) -> np.ndarray:
+    """Every (score, -width, motif, offset) above ``min_score``, motifs batched by width."""
+    rows = [np.zeros((0, 4))]
+    ppm = np.asarray(ppm, dtype=np.float64)
+    for w, idx, stack, weight in motif_bank(motifs) if bank is None else bank:
+        score = _scan(ppm[None], stack, weight, metric)[:, 0]
         k, o = np.nonzero(score >= min_score)
         rows.append(np.column_stack([score[k, o], -np.full(len(k), w), idx[k], o]))
     return np.concatenate(rows)
@@ -100,7 +144,8 @@ def annotate_ppm(ppm: np.ndarray, motifs: Sequence[np.ndarray],
                  regions: Sequence[tuple[int, int]] | None = None,
                  min_score: float = MIN_SCORE, slack: int = 1, min_ic: float | None = None,
                  metric: str = "euclid", taken: np.ndarray | None = None,
-                 outside: Sequence[bool] | None = None) -> list[tuple[int, int, int, float]]:
+                 outside: Sequence[bool] | None = None, bank: list | None = None,
+                 cand: np.ndarray | None = None) -> list[tuple[int, int, int, float]]:
     """The dictionary motifs a PPM holds, at their offsets, without overlap.
 
     Hits are taken best score first (ties: the longer motif, the first motif, the 5'
@@ -128,13 +173,18 @@ def annotate_ppm(ppm: np.ndarray, motifs: Sequence[np.ndarray],
         (L,) bool: rows already annotated (no hit may overlap them); updated in place.
     outside : sequence of bool, optional
         Per motif, whether it may hit outside the regions (with ``min_ic``); default all.
+    bank : list, optional
+        :func:`motif_bank` of ``motifs``, when many PPMs are scanned with them.
+    cand : numpy.ndarray, optional
+        The PPM's hits (``(score, -width, motif, offset)`` rows), already scanned.
 
     Returns
     -------
     list of (int, int, int, float)
         ``(motif index, start, end, score)``, 5' to 3'.
     """
-    cand = _hits(ppm, motifs, min_score, metric) if len(motifs) else np.zeros((0, 4))
+    if cand is None:
+        cand = _hits(ppm, motifs, min_score, metric, bank) if len(motifs) else np.zeros((0, 4))
     if regions is not None:
         width = -cand[:, 1]
         inside = np.zeros(len(cand), dtype=bool)
@@ -312,11 +362,14 @@ def annotate_clusters(cluster_ppms: Sequence[np.ndarray], regions: Sequence[Sequ
     ids = [d["id"] for d in list(dictionary) + list(pool)]
     annotated: dict[str, list[str]] = {i: [] for i in ids}
     out = []
+    own, extra = _scanned(cluster_ppms, motifs[:n_own], min_score, metric), \
+        _scanned(cluster_ppms, motifs[n_own:], min_score, metric)
     for c, (ppm, segs) in enumerate(zip(cluster_ppms, regions)):
         span, taken = [(a, b) for _, a, b in segs], np.zeros(len(ppm), dtype=bool)
-        hits = annotate_ppm(ppm, motifs[:n_own], span, min_score, 1, min_ic, metric, taken, outside)
+        hits = annotate_ppm(ppm, motifs[:n_own], span, min_score, 1, min_ic, metric, taken, outside,
+                            cand=own[c])
         if len(motifs) > n_own:
-            more = annotate_ppm(ppm, motifs[n_own:], span, min_score, 1, None, metric, taken)
+            more = annotate_ppm(ppm, motifs[n_own:], span, min_score, 1, None, metric, taken, cand=extra[c])
             hits = sorted(hits + [(m + n_own, a, b, x) for m, a, b, x in more], key=lambda t: (t[1], t[2], t[0]))
         rows = _site_rows(hits, segs, ids, labels[c] if labels else f"c{c}")
         for r in rows:
@@ -328,6 +381,18 @@ def annotate_clusters(cluster_ppms: Sequence[np.ndarray], regions: Sequence[Sequ
     for d in list(dictionary) + list(pool):
         d["annotated"] = annotated[d["id"]]
     return out
+
+
+def _scanned(ppms: Sequence[np.ndarray], motifs: Sequence[np.ndarray], min_score: float,
+             metric: str) -> list[np.ndarray]:
+    """Every PPM's hits of ``motifs`` (:func:`_hits`), the PPMs of one length scanned together."""
+    if not len(motifs) or not len(ppms):
+        return [np.zeros((0, 4)) for _ in ppms]
+    bank = motif_bank(motifs)
+    arrays = [np.asarray(p, dtype=np.float64) for p in ppms]
+    if len({len(a) for a in arrays}) == 1:
+        return _hits_many(np.stack(arrays), bank, min_score, metric)
+    return [_hits(a, motifs, min_score, metric, bank) for a in arrays]
 
 
 def _substantial(ppm: np.ndarray, min_part: int = MIN_PART, min_bits: float = 6.0) -> bool:
@@ -417,9 +482,12 @@ def pool_annotate(cluster_ppms: Sequence[np.ndarray], regions: Sequence[Sequence
     """
     own = [np.asarray(d["ppm"], dtype=np.float64) for d in dictionary]
     extra = [(lab, np.asarray(p, dtype=np.float64)) for lab, p in pool if _alias(p, own, 0.85) < 0]
-    entries = [{**_part_entry(f"pool{j}", lab, p), "source": "pool"} for j, (lab, p) in enumerate(extra)]
+    # The full entries (consensus, IUPAC pattern) only for the pool motifs used: the pool
+    # is every motif of the layer and the shallower ones, scanned for each neuron.
+    entries = [{"id": f"pool{j}", "ppm": np.round(p, 4)} for j, (_, p) in enumerate(extra)]
     arr = annotate_clusters(cluster_ppms, regions, dictionary, labels=labels, pool=entries, **kw)
-    used = [d for d in entries if d["annotated"]]
+    used = [{**_part_entry(d["id"], extra[j][0], extra[j][1]), "source": "pool", "annotated": d["annotated"]}
+            for j, d in enumerate(entries) if d["annotated"]]
     nums = [int(d["id"][1:]) for d in dictionary if d["id"][1:].isdigit()]
     rename = {d["id"]: f"m{max(nums, default=0) + 1 + j}" for j, d in enumerate(used)}
     for d in used:

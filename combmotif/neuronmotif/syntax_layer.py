@@ -68,7 +68,7 @@ from .syntax import (
     pattern_similar,
 )
 from .syntax_annotate import dedupe_pool
-from .syntax_samples import read_samples, sample_gaps
+from .syntax_samples import gap_summary, motif_hits, next_sites, read_samples, strong_samples
 
 SYNTAX_JSON = "syntax.json"
 RULES_CSV = "syntax_rules.csv"
@@ -180,9 +180,22 @@ def _sample_ranges(rec: dict, samples: tuple | None) -> None:
     """Give every leaf pair of every branch node its gap range among the neuron's samples
     (:func:`combmotif.neuronmotif.syntax_samples.sample_gaps`; None without samples)."""
     motif = {d["id"]: np.asarray(d["ppm"], dtype=np.float64) for d in rec["dictionary"]}
+    strong = strong_samples(*samples) if samples else None
+    hits: dict = {}     # one scan per dictionary motif, shared by all the pairs holding it
+
+    def hit(m, after: bool = False):
+        if m not in hits:
+            h = motif_hits(strong, motif[m])
+            hits[m] = (h, next_sites(h))
+        return hits[m][after]
+
+    gaps: dict = {}     # a pair recurs at several branch nodes
     for n in rec["nodes"]:
         for pair in n.get("pairs", []):
-            got = sample_gaps(samples[0], samples[1], motif[pair["a"]], motif[pair["b"]]) if samples else {}
+            key = (pair["a"], pair["b"])
+            if samples and key not in gaps:
+                gaps[key] = gap_summary(hit(pair["a"]), len(motif[pair["a"]]), hit(pair["b"], after=True))
+            got = gaps[key] if samples else {}
             pair.update({k: got.get(k) for k in ("sample_gap_min", "sample_gap_max", "sample_share")})
 
 

@@ -85,6 +85,7 @@ def write_model_index(model_dir: str | Path, title: str | None = None,
         body.append("<h2>Method comparison</h2>")
         body.append('<p><a href="compare/index.html">NeuronMotif against max-activation seqlets, '
                     "TF-MoDISco and class optimization</a></p>")
+    body.append(_comparisons_section(model_dir))
     html = render_page(f"{name}: CombMotif results", "\n".join(b for b in body if b), "assets",
                        crumbs=[(name, None)], heading=f"{name}: CombMotif results")
     index = model_dir / "index.html"
@@ -174,3 +175,15 @@ def _families_section(model_dir: Path) -> str:
         out.append(table(["Family", "Name", "Pattern", ("Segments", "num"), ("Neurons", "num"), "Layers"],
                          rows, cls="sortable"))
     return "\n".join(out)
+
+
+def _comparisons_section(model_dir: Path) -> str:
+    """Links to the model comparisons (``combmotif compare-models``) that include this model."""
+    from ..compare_models.stage import comparisons_of
+
+    found = comparisons_of(model_dir)
+    if not found:
+        return ""
+    items = "".join(f'<li><a href="{esc(c["index"])}">{esc(c["name"])}</a>: '
+                    f'{esc(" vs ".join(c["labels"]))}</li>' for c in found)
+    return f"<h2>Model comparisons</h2><ul>{items}</ul>"

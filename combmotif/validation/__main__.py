@@ -1,4 +1,4 @@
-"""``python -m combmotif.validation {discovery,contribution,interaction,jaspar} <config> [flags]``:
+"""``python -m combmotif.validation {discovery,contribution,interaction,jaspar,compare-models} <config> [flags]``:
 the same command as ``combmotif validate ...`` (one parser, in :mod:`combmotif.__main__`)."""
 
 from __future__ import annotations

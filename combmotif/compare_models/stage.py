@@ -1,0 +1,111 @@
+"""Run the model comparison: groups, significance, signs, pairs -> ``results/compare_models/<name>/``.
+
+Outputs (CSV, each written atomically): ``groups.csv``, ``members.csv``,
+``membership.csv``, ``significance.csv``, ``signs.csv``, ``pairs.csv``
+(:mod:`.groups`, :mod:`.tables`) and ``comparison.json``: the models compared
+(label, name, results folder relative to the comparison's) and the settings, which
+each model's front page reads to link the comparisons that include it. The page
+and figures are drawn by the command (report layer) from the returned tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import layout
+from ..io import write_json
+from ..motifs.match import write_csv
+from ..paths import relative_path
+from .config import ComparedModel, CompareModelsConfig
+from .groups import groups_table, match_families, membership_table, model_families
+from .tables import pairs_table, significance_table, signs_table
+
+TABLES = ("groups", "members", "membership", "significance", "signs", "pairs")
+
+
+def comparison_dir(cfg: CompareModelsConfig) -> Path:
+    """``<results_dir>/compare_models/<name>/`` (:func:`combmotif.layout.model_comparison_dir`).
+
+    Parameters
+    ----------
+    cfg : CompareModelsConfig
+        A loaded config (``name`` filled in).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return layout.model_comparison_dir(cfg.results_dir, cfg.name)
+
+
+def run_compare_models(cfg: CompareModelsConfig, models: list[ComparedModel], log=None
+                       ) -> dict[str, pd.DataFrame]:
+    """Compare the models and write the tables (see the module docstring).
+
+    Parameters
+    ----------
+    cfg : CompareModelsConfig
+        From :func:`combmotif.compare_models.config.load_compare_models_config`.
+    models : list of ComparedModel
+        Its models.
+    log : callable, optional
+        Told of families recomputed.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        One entry per name of :data:`TABLES`.
+
+    Raises
+    ------
+    combmotif.errors.InputError
+        A model without discovery outputs (checked for every model before any work).
+    """
+    families = [model_families(m) for m in models]   # each raises before anything is written
+    labels = [m.label for m in models]
+    members = match_families(models, families, cfg.match_q, cfg.min_cover)
+    groups = groups_table(members, labels)
+    tables = {"groups": groups, "members": members, "membership": membership_table(groups, labels),
+              "significance": significance_table(models, members),
+              "signs": signs_table(models, members, groups), "pairs": pairs_table(models, members, groups)}
+    out = comparison_dir(cfg)
+    for name in TABLES:
+        write_csv(out / f"{name}.csv", tables[name])
+    write_json(out / "comparison.json", {
+        "name": cfg.name, "match_q": cfg.match_q, "min_cover": cfg.min_cover, "layers": cfg.layers,
+        "models": [{"label": m.label, "name": m.name, "molecule": m.molecule,
+                    "results": relative_path(m.model_dir, out)} for m in models]})
+    return tables
+
+
+def comparisons_of(model_dir: str | Path) -> list[dict]:
+    """The comparisons in the model's results root that include it (for its front page).
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        ``results/<model>``.
+
+    Returns
+    -------
+    list of dict
+        ``name``, ``labels`` (every model compared), ``index`` (the page, relative to ``model_dir``).
+    """
+    import json
+
+    model_dir = Path(model_dir).resolve()
+    root = model_dir.parent / layout.MODEL_COMPARISONS
+    out = []
+    for rec in sorted(root.glob("*/comparison.json")) if root.is_dir() else []:
+        try:
+            data = json.loads(rec.read_text())
+            dirs = [(rec.parent / m["results"]).resolve() for m in data["models"]]
+        except (ValueError, KeyError, TypeError, OSError):
+            continue   # a half-written or foreign file: no link rather than a broken page
+        if model_dir in dirs:
+            out.append({"name": data.get("name", rec.parent.name),
+                        "labels": [m["label"] for m in data["models"]],
+                        "index": relative_path(rec.parent / "index.html", model_dir)})
+    return out

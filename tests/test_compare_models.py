@@ -1,0 +1,257 @@
+"""The compare-models stage (combmotif.compare_models, report.compare_models_page,
+validation.compare_models): families matched across models, signs, pairs, page, truth check."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from combmotif.__main__ import main as combmotif_main
+from combmotif.compare_models.config import load_compare_models_config
+from combmotif.compare_models.groups import group_class
+from combmotif.compare_models.stage import comparisons_of, run_compare_models
+from combmotif.errors import ConfigError, InputError
+from combmotif.motifs.formats import Motif
+from combmotif.motifs.match import MATCH_COLUMNS
+from combmotif.motifs.meme_writer import write_meme
+from combmotif.report.compare_models_page import plot_upset, region_counts
+from combmotif.report.model_page import write_model_index
+from combmotif.validation.compare_models import check_compare_models, truth_tables
+
+from tiny_cnn import write_toy_checkpoint
+
+SHARED1, SHARED2, ONLY_A, ONLY_B = "ACTTCCGA", "GAGCAACT", "TTTATTTAT", "CGGTCGAC"
+
+
+def _ppm(consensus: str, p: float = 0.9) -> np.ndarray:
+    rows = np.full((len(consensus), 4), (1 - p) / 3)
+    rows[np.arange(len(consensus)), ["ACGT".index(c) for c in consensus]] = p
+    return rows
+
+
+def _discovery(root, segs_by_neuron, matches):
+    """``discovery/conv1/neuron<k>`` with one cluster per segment; ``matches.csv`` (segment, target, q)."""
+    for k, segs in enumerate(segs_by_neuron):
+        nd = root / "discovery" / "conv1" / f"neuron{k}"
+        nd.mkdir(parents=True)
+        write_meme(nd / "segments.meme", [Motif(n, _ppm(c), altname=f"q={0.9 - 0.01 * k}") for n, c in segs])
+        (nd / "clusters.json").write_text(json.dumps([
+            {"id": c, "motif_id": f"conv1-n{k}-c{c}", "segments": [{"start": 0, "end": len(s), "motif_id": n}]}
+            for c, (n, s) in enumerate(segs)]))
+    rows = [{c: "" for c in MATCH_COLUMNS} | {"neuron": int(seg.split("-")[1]) - 1, "cluster": 0, "segment": seg,
+                                               "rank": 1, "target": t, "q": q} for seg, t, q in matches]
+    pd.DataFrame(rows, columns=MATCH_COLUMNS).to_csv(root / "discovery" / "conv1" / "matches.csv", index=False)
+
+
+def _contribution(root, effects):
+    """``contribution/conv1/neuron_{contribution,knockout}.csv`` with one signed effect per neuron."""
+    folder = root / "contribution" / "conv1"
+    folder.mkdir(parents=True)
+    df = pd.DataFrame({"task": [f"conv1_neuron{k}" for k in range(len(effects))], "layer": 1,
+                       "neuron": range(len(effects)), "target": 0,
+                       "contribution": ["positive" if e > 0 else "negative" for e in effects], "effect": effects})
+    df.to_csv(folder / "neuron_contribution.csv", index=False)
+    df.to_csv(folder / "neuron_knockout.csv", index=False)
+
+
+def _candidates(root, rows):
+    folder = root / "interaction" / "conv1"
+    folder.mkdir(parents=True)
+    pd.DataFrame([{"familyA": a, "familyB": b, "nameA": "", "nameB": "", "interaction": c, "epsilon": e,
+                   "q": 0.001, "n": 200} for a, b, c, e in rows]).to_csv(folder / "candidates.csv", index=False)
+
+
+def _truth(folder, motifs, pairs):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "truth.json").write_text(json.dumps({
+        "task": "mrl", "baseline": 0.0,
+        "motifs": [{"name": n, "consensus": c, "effect": e, "frequency": f} for n, c, e, f in motifs],
+        "pairs": [{"name": f"{a}+{b}", "motifA": a, "motifB": b, "class": cls, "interaction": 0.5}
+                  for a, b, cls in pairs]}))
+
+
+def _configs(tmp, label, model_name, molecule="auto"):
+    (tmp / label).mkdir(exist_ok=True)
+    for stage in ("interpreting", "contribution", "interaction"):
+        extra = f"data_dir: data_{label}\n" if stage == "interpreting" else ""
+        (tmp / f"{stage}_{label}.yaml").write_text(textwrap.dedent(f"""\
+            model: {{checkpoint: toy-best.pth, molecule: {molecule}}}
+            name: {model_name}
+            results_dir: results
+            """) + extra)
+
+
+@pytest.fixture
+def two_models(tmp_path):
+    """Model A (ACTTCCG, GAGCAAC, ARE-like) and B (the same two, its own CGGTCGA), with signs and pairs."""
+    write_toy_checkpoint(tmp_path, 40, 4)
+    a, b = tmp_path / "results" / "model_a", tmp_path / "results" / "model_b"
+    # each motif learned by two neurons (k and k + 3): one neuron alone is no evidence
+    _discovery(a, [[("a-1", SHARED1)], [("a-2", SHARED2)], [("a-3", ONLY_A)],
+                   [("a-4", SHARED1)], [("a-5", SHARED2)], [("a-6", ONLY_A)]],
+               [("a-1", "enhA", 0.001), ("a-2", "enhB", 0.002), ("a-3", "ARE", 0.01)])
+    _discovery(b, [[("b-1", "C" + SHARED1[:-1])], [("b-2", SHARED2)], [("b-3", ONLY_B)],
+                   [("b-4", "C" + SHARED1[:-1])], [("b-5", SHARED2)], [("b-6", ONLY_B)]],
+               [("b-1", "enhA", 0.01), ("b-2", "enhB", 0.03), ("b-3", "repC", 0.001)])
+    _contribution(a, [0.5, 0.4, -0.6] * 2)
+    _contribution(b, [0.5, -0.3, -0.7] * 2)     # GAGCAAC flips sign in B
+    _candidates(a, [("F1", "F2", "synergistic", 0.6)])
+    _candidates(b, [("F1", "F2", "additive", 0.01)])
+    for lab, name in (("A", "model_a"), ("B", "model_b")):
+        _configs(tmp_path, lab, name)
+    _truth(tmp_path / "data_A", [("enhA", "ACTTCCG", 0.5, 0.2), ("enhB", "GAGCAAC", 0.5, 0.2),
+                                 ("ARE", "TTTATTTA", -0.5, 0.2), ("repC", "CGGTCGA", -0.5, 0.0)],
+           [("enhA", "enhB", "synergistic")])
+    _truth(tmp_path / "data_B", [("enhA", "ACTTCCG", 0.5, 0.2), ("enhB", "GAGCAAC", -0.5, 0.2),
+                                 ("repC", "CGGTCGA", -0.5, 0.2)], [("enhA", "enhB", "additive")])
+    cfg = tmp_path / "compare.yaml"
+    cfg.write_text(textwrap.dedent("""\
+        models:
+          - {label: A, discovery: interpreting_A.yaml, contribution: contribution_A.yaml,
+             interaction: interaction_A.yaml}
+          - {label: B, discovery: interpreting_B.yaml, contribution: contribution_B.yaml,
+             interaction: interaction_B.yaml}
+        """))
+    return cfg
+
+
+def test_families_are_matched_across_models_into_shared_and_specific_groups(two_models):
+    cfg, models = load_compare_models_config(two_models)
+    assert cfg.name == "A_vs_B" and [m.label for m in models] == ["A", "B"]
+    tables = run_compare_models(cfg, models)
+    g = tables["groups"].set_index("name")
+    assert g.loc["enhA", "class"] == "shared" and g.loc["enhB", "class"] == "shared"
+    assert g.loc["ARE", "class"] == "A-only" and g.loc["repC", "class"] == "B-only"
+    assert (g.loc[["enhA", "enhB"], "match_q"] < 0.05).all() and g.loc[["ARE", "repC"], "match_q"].isna().all()
+    assert g.loc["repC", "A_families"] == "" and g.loc["enhA", "A_families"] == "F1"
+    member = tables["membership"].set_index("name")
+    assert member.loc["enhA", ["A", "B"]].tolist() == [1, 1] and member.loc["ARE", ["A", "B"]].tolist() == [1, 0]
+    out = two_models.parent / "results" / "compare_models" / "A_vs_B"
+    assert {p.name for p in out.iterdir()} >= {"groups.csv", "members.csv", "membership.csv", "significance.csv",
+                                               "signs.csv", "pairs.csv", "comparison.json"}
+    sig = pd.read_csv(out / "significance.csv")
+    assert np.allclose(sig.loc[(sig["model"] == "A") & (sig["target"] == "enhA"), "neg_log10_q"], 3.0)
+
+
+def test_signs_and_pair_classes_side_by_side(two_models):
+    tables = run_compare_models(*load_compare_models_config(two_models))
+    signs = tables["signs"].set_index("name")
+    assert signs.loc["enhA", ["A_sign", "B_sign", "agreement"]].tolist() == ["+", "+", "agree"]
+    assert signs.loc["enhB", ["A_sign", "B_sign", "agreement"]].tolist() == ["+", "-", "differ"]
+    assert signs.loc["ARE", "B_sign"] == "" and signs.loc["ARE", "agreement"] == ""
+    pairs = tables["pairs"]
+    assert len(pairs) == 1
+    row = pairs.iloc[0]
+    assert {row["nameA"], row["nameB"]} == {"enhA", "enhB"}
+    assert (row["A_class"], row["B_class"], row["agreement"]) == ("synergistic", "additive", "differ")
+
+
+def test_command_writes_page_figures_and_links_both_front_pages(two_models, capsys):
+    with pytest.raises(SystemExit) as done:
+        combmotif_main(["compare-models", str(two_models)])
+    assert done.value.code == 0
+    out = two_models.parent / "results" / "compare_models" / "A_vs_B"
+    assert {"index.html", "venn.png", "significance.png", "signs.png"} <= {p.name for p in out.iterdir()}
+    first = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    with pytest.raises(SystemExit):
+        combmotif_main(["compare-models", str(two_models)])
+    assert first == {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}   # same inputs, same bytes
+    assert "2 shared" in capsys.readouterr().out
+    for model in ("model_a", "model_b"):
+        page = (two_models.parent / "results" / model / "index.html").read_text()
+        assert "../compare_models/A_vs_B/index.html" in page
+        assert comparisons_of(two_models.parent / "results" / model)[0]["labels"] == ["A", "B"]
+    write_model_index(two_models.parent / "results" / "model_a")      # a later rewrite keeps the link
+    assert "A_vs_B" in (two_models.parent / "results" / "model_a" / "index.html").read_text()
+
+
+def test_validation_classifies_planted_motifs_signs_and_the_specific_pair(two_models):
+    t = truth_tables(two_models)
+    motifs = t["motifs"].set_index("motif")
+    assert motifs.loc["enhA", ["planted", "found", "ok"]].tolist() == ["shared", "shared", True]
+    assert motifs.loc["ARE", ["planted", "found", "ok"]].tolist() == ["A-only", "A-only", True]
+    # listed in A's truth with frequency 0: planted in B only
+    assert motifs.loc["repC", ["planted", "found", "ok"]].tolist() == ["B-only", "B-only", True]
+    assert motifs.loc["enhA", "match_q"] < 0.05
+    signs = t["signs"].set_index("motif")
+    assert signs.loc["enhB", ["A_planted", "B_planted", "A_found", "B_found"]].tolist() == ["+", "-", "+", "-"]
+    assert signs.loc["enhB", ["planted_change", "found_change", "ok"]].tolist() == [True, True, True]
+    assert signs.loc["enhA", ["planted_change", "ok"]].tolist() == [False, True]
+    pair = t["pairs"].set_index("pair").loc["enhA+enhB"]
+    assert pair[["planted", "found", "ok"]].tolist() == ["A-only", "A-only", True]
+    assert (t["motifs"][["A_neurons", "B_neurons"]].max(axis=1) == 2).all()
+    strict = truth_tables(two_models, min_neurons=3)["motifs"]
+    assert (strict["found"] == "not found").all()
+    lines = []
+    assert check_compare_models(two_models, print_=lines.append) == 0
+    assert "3 of 4 as planted" in lines[0] or "4 of 4 as planted" in lines[0]
+
+
+def test_dna_models_match_on_both_strands(two_models, tmp_path):
+    from combmotif.compare_models.groups import pooled_match_config
+    from combmotif.sequences import reverse_complement
+
+    # B's ACTTCCG family now reads as its reverse complement: matched only on both strands
+    for k in (0, 3):
+        seg = tmp_path / "results" / "model_b" / "discovery" / "conv1" / f"neuron{k}" / "segments.meme"
+        write_meme(seg, [Motif(f"b-{k + 1}", _ppm(reverse_complement("C" + SHARED1[:-1])), altname="q=0.9")])
+    cfg, models = load_compare_models_config(two_models)
+    assert pooled_match_config(models).given_strand
+    groups = run_compare_models(cfg, models)["groups"]
+    assert sorted(groups.loc[groups["name"] == "enhA", "class"]) == ["A-only", "B-only"]
+    for lab in ("A", "B"):
+        _configs(tmp_path, lab, f"model_{lab.lower()}", molecule="dna")
+    cfg, models = load_compare_models_config(two_models)
+    assert not pooled_match_config(models).given_strand
+    assert run_compare_models(cfg, models)["groups"].set_index("name").loc["enhA", "class"] == "shared"
+
+
+def test_a_keras_model_compares_like_a_checkpoint(two_models, tmp_path):
+    # Only the configs differ: the comparison reads results, so any model the loader takes will do.
+    (tmp_path / "imported.hdf5").write_bytes(b"")
+    for stage in ("interpreting", "contribution", "interaction"):
+        path = tmp_path / f"{stage}_B.yaml"
+        path.write_text(path.read_text().replace("{checkpoint: toy-best.pth, molecule: auto}",
+                                                 "{keras_hdf5: imported.hdf5}"))
+    cfg, models = load_compare_models_config(two_models)
+    assert models[1].name == "model_b" and models[1].molecule == "rna"
+    assert (run_compare_models(cfg, models)["groups"]["class"] == "shared").sum() == 2
+
+
+def test_more_than_three_models_get_an_upset_matrix(tmp_path):
+    labels = ["a", "b", "c", "d"]
+    membership = pd.DataFrame({"group": ["G1", "G2", "G3"], "name": "x", "class": "",
+                               "a": [1, 1, 0], "b": [1, 0, 0], "c": [1, 0, 1], "d": [1, 0, 0]})
+    counts = region_counts(membership, labels)
+    assert counts[("a", "b", "c", "d")] == 1 and counts[("a",)] == 1 and counts[("c",)] == 1 and counts[("b",)] == 0
+    plot_upset(membership, labels, tmp_path / "upset.png")
+    assert (tmp_path / "upset.png").read_bytes()[:4] == b"\x89PNG"
+    assert group_class(["c", "a"], labels) == "shared:a+c" and group_class(labels, labels) == "shared"
+
+
+def test_bad_configs_and_missing_discovery_are_one_line_errors(two_models):
+    bad = two_models.parent / "one.yaml"
+    bad.write_text("models:\n  - {discovery: interpreting_A.yaml}\n")
+    with pytest.raises(ConfigError, match="at least two models"):
+        load_compare_models_config(bad)
+    bad.write_text("models:\n  - {discovery: interpreting_A.yaml, label: x}\n"
+                   "  - {discovery: interpreting_B.yaml, label: x}\n")
+    with pytest.raises(ConfigError, match=r"models\[1\].label' = 'x' is used twice"):
+        load_compare_models_config(bad)
+    bad.write_text("models:\n  - {discovery: interpreting_A.yaml}\n  - {discovery: absent.yaml}\n")
+    with pytest.raises(ConfigError, match=r"models\[1\]'.*absent.yaml"):
+        load_compare_models_config(bad)
+    bad.write_text("models:\n  - {discovery: interpreting_A.yaml}\n  - {discovery: interpreting_B.yaml}\n"
+                   "match_q: 2\n")
+    with pytest.raises(ConfigError, match="'match_q' must be in"):
+        load_compare_models_config(bad)
+    import shutil
+
+    shutil.rmtree(two_models.parent / "results" / "model_b" / "discovery")
+    with pytest.raises(InputError, match="interpreting_B.yaml: no discovery outputs"):
+        run_compare_models(*load_compare_models_config(two_models))
+    assert not (two_models.parent / "results" / "compare_models").exists()   # refused before any work
