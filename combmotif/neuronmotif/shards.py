@@ -26,7 +26,6 @@ A neuron's samples and demixing depend only on the seed, the neuron and its bran
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -44,8 +43,15 @@ from ..stamps import read_stamp
 from .demix import accept_pattern_groups
 from .discovery_config import DiscoveryConfig
 from .kept import SAMPLES_KEPT, sampling_key
-from .kmeans import auto_batch_size
-from .stage import _analyse_all, _config_record, _LayerRun, _progress_bar, _sample_or_reuse, _write_layer_meta
+from .stage import (
+    _analyse_all,
+    _config_record,
+    _layer_cut,
+    _LayerRun,
+    _progress_bar,
+    _sample_or_reuse,
+    _write_layer_meta,
+)
 from .units import previous_layer_ppms, write_neuron, write_summary
 
 SHARDS = ".shards"
@@ -115,12 +121,10 @@ def _prepared(model: nn.Module, layer: int, cfg: DiscoveryConfig):
     """The layer's cut, resolved config, sampling key and the settings record (as a one-process run)."""
     device = next(model.parameters()).device
     anatomy = Anatomy(model)
-    info = anatomy.layer(layer)
-    cut = anatomy.cut(layer, cfg.sampling.after_activation, cfg.sampling.extra_tracks).to(device)
-    if cfg.batch_size == "auto":
-        channels = sum(anatomy.layer(i).out_channels for i in range(1, layer + 1))
-        cfg = dataclasses.replace(cfg, batch_size=auto_batch_size(device, info.rf, channels))
-    return anatomy, info, cut, cfg, device, _config_record(cfg)
+    # The record is of the settings as written (``batch_size: auto``), as a one-process run keeps it.
+    record = _config_record(cfg)
+    cut, cfg = _layer_cut(anatomy, layer, cfg, device)
+    return anatomy, anatomy.layer(layer), cut, cfg, device, record
 
 
 def _stage_dir(layer_dir: Path, neurons: Sequence[int]) -> Path:

@@ -275,10 +275,7 @@ def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery
         log(f"conv{layer}: all {len(neurons)} selected neurons already done (use --force to redo)")
         return write_summary(layer_dir)
 
-    cut = anatomy.cut(layer, cfg.sampling.after_activation, cfg.sampling.extra_tracks).to(device)
-    if cfg.batch_size == "auto":
-        channels = sum(anatomy.layer(i).out_channels for i in range(1, layer + 1))
-        cfg = dataclasses.replace(cfg, batch_size=auto_batch_size(device, info.rf, channels))
+    cut, cfg = _layer_cut(anatomy, layer, cfg, device)
     seeded = cfg.sampling.seed_from_previous and layer > 1 and info.rf > cfg.sampling.enumerate_max_rf
     seed_ppms = (previous_layer_ppms(ddir, layer) or None) if seeded else None
     bar, on_progress = _progress_bar(layer, len(pending))
@@ -293,6 +290,15 @@ def discover_layer(model: nn.Module, layer: int, cfg: DiscoveryConfig, discovery
     for name in (SAMPLES_KEPT, DEMIX_KEPT):   # the layer is finished: its neuron folders hold the samples
         (layer_dir / name).unlink(missing_ok=True)
     return write_summary(layer_dir)
+
+
+def _layer_cut(anatomy: Anatomy, layer: int, cfg: DiscoveryConfig, device) -> tuple:
+    """The layer's cut on ``device`` and ``cfg`` with ``batch_size: auto`` resolved for it."""
+    cut = anatomy.cut(layer, cfg.sampling.after_activation, cfg.sampling.extra_tracks).to(device)
+    if cfg.batch_size == "auto":
+        channels = sum(anatomy.layer(i).out_channels for i in range(1, layer + 1))
+        cfg = dataclasses.replace(cfg, batch_size=auto_batch_size(device, anatomy.layer(layer).rf, channels))
+    return cut, cfg
 
 
 def _write_layer_meta(path: Path, layer: int, info, neurons: Sequence[int], groups: int, tests: list,
