@@ -80,7 +80,9 @@ def test_families_merge_near_duplicate_segments_and_name_only_significant_matche
     f_a = next(f for f in fams if "s-actt" in f.members)
     f_b = next(f for f in fams if "s-gagc" in f.members)
     assert f_a.id == "F1" and len(f_a.members) == 3 and f_a.layers == [1, 2]
-    assert f_a.name == "enhA" and f_a.representative.name == "s-actt"   # the best-quality member
+    assert f_a.name == "enhA" and f_a.leader == "s-actt"   # founded by the best-quality member
+    # ... and represented by the columns two members or more agree on, not by one member's flanks
+    assert f_a.representative.consensus == "ACTTCCT"
     # enhB matched the representative only at q = 0.2: no database name.
     assert f_b.target == "" and f_b.name.startswith(f"{f_b.id}-")
     table = pd.read_csv(model / "discovery" / "families.csv")

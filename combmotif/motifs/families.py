@@ -12,17 +12,27 @@ families:
    composites of several motifs) after all others;
 2. Tomtom similarity between segments (:func:`~combmotif.motifs.collect.similar_pairs`:
    mutual q < ``merge_q``, alignment over ``min_cover`` of the longer one);
-3. each segment, best first, joins the first family whose *representative* (its
+3. each segment, best first, joins the first family whose *leader* (its
    founding, best-quality segment) it is similar to, or whose usable IUPAC pattern
    lies inside its own (or the reverse); otherwise it founds a new family.
-   Comparing with the representative only, never with any member, keeps a family
+   Comparing with the leader only, never with any member, keeps a family
    from chaining through composite segments (``GAGCAACATG`` would join the
-   ``GAGCAAC`` and ``ATG`` families into one under single linkage).
+   ``GAGCAAC`` and ``ATG`` families into one under single linkage). A segment whose
+   database matches (q < ``q_max`` in discovery's Tomtom) all name other database
+   motifs than the family's first named member's best (not one group of near-duplicate
+   database motifs, ``collected_motifs.csv``) does not join it: two motifs the database tells
+   apart stay apart even when a shared half makes their segments look alike
+   (``TCGGTCG`` for repC beside ``TAGGTCA`` for repD);
+4. the family's *representative* is its core (:mod:`combmotif.motifs.family_core`):
+   the columns its members agree on, averaged over the members aligned to the leader,
+   not the leader's own flanks or a neighbour fused to it.
 
-Families are numbered ``F1, F2, ...`` by size (ties: best representative first).
-A family is named after a database motif only when its representative matched
-it at q < ``q_max`` in discovery's Tomtom (``conv<L>/matches.csv``, the
-discovery's motif database); otherwise ``F<i>-<consensus>``. Its IUPAC pattern
+Families are numbered ``F1, F2, ...`` by size (ties: best leader first).
+A family is named after a database motif only when its representative matches
+it at q < ``q_max``: Tomtom of the cores against the discovery's motif database
+when it is given (as discovery's pages step does); a core without such a match
+(or without the database) takes its leader's best row in discovery's
+``conv<L>/matches.csv``; otherwise ``F<i>-<consensus>``. Its IUPAC pattern
 (:func:`combmotif.interaction.labels.ppm_iupac`) is a usable label only when it
 holds at least ``min_letters`` informative letters (a two-base code counts half).
 
@@ -48,6 +58,7 @@ from .. import layout
 from ..io import write_json
 from ..stamps import make_stamp, unit_is_fresh, write_stamp
 from .collect import layer_dirs, similar_pairs
+from .family_core import core_matches, family_cores
 from .formats import Motif
 from .match import MatchConfig, _config, load_neuron, neuron_dirs, read_matches, write_csv
 from .meme_writer import write_meme
@@ -56,9 +67,9 @@ from .tomtom import informative_enough
 
 FAMILY_COLUMNS = ["family", "name", "named", "target", "q", "consensus", "pattern", "letters",
                   "usable", "note", "representative", "n_members", "n_neurons", "layers",
-                  "neurons", "members"]
+                  "neurons", "members", "leader"]
 # Bumped when the grouping changes, so families made by an older rule are redone.
-GROUPING_VERSION = 2
+GROUPING_VERSION = 3
 
 
 @dataclasses.dataclass
@@ -72,6 +83,8 @@ class FamilySettings:
     label_max_length: int = 8      # ppm_iupac: the most informative window of this length
     min_letters: float = 4.0       # fewer informative letters: not usable as a label
     min_overlap: int = 5           # usable patterns overlapping this much (compatibly) are one motif
+    core_support: float = 0.5      # family_core: share of members covering a core column
+    core_ic: float = 1.0           # family_core: bits at either end of the core (two letters half and half: < 1)
 
 
 @dataclasses.dataclass
@@ -89,6 +102,8 @@ class Family:
     q: float = float("nan")
     usable: bool = True
     note: str = ""
+    leader: str = ""               # the founding segment (the representative is the members' core)
+    matches: list = dataclasses.field(default_factory=list)   # (database motif, q) with q < q_max
 
     @property
     def consensus(self) -> str:
@@ -147,8 +162,9 @@ def model_segments(model_dir: str | Path, cfg: MatchConfig | dict | None = None
 
 
 def group_segments(segments: list[Motif], settings: FamilySettings,
-                   cfg: MatchConfig | dict | None = None) -> tuple[np.ndarray, list[int], list[str]]:
-    """Leader grouping: each segment, best first, joins the first similar representative.
+                   cfg: MatchConfig | dict | None = None, named: list | None = None
+                   ) -> tuple[np.ndarray, list[int], list[str]]:
+    """Leader grouping: each segment, best first, joins the first similar leader.
 
     Parameters
     ----------
@@ -158,6 +174,10 @@ def group_segments(segments: list[Motif], settings: FamilySettings,
         Similarity and pattern settings.
     cfg : MatchConfig or dict, optional
         Tomtom backend and strand settings.
+    named : list, optional
+        Each segment's database motif groups (its matches at q < ``q_max``, best first), or
+        None: a family takes the best group of its first named segment, and a named segment
+        joins a family only when one of its groups is the family's.
 
     Returns
     -------
@@ -184,22 +204,29 @@ def group_segments(segments: list[Motif], settings: FamilySettings,
     long_cut = 2 * settings.label_max_length
     order = sorted(range(n), key=lambda i: (len(segments[i]) > long_cut, -segment_quality(segments[i]),
                                             -segments[i].total_information, i))
+    named = list(named) if named is not None else [None] * n
     group = np.full(n, -1, dtype=np.int64)
     leaders: list[int] = []
+    held: list = []            # each family's database motif group, once a named segment joined
     for i in order:
         for g, r in enumerate(leaders):
+            if named[i] and held[g] is not None and held[g] not in named[i]:
+                continue
             if similar[i, r] or (usable[i] and usable[r] and patterns_overlap(
                     patterns[i], patterns[r], settings.min_overlap, settings.min_letters)):
                 group[i] = g
+                held[g] = held[g] if held[g] is not None or not named[i] else named[i][0]
                 break
         else:
             group[i] = len(leaders)
             leaders.append(i)
+            held.append(named[i][0] if named[i] else None)
     return group, leaders, patterns
 
 
 def build_families(model_dir: str | Path, settings: FamilySettings | None = None,
-                   cfg: MatchConfig | dict | None = None) -> list[Family]:
+                   cfg: MatchConfig | dict | None = None, targets: list[Motif] | None = None
+                   ) -> list[Family]:
     """The model's motif families (module docstring), largest first.
 
     Parameters
@@ -210,26 +237,38 @@ def build_families(model_dir: str | Path, settings: FamilySettings | None = None
         Grouping, naming and pattern settings.
     cfg : MatchConfig or dict, optional
         The discovery's matching settings (information floor, Tomtom backend).
+    targets : list of Motif, optional
+        The discovery's motif database: the cores are matched against it for their
+        names. Without it a family takes its leader's match from discovery.
 
     Returns
     -------
     list of Family
     """
+    from ..interaction.labels import ppm_iupac  # runtime: interaction imports this module
+
     settings = settings or FamilySettings()
+    cfg = _config(cfg)
     segments, where = model_segments(model_dir, cfg)
     if not segments:
         return []
-    group, leaders, patterns = group_segments(segments, settings, cfg)
-    best = _database_names(model_dir, settings.q_max)
+    found = _database_hits(model_dir, settings.q_max)
+    db_group = _target_groups(model_dir)
+    named = [[db_group.get(t, t) for t, _ in found.get(m.name, [])] or None for m in segments]
+    group, leaders, _ = group_segments(segments, settings, cfg, named)
+    reps = family_cores(segments, group, leaders, settings.core_support, settings.core_ic, cfg)
+    # A core too short or too soft to match the database keeps its leader's match from discovery.
+    by_core = core_matches(reps, targets, settings.q_max, cfg) if targets is not None else {}
+    hits = {r.name: by_core.get(r.name) or found.get(segments[i].name, []) for r, i in zip(reps, leaders)}
     sizes = np.bincount(group, minlength=len(leaders))
     ranked = sorted(range(len(leaders)), key=lambda g: (-sizes[g], g))
     families, used = [], set()
     for fid, g in enumerate(ranked, start=1):
-        rep = segments[leaders[g]]
+        rep = reps[g]
         members = [segments[i].name for i in np.flatnonzero(group == g)]
-        pattern = patterns[leaders[g]]
+        pattern = ppm_iupac(rep.ppm, settings.label_ic, max_length=settings.label_max_length)
         letters = pattern_letters(pattern)
-        target, q = best.get(rep.name, ("", float("nan")))
+        target, q = (hits.get(rep.name) or [("", float("nan"))])[0]
         name = target if target and target not in used else (
             f"{target}.F{fid}" if target else f"F{fid}-{pattern or rep.consensus[:12]}")
         used.add(name)
@@ -237,20 +276,30 @@ def build_families(model_dir: str | Path, settings: FamilySettings | None = None
         note = "" if usable else (f"pattern {pattern or '(empty)'} has {letters:g} informative letters "
                                   f"(< {settings.min_letters:g}): not used as a label")
         families.append(Family(f"F{fid}", name, dataclasses.replace(rep), pattern, letters, members,
-                               list(dict.fromkeys(where[m] for m in members)), target, q, usable, note))
+                               list(dict.fromkeys(where[m] for m in members)), target, q, usable, note,
+                               leader=segments[leaders[g]].name, matches=list(hits.get(rep.name, []))))
     return families
 
 
-def _database_names(model_dir: str | Path, q_max: float) -> dict[str, tuple[str, float]]:
-    """Segment motif_id -> (best database target, q) with q < ``q_max`` (discovery's matches)."""
-    out: dict[str, tuple[str, float]] = {}
+def _target_groups(model_dir: str | Path) -> dict[str, str]:
+    """Database motif -> its group of near-duplicates (``collected_motifs.csv``); a motif not there is its own."""
+    path = layout.collected_motifs(model_dir)
+    if not Path(path).is_file():
+        return {}
+    df = pd.read_csv(path, dtype=str).fillna("")
+    return {t: f"g{g}" for g, names in zip(df["group"], df["targets_matched"]) for t in names.split(";") if t}
+
+
+def _database_hits(model_dir: str | Path, q_max: float) -> dict[str, list[tuple[str, float]]]:
+    """Segment motif_id -> its (database target, q) with q < ``q_max``, best first (discovery's matches)."""
+    out: dict[str, list[tuple[str, float]]] = {}
     for _, path in layer_dirs(model_dir):
         m = read_matches(path)
         if not len(m):
             continue
         m = m[pd.to_numeric(m["q"], errors="coerce") < q_max].sort_values("q", kind="stable")
         for seg, target, q in zip(m["segment"].astype(str), m["target"].astype(str), m["q"]):
-            out.setdefault(seg, (target, float(q)))
+            out.setdefault(seg, []).append((target, float(q)))
     return out
 
 
@@ -271,7 +320,7 @@ def families_table(families: list[Family]) -> pd.DataFrame:
              "usable": f.usable, "note": f.note, "representative": f.representative.name,
              "n_members": len(f.members), "n_neurons": len(f.neurons),
              "layers": ";".join(f"conv{L}" for L in f.layers), "neurons": ";".join(f.neurons),
-             "members": ";".join(f.members)} for f in families]
+             "members": ";".join(f.members), "leader": f.leader} for f in families]
     return pd.DataFrame(rows, columns=FAMILY_COLUMNS)
 
 
@@ -293,7 +342,7 @@ def families_paths(model_dir: str | Path) -> dict[str, Path]:
 
 
 def discovery_digest(model_dir: str | Path) -> str:
-    """SHA-1 over every layer's segments, clusters and matches: what the families are made of.
+    """SHA-1 over every layer's segments, clusters and matches and the database groups: what the families are made of.
 
     Parameters
     ----------
@@ -306,6 +355,8 @@ def discovery_digest(model_dir: str | Path) -> str:
         40 hex digits.
     """
     h = hashlib.sha1()
+    collected = layout.collected_motifs(model_dir)
+    h.update(collected.read_bytes() if collected.is_file() else b"-")
     for layer, path in layer_dirs(model_dir):
         files = [path / "matches.csv"] + [nd / f for _, nd in neuron_dirs(path)
                                           for f in ("segments.meme", "clusters.json")]
@@ -335,7 +386,8 @@ def write_families(model_dir: str | Path, families: list[Family], stamp: dict | 
     body = families_table(families).to_dict(orient="records")
     for row, f in zip(body, families):
         row.update(q=None if np.isnan(f.q) else f.q, members=f.members, neurons=f.neurons,
-                   layers=f.layers, ppm=np.round(f.representative.ppm, 6).tolist())
+                   layers=f.layers, ppm=np.round(f.representative.ppm, 6).tolist(),
+                   matches=[[t, q] for t, q in f.matches])
     write_json(paths["json"], {"families": body,
                                "segment_family": {m: f.id for f in families for m in f.members}})
     if stamp is not None:
@@ -344,7 +396,7 @@ def write_families(model_dir: str | Path, families: list[Family], stamp: dict | 
 
 def ensure_families(model_dir: str | Path, settings: FamilySettings | None = None,
                     cfg: MatchConfig | dict | None = None, force: bool = False,
-                    log=None) -> list[Family]:
+                    log=None, targets: list[Motif] | None = None) -> list[Family]:
     """The model's families, recomputed only when the discovery or the settings changed.
 
     Parameters
@@ -359,6 +411,8 @@ def ensure_families(model_dir: str | Path, settings: FamilySettings | None = Non
         Recompute regardless.
     log : callable, optional
         Told when they are recomputed.
+    targets : list of Motif, optional
+        The discovery's motif database, to name the families' cores (:func:`build_families`).
 
     Returns
     -------
@@ -371,11 +425,13 @@ def ensure_families(model_dir: str | Path, settings: FamilySettings | None = Non
         return []
     paths = families_paths(model_dir)
     floor = {"min_query_ic": cfg.min_query_ic, "min_query_mean_ic": cfg.min_query_mean_ic}
+    database = hashlib.sha1("\0".join(f"{t.name}:{t.ppm.round(4).tobytes().hex()}" for t in targets)
+                            .encode()).hexdigest() if targets is not None else None
     stamp = make_stamp(discovery_digest(model_dir), {**dataclasses.asdict(settings), **floor,
-                                                     "grouping": GROUPING_VERSION})
+                                                     "grouping": GROUPING_VERSION, "database": database})
     if unit_is_fresh(paths["stamp"], stamp, force, output=paths["json"], name="families", log=log):
         return read_families(model_dir)
-    families = build_families(model_dir, settings, cfg)
+    families = build_families(model_dir, settings, cfg, targets)
     write_families(model_dir, families, stamp)
     if log is not None:
         n_use = sum(f.usable for f in families)
@@ -405,7 +461,8 @@ def read_families(model_dir: str | Path) -> list[Family]:
         out.append(Family(r["family"], r["name"], rep, r["pattern"], float(r["letters"]),
                           list(r["members"]), list(r["neurons"]), r["target"],
                           float("nan") if r["q"] is None else float(r["q"]), bool(r["usable"]),
-                          r["note"]))
+                          r["note"], r.get("leader", r["representative"]),
+                          [(str(t), float(q)) for t, q in r.get("matches", [])]))
     return out
 
 

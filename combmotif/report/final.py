@@ -126,7 +126,8 @@ def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | No
     collect_model(model_dir, targets, matching)
     # Model-wide motif families (labels and pair candidates speak of them); cheap, and
     # recomputed only when a layer's segments or matches changed.
-    ensure_families(model_dir, FamilySettings(q_max=matching.significance), matching, log=log)
+    ensure_families(model_dir, FamilySettings(q_max=matching.significance), matching, log=log,
+                    targets=targets)
     return write_model_index(model_dir, significance=matching.significance)
 
 

@@ -151,8 +151,9 @@ def recovering_families(model: ComparedModel, planted: list[dict], recovery_q: f
 
 
 def _found(members: pd.DataFrame, models: list[ComparedModel], fams: dict[str, dict[str, list[str]]],
-           name: str, min_neurons: int) -> tuple[str, str, dict[str, str], dict[str, int]]:
-    """(found class, best group, model -> its group for the motif, model -> neurons) of one planted motif."""
+           name: str, min_neurons: int) -> tuple[str, str, dict[str, str], dict[str, int], dict[str, list[str]]]:
+    """(found class, best group, model -> its group for the motif, model -> neurons, model -> every
+    group holding a recovering family) of one planted motif."""
     labels = [m.label for m in models]
     groups, neurons, weight = {}, {}, {}
     for lab in labels:
@@ -164,7 +165,7 @@ def _found(members: pd.DataFrame, models: list[ComparedModel], fams: dict[str, d
         groups[lab] = list(dict.fromkeys(mine["group"])) if neurons[lab] >= min_neurons else []
     found_in = [lab for lab in labels if groups[lab]]
     if not found_in:
-        return "not found", "", {}, neurons
+        return "not found", "", {}, neurons, groups
     counts = pd.Series([g for lab in found_in for g in groups[lab]]).value_counts(sort=False)
     # the group most models reach the motif through, then the one with most of its neurons
     best = max(counts.index, key=lambda g: (counts[g], weight[g], -int(g[1:])))
@@ -172,7 +173,7 @@ def _found(members: pd.DataFrame, models: list[ComparedModel], fams: dict[str, d
     per_model = {lab: best if best in groups[lab] else groups[lab][0] for lab in found_in}
     cls = group_class(holders, labels)
     return (cls if len(holders) == len(found_in) else group_class(found_in, labels) + " (unmatched)",
-            best, per_model, neurons)
+            best, per_model, neurons, groups)
 
 
 def motif_table(models, planted: list[dict], tables, fams, min_neurons: int = 2) -> pd.DataFrame:
@@ -199,9 +200,10 @@ def motif_table(models, planted: list[dict], tables, fams, min_neurons: int = 2)
     """
     labels = [m.label for m in models]
     match_q = dict(zip(tables["groups"]["group"], tables["groups"]["match_q"]))
-    rows, where = [], {}
+    rows, where, every = [], {}, {}
     for p in planted:
-        found, best, where[p["motif"]], neurons = _found(tables["members"], models, fams, p["motif"], min_neurons)
+        found, best, where[p["motif"]], neurons, every[p["motif"]] = _found(
+            tables["members"], models, fams, p["motif"], min_neurons)
         planted_in = [lab for lab in labels if lab in p["effects"]]
         cls = group_class(planted_in, labels) if planted_in else "absent"
         row = {"motif": p["motif"], "consensus": p["consensus"], "planted": cls, "found": found,
@@ -212,6 +214,7 @@ def motif_table(models, planted: list[dict], tables, fams, min_neurons: int = 2)
         rows.append(row)
     out = pd.DataFrame(rows)
     out.attrs["groups"] = where
+    out.attrs["all_groups"] = every
     return out
 
 
@@ -288,19 +291,37 @@ def pair_table(models, truths, planted: list[dict], motifs: pd.DataFrame, pairs:
             key = tuple(sorted((motif_of[p["motifA"]], motif_of[p["motifB"]])))
             planted_pairs.setdefault(key, {})[lab] = p["class"]
     rows = []
+    every = motifs.attrs.get("all_groups", {})
     for (a, b), classes in planted_pairs.items():
         row = {"pair": f"{a}+{b}"}
         for lab in labels:
-            ga, gb = (motifs.attrs["groups"][x].get(lab) for x in (a, b))
-            hit = pairs[((pairs["groupA"] == ga) & (pairs["groupB"] == gb)) |
-                        ((pairs["groupA"] == gb) & (pairs["groupB"] == ga))] if len(pairs) and ga and gb else []
             row[f"{lab}_planted"] = classes.get(lab, "")
-            row[f"{lab}_found"] = str(hit[f"{lab}_class"].iloc[0]) if len(hit) else ""
+            row[f"{lab}_found"] = _pair_call(pairs, lab, motifs.attrs["groups"], every, a, b)
         inter = [[lab for lab in labels if row[f"{lab}_{k}"] in INTERACTING] for k in ("planted", "found")]
         row["planted"], row["found"] = (group_class(x, labels) if x else "none" for x in inter)
         row["ok"] = row["planted"] == row["found"]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _pair_call(pairs: pd.DataFrame, lab: str, best: dict, every: dict, a: str, b: str) -> str:
+    """A model's class for planted motifs ``a`` and ``b``: over every group pair holding families
+    that recover them, a tested row first, then the motifs' best groups, then the lowest q."""
+    if not len(pairs):
+        return ""
+    ga_all = every.get(a, {}).get(lab) or [best[a].get(lab)]
+    gb_all = every.get(b, {}).get(lab) or [best[b].get(lab)]
+    want = {(x, y) for x in ga_all for y in gb_all if x and y}
+    want |= {(y, x) for x, y in want}
+    hit = pairs[[(x, y) in want for x, y in zip(pairs["groupA"], pairs["groupB"])]]
+    if not len(hit):
+        return ""
+    top = {(best[a].get(lab), best[b].get(lab)), (best[b].get(lab), best[a].get(lab))}
+    hit = hit.assign(_tested=hit[f"{lab}_class"].isin(list(INTERACTING) + ["additive"]),
+                     _top=[(x, y) in top for x, y in zip(hit["groupA"], hit["groupB"])],
+                     _q=pd.to_numeric(hit[f"{lab}_q"], errors="coerce").fillna(2.0))
+    hit = hit.sort_values(["_tested", "_top", "_q"], ascending=[False, False, True], kind="stable")
+    return str(hit[f"{lab}_class"].iloc[0])
 
 
 def truth_tables(config: str | Path, overrides: dict | None = None, min_neurons: int = 2) -> dict[str, pd.DataFrame]:

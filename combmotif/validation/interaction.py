@@ -87,8 +87,9 @@ def family_aliases(model_dir: str | Path, names: set[str], recovery_q: float = R
     The project's one definition of *recovered* accepts a Tomtom match at
     q < ``recovery_q`` besides consensus identity; a family's label pattern can be
     too degenerate (or fused from two planted motifs) for identity while its
-    representative segment matches the planted motif. The Tomtom run is the one
-    discovery made: the representative's rows in its neuron's ``tomtom.tsv``.
+    representative matches the planted motif. The Tomtom runs are the family's own
+    (its core against the discovery's database, ``families.json`` matches) and the
+    one discovery made for its leader (the rows in its neuron's ``tomtom.tsv``).
 
     Parameters
     ----------
@@ -110,13 +111,16 @@ def family_aliases(model_dir: str | Path, names: set[str], recovery_q: float = R
     out: dict[str, set[str]] = {}
     disc = Path(model_dir) / "discovery"
     for fam in read_families(model_dir):
-        m = re.fullmatch(r"conv(\d+)-n(\d+)-.*", fam.representative.name)
+        found = out.setdefault(fam.pattern, set())
+        found.update({t for t, q in fam.matches if q < recovery_q} & names)
+        leader = fam.leader or fam.representative.name
+        m = re.fullmatch(r"conv(\d+)-n(\d+)-.*", leader)
         path = disc / f"conv{m.group(1)}" / f"neuron{m.group(2)}" / "tomtom.tsv" if m else None
         if path is None or not path.is_file():
             continue
         tt = read_tomtom_tsv(path)
-        hit = tt[(tt["Query_ID"] == fam.representative.name) & (tt["q-value"] < recovery_q)]
-        out.setdefault(fam.pattern, set()).update(set(hit["Target_ID"]) & names)
+        hit = tt[(tt["Query_ID"] == leader) & (tt["q-value"] < recovery_q)]
+        found.update(set(hit["Target_ID"]) & names)
     return out
 
 
