@@ -255,3 +255,20 @@ def test_bad_configs_and_missing_discovery_are_one_line_errors(two_models):
     with pytest.raises(InputError, match="interpreting_B.yaml: no discovery outputs"):
         run_compare_models(*load_compare_models_config(two_models))
     assert not (two_models.parent / "results" / "compare_models").exists()   # refused before any work
+
+
+def test_a_planted_pair_is_read_over_every_group_pair_recovering_its_motifs():
+    from combmotif.validation.compare_models import _pair_call
+
+    # The model holds motif a in groups G1 and G7 (best G1), b in G2: G1 x G2 was not tested
+    # (near-duplicate patterns), G7 x G2 was; the tested row gives the call.
+    pairs = pd.DataFrame({"groupA": ["G1", "G2"], "groupB": ["G2", "G7"],
+                          "m_class": ["untested", "antagonistic"], "m_q": [np.nan, 1e-9]})
+    best = {"a": {"m": "G1"}, "b": {"m": "G2"}}
+    every = {"a": {"m": ["G1", "G7"]}, "b": {"m": ["G2"]}}
+    assert _pair_call(pairs, "m", best, every, "a", "b") == "antagonistic"
+    # with both tested, the motifs' own best groups win over a lower q elsewhere
+    pairs.loc[0, ["m_class", "m_q"]] = ["additive", 0.3]
+    assert _pair_call(pairs, "m", best, every, "a", "b") == "additive"
+    assert _pair_call(pairs, "m", best, {"a": {}, "b": {}}, "a", "b") == "additive"
+    assert _pair_call(pairs.iloc[:0], "m", best, every, "a", "b") == ""
