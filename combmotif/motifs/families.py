@@ -163,7 +163,7 @@ def model_segments(model_dir: str | Path, cfg: MatchConfig | dict | None = None
 
 def group_segments(segments: list[Motif], settings: FamilySettings,
                    cfg: MatchConfig | dict | None = None, named: list | None = None
-                   ) -> tuple[np.ndarray, list[int], list[str]]:
+                   ) -> tuple[np.ndarray, list[int]]:
     """Leader grouping: each segment, best first, joins the first similar leader.
 
     Parameters
@@ -184,9 +184,7 @@ def group_segments(segments: list[Motif], settings: FamilySettings,
     group : numpy.ndarray
         (n,) group index of each segment.
     leaders : list of int
-        The representative segment of each group, in founding order.
-    patterns : list of str
-        Each segment's IUPAC pattern.
+        The founding segment of each group, in founding order.
     """
     from ..interaction.labels import ppm_iupac  # runtime: interaction imports this module
 
@@ -221,7 +219,7 @@ def group_segments(segments: list[Motif], settings: FamilySettings,
             group[i] = len(leaders)
             leaders.append(i)
             held.append(named[i][0] if named[i] else None)
-    return group, leaders, patterns
+    return group, leaders
 
 
 def build_families(model_dir: str | Path, settings: FamilySettings | None = None,
@@ -255,7 +253,7 @@ def build_families(model_dir: str | Path, settings: FamilySettings | None = None
     found = _database_hits(model_dir, settings.q_max)
     db_group = _target_groups(model_dir)
     named = [[db_group.get(t, t) for t, _ in found.get(m.name, [])] or None for m in segments]
-    group, leaders, _ = group_segments(segments, settings, cfg, named)
+    group, leaders = group_segments(segments, settings, cfg, named)
     reps = family_cores(segments, group, leaders, settings.core_support, settings.core_ic, cfg)
     # A core too short or too soft to match the database keeps its leader's match from discovery.
     by_core = core_matches(reps, targets, settings.q_max, cfg) if targets is not None else {}

@@ -153,14 +153,14 @@ def family_cores(segments: Sequence[Motif], group: np.ndarray, leaders: Sequence
     cfg = _config(cfg)
     multi = [g for g in range(len(leaders)) if np.count_nonzero(group == g) > 1]
     slot = {g: k for k, g in enumerate(multi)}
-    idx = [i for g in multi for i in np.flatnonzero(group == g).tolist()]
+    idx = np.array([i for g in multi for i in np.flatnonzero(group == g).tolist()], dtype=np.int64)
     offset, flip, p = aligned_frames([segments[i] for i in idx], [segments[leaders[g]] for g in multi],
                                   [slot[int(group[i])] for i in idx], norc=cfg.given_strand,
                                   backend=cfg.tomtom_backend, n_jobs=cfg.n_jobs)
     fam = np.array([group[i] for i in idx], dtype=np.int64)
     out = []
     for g, lead in enumerate(leaders):
-        rows = np.flatnonzero((fam == g) & ((p < align_p) | np.isin(idx, [lead])))
+        rows = np.flatnonzero((fam == g) & ((p < align_p) | (idx == lead)))
         core = core_ppm([segments[idx[k]].ppm for k in rows], offset[rows], flip[rows],
                         min_support, min_ic) if len(rows) else None
         ppm = segments[lead].ppm if core is None else core
@@ -168,20 +168,23 @@ def family_cores(segments: Sequence[Motif], group: np.ndarray, leaders: Sequence
     return out
 
 
-def core_matches(reps: Sequence[Motif], targets: Sequence[Motif], q_max: float, cfg=None
-                 ) -> dict[str, list[tuple[str, float]]]:
-    """Representative name -> its database matches with q < ``q_max``, best first (one Tomtom call).
+def core_matches(reps: Sequence[Motif], targets: Sequence[Motif] | None, q_max: float, cfg=None,
+                 floor: bool = False) -> dict[str, list[tuple[str, float]]]:
+    """Motif name -> its database matches with q < ``q_max``, best first (one Tomtom call).
 
     Parameters
     ----------
     reps : sequence of Motif
-        The families' representatives.
+        The motifs to name (families' cores, syntax dictionary motifs).
     targets : sequence of Motif
         The motif database.
     q_max : float
         Matches at or above this q are dropped.
     cfg : combmotif.motifs.match.MatchConfig, optional
         Tomtom backend, strands, distance and q scope (as discovery's matching).
+    floor : bool
+        Leave motifs under the matching's information floor (``min_query_ic``,
+        ``min_query_mean_ic``) unnamed, as discovery's own matching does.
 
     Returns
     -------
@@ -191,7 +194,8 @@ def core_matches(reps: Sequence[Motif], targets: Sequence[Motif], q_max: float, 
     if not reps or not targets:
         return {}
     df = tomtom(list(reps), list(targets), backend=cfg.tomtom_backend, norc=cfg.given_strand,
-                dist=cfg.dist, min_query_ic=0.0, min_query_mean_ic=0.0, thresh=q_max,
+                dist=cfg.dist, min_query_ic=cfg.min_query_ic if floor else 0.0,
+                min_query_mean_ic=cfg.min_query_mean_ic if floor else 0.0, thresh=q_max,
                 q_scope=cfg.q_scope, n_jobs=cfg.n_jobs)
     df = df[df["q-value"] < q_max].sort_values(["q-value", "Target_ID"], kind="stable")
     out: dict[str, list[tuple[str, float]]] = {}

@@ -54,9 +54,9 @@ import pandas as pd
 from ..interaction.labels import ppm_iupac
 from ..io import write_json
 from ..motifs.collect import components, similar_pairs
+from ..motifs.family_core import core_matches
 from ..motifs.formats import Motif
 from ..motifs.match import MatchConfig, _config, load_neuron, neuron_dirs, write_csv
-from ..motifs.tomtom import tomtom
 from .syntax import (
     REL_QUALITY,
     Site,
@@ -220,7 +220,8 @@ def _name_all(records: list[dict], units: list, targets: Sequence[Motif] | None,
     ``tomtom.tsv`` match of the whole segments it annotates."""
     if targets:
         queries = [Motif(f"{r['neuron']}/{d['id']}", np.asarray(d["ppm"])) for r in records for d in r["dictionary"]]
-        best = _core_matches(queries, targets, cfg)
+        best = {name: (q, t) for name, ((t, q), *_) in
+                core_matches(queries, targets, cfg.significance, cfg, floor=True).items()}
         for r in records:
             _name_dictionary(r, {d["id"]: best[f"{r['neuron']}/{d['id']}"] for d in r["dictionary"]
                                  if f"{r['neuron']}/{d['id']}" in best}, by_id=True)
@@ -266,17 +267,6 @@ def _tsv_matches(tomtom_tsv: Path, significance: float) -> dict[str, tuple[float
     if not tomtom_tsv.is_file():
         return {}
     return _best_hits(pd.read_csv(tomtom_tsv, sep="\t", comment="#"), significance)
-
-
-def _core_matches(queries: list[Motif], targets: Sequence[Motif] | None,
-                  cfg: MatchConfig) -> dict[str, tuple[float, str]]:
-    """Query name -> its best database match (Tomtom with the matching settings of ``cfg``)."""
-    if not queries or not targets:
-        return {}
-    df = tomtom(queries, list(targets), backend=cfg.tomtom_backend, norc=cfg.given_strand, dist=cfg.dist,
-                min_query_ic=cfg.min_query_ic, min_query_mean_ic=cfg.min_query_mean_ic,
-                thresh=cfg.thresh, q_scope=cfg.q_scope, n_jobs=cfg.n_jobs)
-    return _best_hits(df, cfg.significance)
 
 
 def _name_dictionary(rec: dict, best: dict[str, tuple[float, str]], by_id: bool = False) -> None:
