@@ -56,8 +56,10 @@ def shipped(kind: str) -> dict:
     return yaml.safe_load((ROOT / "configs" / kind / "mrl_predictor.yaml").read_text())
 
 
-def write_configs(work: Path, name: str, data: Path, n: int, epochs: int) -> dict[str, Path]:
-    """The shipped MRL configs, pointed at this set, its checkpoint and a results folder in ``work``."""
+def write_configs(work: Path, name: str, data: Path, n: int, epochs: int,
+                  kinds: tuple[str, ...] = ("interpreting", "interaction")) -> dict[str, Path]:
+    """The shipped MRL configs (training and ``kinds``), pointed at this set, its checkpoint and
+    a results folder in ``work``."""
     ckpt = work / "weights" / f"{name}-best.pth"
     train = shipped("training")
     train.update(name=name, output={"weights_dir": str(work / "weights"), "name": name})
@@ -65,7 +67,7 @@ def write_configs(work: Path, name: str, data: Path, n: int, epochs: int) -> dic
     train["data"].update(path=str(data / "data.csv"), top_n=n, test_n=n // 6)
     train["train"]["epochs"] = epochs
     out = {"training": train}
-    for kind in ("interpreting", "interaction"):
+    for kind in kinds:
         cfg = shipped(kind)
         cfg.update(model={"checkpoint": str(ckpt)}, results_dir=str(work / "results"), name=name)
         cfg.pop("labels_dir", None)  # automatic labels only

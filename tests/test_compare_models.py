@@ -272,3 +272,40 @@ def test_a_planted_pair_is_read_over_every_group_pair_recovering_its_motifs():
     assert _pair_call(pairs, "m", best, every, "a", "b") == "additive"
     assert _pair_call(pairs, "m", best, {"a": {}, "b": {}}, "a", "b") == "additive"
     assert _pair_call(pairs.iloc[:0], "m", best, every, "a", "b") == ""
+
+
+def test_a_motif_learned_shorter_in_one_model_is_matched_through_the_database(two_models):
+    from combmotif.compare_models.groups import match_families
+    from combmotif.motifs.collect import database_groups
+    from combmotif.motifs.families import Family
+
+    _, models = load_compare_models_config(two_models)
+    rng = np.random.default_rng(0)
+    decoys = ["".join(rng.choice(list("ACGT"), 8)) for _ in range(20)]
+    database = [Motif("ARE_long", _ppm("AATTTATTTAT")), Motif("ARE_core", _ppm("TATTTATTTAA")),
+                Motif("PUMx", _ppm("TGTAAATA"))] + [Motif(f"d{i}", _ppm(c)) for i, c in enumerate(decoys)]
+    groups = database_groups(database, cfg=models[0].matching)
+    assert groups["ARE_long"] == groups["ARE_core"] != groups["PUMx"]
+
+    def fam(fid, consensus, matches, n=2):
+        return Family(fid, matches[0][0] if matches else fid, Motif(fid, _ppm(consensus)), consensus, len(consensus),
+                      [f"{fid}-s"], [f"conv1/neuron{k}" for k in range(n)],
+                      target=matches[0][0] if matches else "", q=matches[0][1] if matches else float("nan"),
+                      matches=matches)
+
+    # A learned the whole ARE, B only its 5-letter heart: too short for a direct family match,
+    # but each matches one group of near-duplicate database motifs.
+    a = [fam("F1", "ATTTATTTA", [("ARE_long", 0.01)]), fam("F2", "TGTAAATA", [("PUMx", 0.001)])]
+    b = [fam("F1", "ATTTA", [("ARE_core", 0.004)]), fam("F2", "CGGTCGAC", [])]
+    direct = match_families(models, [a, b])
+    assert direct.groupby("group")["model"].nunique().max() == 1          # nothing joins by motifs alone
+    members = match_families(models, [a, b], database=database)
+    are = members[members["family"].eq("F1")]
+    assert are["group"].nunique() == 1
+    assert are["match_q"].tolist() == [0.01, 0.01]                       # the weaker of the two database q
+    assert set(are["match_via"]) == {"database:ARE_core"}
+    assert members.groupby("group")["model"].nunique().max() == 2
+    assert (members[members["family"].eq("F2")].groupby("group").size() == 1).all()   # PUM stays A's own
+    # a database match above match_q is no evidence
+    b[0] = fam("F1", "ATTTA", [("ARE_core", 0.2)])
+    assert match_families(models, [a, b], database=database).groupby("group")["model"].nunique().max() == 1

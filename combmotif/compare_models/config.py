@@ -82,6 +82,7 @@ class ComparedModel:
     matching: MatchConfig
     data_dir: str | None
     discovery_config: str
+    motif_db: str | list[str] = "curated"
     contribution_dir: Path | None = None
     target_index: int = 0
     interaction_dir: Path | None = None
@@ -150,7 +151,7 @@ def _compared(path: str | Path, i: int, entry: ModelEntry, layers: list[int] | N
     return ComparedModel(
         label=entry.label or name, name=name, model_dir=model_dir, molecule=disc.molecule,
         matching=dataclasses.replace(disc.matching), data_dir=disc.data_dir,
-        discovery_config=str(entry.discovery),
+        discovery_config=str(entry.discovery), motif_db=disc.motif_db,
         contribution_dir=contrib.stage_dir("contribution") if contrib else None,
         target_index=contrib.target_index if contrib else 0,
         interaction_dir=inter.stage_dir("interaction") if inter else None, layers=layers)

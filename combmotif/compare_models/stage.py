@@ -19,7 +19,7 @@ from ..io import write_json
 from ..motifs.match import write_csv
 from ..paths import relative_path
 from .config import ComparedModel, CompareModelsConfig
-from .groups import groups_table, match_families, membership_table, model_families
+from .groups import groups_table, match_families, membership_table, model_families, pooled_database
 from .tables import pairs_table, significance_table, signs_table
 
 TABLES = ("groups", "members", "membership", "significance", "signs", "pairs")
@@ -64,8 +64,9 @@ def run_compare_models(cfg: CompareModelsConfig, models: list[ComparedModel], lo
         A model without discovery outputs (checked for every model before any work).
     """
     families = [model_families(m) for m in models]   # each raises before anything is written
+    database = pooled_database(models)
     labels = [m.label for m in models]
-    members = match_families(models, families, cfg.match_q, cfg.min_cover)
+    members = match_families(models, families, cfg.match_q, cfg.min_cover, database)
     groups = groups_table(members, labels)
     tables = {"groups": groups, "members": members, "membership": membership_table(groups, labels),
               "significance": significance_table(models, members),

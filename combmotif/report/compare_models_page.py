@@ -254,13 +254,14 @@ def draw_figures(out: str | Path, tables: dict[str, pd.DataFrame], labels: list[
 
 def _groups_html(groups: pd.DataFrame, labels: list[str]) -> str:
     """The groups table: class, match q and each model's families side by side."""
-    heads = ["Group", "Name", "Class", ("Match q", "num"), "Consensus"]
+    heads = ["Group", "Name", "Class", ("Match q", "num"), "Matched by", "Consensus"]
     for lab in labels:
         heads += [f"{lab}: families", (f"{lab}: neurons", "num"), f"{lab}: best database q"]
     rows = []
     for _, g in groups.iterrows():
         cells = [td(esc(g["group"]), sort=int(str(g["group"])[1:])), td(esc(g["name"])), td(esc(g["class"])),
-                 td(fmt_q(g["match_q"]), sort=g["match_q"], cls="num"), td(f"<code>{esc(g['consensus'])}</code>")]
+                 td(fmt_q(g["match_q"]), sort=g["match_q"], cls="num"),
+                 td(esc(_via(g.get("match_via", "")))), td(f"<code>{esc(g['consensus'])}</code>")]
         for lab in labels:
             fams = "" if pd.isna(g[f"{lab}_families"]) else str(g[f"{lab}_families"])
             named = "" if pd.isna(g[f"{lab}_name"]) else str(g[f"{lab}_name"])
@@ -269,6 +270,14 @@ def _groups_html(groups: pd.DataFrame, labels: list[str]) -> str:
                       td(fmt_q(g[f"{lab}_q"]), sort=g[f"{lab}_q"], cls="num")]
         rows.append(cells)
     return table(heads, rows, cls="sortable")
+
+
+def _via(via) -> str:
+    """``motif`` -> "motifs"; ``database:<motif>`` -> "database (<motif>)"; empty when unmatched."""
+    via = "" if pd.isna(via) else str(via)
+    if via.startswith("database:"):
+        return f"database ({via.split(':', 1)[1]})"
+    return "motifs" if via == "motif" else via
 
 
 def _side_by_side_html(df: pd.DataFrame, first: list[str], per_model: list[str], labels: list[str],
@@ -312,7 +321,9 @@ def write_compare_models_page(out: str | Path, tables: dict[str, pd.DataFrame], 
     body = [f'<p class="lead">What {", ".join(f"<b>{esc(lab)}</b>" for lab in labels)} learned, side by side: '
             f"{len(groups)} motif groups ({summary}).</p>",
             "<p>Families of different models are one group when Tomtom matches their representatives "
-            "(mutual q below the match q). CSV: " + " ".join(
+            "(mutual q below the match q), or when each matches (q below the match q) one database "
+            "motif or its near-duplicates: a motif one model learned shorter than the other is too short "
+            "for a direct match but keeps its database name (the <i>Matched by</i> column). CSV: " + " ".join(
                 f'<a href="{t}.csv">{t}.csv</a>' for t in ("groups", "members", "membership", "significance",
                                                           "signs", "pairs")) + "</p>"]
     body += [f'<p><img src="{esc(f)}" alt="{esc(f)}" style="max-width:100%"></p>' for f in figures]
@@ -362,7 +373,7 @@ def compare_models_command(config: str | Path, overrides: dict | None = None, pr
     for m in models:
         write_model_index(m.model_dir)
     groups = tables["groups"]
-    cols = ["group", "name", "class", "match_q"] + [f"{lab}_families" for lab in labels]
+    cols = ["group", "name", "class", "match_q", "match_via"] + [f"{lab}_families" for lab in labels]
     print_(groups[cols].to_string(index=False) if len(groups) else "no motif families")
     print_(f"\n{len(groups)} groups: " + ", ".join(f"{n} {c}" for c, n in groups["class"].value_counts().items()))
     print_(f"wrote {page}")
