@@ -34,8 +34,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from combmotif.data.spec import check_spec, random_motifs, write_spec  # noqa: E402
 from generalisation import write_configs  # noqa: E402  (bench/ is the script's folder)
+
+from combmotif.data.spec import check_spec, random_motifs, write_spec  # noqa: E402
 
 
 def paired_specs(seed: int, n: int) -> tuple[dict, dict]:

@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import ConfigError
-from .sequences import DNA, dinucleotide_shuffle
+from .sequences import DNA, dinucleotide_shuffle_codes
 
 Span = tuple[int, int]
 
@@ -49,6 +49,8 @@ def shuffle_span(text: str, start: int, end: int, rng: np.random.Generator,
                  avoid: re.Pattern | None = None, max_redraws: int = 50,
                  context: int = 32) -> tuple[str, bool]:
     """A replacement for ``text[start:end]``: a dinucleotide shuffle of it.
+
+    One span through :func:`shuffle_spans` (the same draws for the same seed).
 
     Parameters
     ----------
@@ -75,33 +77,17 @@ def shuffle_span(text: str, start: int, end: int, rng: np.random.Generator,
     fell_back : bool
         Whether random bases replaced the span.
     """
-    orig = text[start:end]
-    if avoid is None:
-        return dinucleotide_shuffle(orig, rng), False
-    left = text[max(0, start - context):start]
-    right = text[end:end + context]
-    lo, hi = len(left), len(left) + len(orig)
-    same = 0
-    for _ in range(max_redraws):
-        cand = dinucleotide_shuffle(orig, rng)
-        if cand == orig:
-            same += 1
-            if same >= 8:  # the shuffle has (almost) no freedom here
-                break
-            continue
-        if not _overlaps_match(left + cand + right, lo, hi, avoid):
-            return cand, False
-    for _ in range(max_redraws):
-        cand = "".join(DNA[i] for i in rng.integers(0, 4, len(orig)))
-        if not _overlaps_match(left + cand + right, lo, hi, avoid):
-            return cand, True
-    return cand, True
+    draws, fell = _draw_spans([text], [(0, start, end)], rng, avoid, max_redraws, context)
+    return draws[0], bool(fell[0])
 
 
 def shuffle_spans(texts: Sequence[str], spans: Sequence[Sequence[Span]], replicates: int,
                   rng: np.random.Generator, avoid: re.Pattern | None = None,
                   max_redraws: int = 50) -> tuple[list[list[list[str]]], int]:
     """Replacements for every span of every sequence, ``replicates`` times.
+
+    All spans of one length are shuffled together (:func:`combmotif.sequences.dinucleotide_shuffle_codes`),
+    and those whose shuffle leaves a match of ``avoid`` are drawn again together.
 
     Parameters
     ----------
@@ -117,23 +103,82 @@ def shuffle_spans(texts: Sequence[str], spans: Sequence[Sequence[Span]], replica
     Returns
     -------
     draws : list
-        ``draws[i][r][s]`` replaces span ``s`` of row ``i`` in replicate ``r``
-        (drawn in that order: row, replicate, span).
+        ``draws[i][r][s]`` replaces span ``s`` of row ``i`` in replicate ``r``.
     fallbacks : int
         How many replacements fell back to random bases.
     """
-    draws, fallbacks = [], 0
-    for text, row_spans in zip(texts, spans):
+    items = [(i, a, b) for i, row_spans in enumerate(spans) for _ in range(replicates) for a, b in row_spans]
+    flat, fell = _draw_spans(texts, items, rng, avoid, max_redraws)
+    draws, j = [], 0
+    for row_spans in spans:
         mine = []
         for _ in range(replicates):
-            reps = []
-            for a, b in row_spans:
-                new, fell = shuffle_span(text, a, b, rng, avoid, max_redraws)
-                fallbacks += fell
-                reps.append(new)
-            mine.append(reps)
+            mine.append(flat[j:j + len(row_spans)])
+            j += len(row_spans)
         draws.append(mine)
-    return draws, fallbacks
+    return draws, int(fell.sum())
+
+
+def _draw_spans(texts: Sequence[str], items: Sequence[tuple[int, int, int]], rng: np.random.Generator,
+                avoid: re.Pattern | None, max_redraws: int, context: int = 32) -> tuple[list[str], np.ndarray]:
+    """One replacement per ``(row, start, end)`` item (:func:`shuffle_span`'s rule), all at once.
+
+    Items of one length are one batch: each round shuffles the items still open;
+    an item whose shuffle equals its span 8 times (no freedom) or never escapes
+    ``avoid`` in ``max_redraws`` rounds gets uniformly random bases instead, drawn
+    the same way.
+    """
+    out: list[str] = [""] * len(items)
+    fell = np.zeros(len(items), dtype=bool)
+    by_len: dict[int, list[int]] = {}
+    for j, (_, a, b) in enumerate(items):
+        by_len.setdefault(b - a, []).append(j)
+    for length in sorted(by_len):
+        idx = np.array(by_len[length], dtype=np.int64)
+        orig = np.array([_CODE[np.frombuffer(texts[items[j][0]][items[j][1]:items[j][2]].encode(), np.uint8)]
+                         for j in idx], dtype=np.int64).reshape(len(idx), length)
+        if avoid is None:
+            _store(out, idx, dinucleotide_shuffle_codes(orig, rng))
+            continue
+        flank = [(texts[items[j][0]][max(0, items[j][1] - context):items[j][1]],
+                  texts[items[j][0]][items[j][2]:items[j][2] + context]) for j in idx]
+        open_ = np.arange(len(idx))
+        same = np.zeros(len(idx), dtype=np.int64)
+        got = np.zeros(len(idx), dtype=bool)
+        cand = orig.copy()
+        for _ in range(max_redraws):
+            if not len(open_):
+                break
+            cand[open_] = dinucleotide_shuffle_codes(orig[open_], rng)
+            unchanged = (cand[open_] == orig[open_]).all(1)
+            same[open_] += unchanged
+            done = ~unchanged & _clear(cand[open_], [flank[i] for i in open_], avoid)
+            got[open_[done]] = True
+            open_ = open_[~done & (same[open_] < 8)]
+        _store(out, idx[got], cand[got])
+        rest = np.flatnonzero(~got)
+        fell[idx[rest]] = True
+        for _ in range(max_redraws):
+            if not len(rest):
+                break
+            cand[rest] = rng.integers(0, 4, size=(len(rest), length))
+            done = _clear(cand[rest], [flank[i] for i in rest], avoid)
+            _store(out, idx[rest[done]], cand[rest[done]])
+            rest = rest[~done]
+        _store(out, idx[rest], cand[rest])          # the last random draw, a match or not
+    return out, fell
+
+
+def _clear(codes: np.ndarray, flanks: list[tuple[str, str]], avoid: re.Pattern) -> np.ndarray:
+    """Whether each candidate span, between its flanks, is free of matches overlapping it."""
+    texts = ["".join(DNA[c] if c < 4 else "N" for c in row) for row in codes.tolist()]
+    return np.array([not _overlaps_match(left + t + right, len(left), len(left) + len(t), avoid)
+                     for t, (left, right) in zip(texts, flanks)], dtype=bool)
+
+
+def _store(out: list[str], idx: np.ndarray, codes: np.ndarray) -> None:
+    for j, row in zip(idx.tolist(), codes.tolist()):
+        out[j] = "".join(DNA[c] if c < 4 else "N" for c in row)
 
 
 def write_spans(X: np.ndarray, rows: Sequence[int], starts: Sequence[int], texts: Sequence[str]) -> None:

@@ -118,6 +118,28 @@ def test_dinucleotide_shuffle_preserves_dinucleotides():
     assert changed >= 18
 
 
+def test_batched_dinucleotide_shuffle_keeps_every_row_s_dinucleotides_and_draws_like_the_scalar_one():
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 4, size=(400, 14))
+    rows[:20] = 2                                   # one letter: nothing to shuffle
+    rows[20:40, ::2], rows[20:40, 1::2] = 0, 3      # ATAT...: one Eulerian path
+    rows[40:60, -3:] = 4                            # padding (N) at the 3' end
+    out = sq.dinucleotide_shuffle_codes(rows, np.random.default_rng(1))
+    for x, y in zip(rows.tolist(), out.tolist()):
+        assert collections.Counter(zip(x, x[1:])) == collections.Counter(zip(y, y[1:]))
+        assert x[0] == y[0] and x[-1] == y[-1]
+    assert (out[:40] == rows[:40]).all() and (out[60:] != rows[60:]).any(1).mean() > 0.9
+    assert (sq.dinucleotide_shuffle_codes(rows, np.random.default_rng(1)) == out).all()   # seeded
+    # Over many draws of one sequence, the batched and the scalar shuffle give each of the
+    # possible shuffles equally often (both are Altschul-Erickson).
+    seq = "ACGTTGCAACGT"
+    many = sq.dinucleotide_shuffle_codes(np.array([["ACGT".index(c) for c in seq]] * 20000), rng)
+    batched = collections.Counter("".join("ACGT"[i] for i in r) for r in many.tolist())
+    scalar = collections.Counter(sq.dinucleotide_shuffle(seq, np.random.default_rng(i)) for i in range(20000))
+    assert set(batched) == set(scalar) and len(batched) > 10
+    assert max(abs(batched[k] - scalar[k]) for k in batched) < 0.02 * 20000
+
+
 def test_iupac_patterns():
     assert sq.pattern_regex("UGUAHAUA").fullmatch("TGTACATA")
     assert not sq.pattern_regex("UGUAHAUA").fullmatch("TGTAGATA")

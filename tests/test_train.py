@@ -22,7 +22,7 @@ import yaml
 from combmotif.checkpoint import load_checkpoint, save_checkpoint
 from combmotif.data.tasks import load_task_data, random_split
 from combmotif.errors import ConfigError, InputError
-from combmotif.evaluate import evaluate_checkpoint, predict, regression_metrics
+from combmotif.evaluate import evaluate_checkpoint, inference_batch, predict, regression_metrics
 from combmotif.train import build_from_config, fit, train_from_config
 from combmotif.train_config import load_train_config
 
@@ -217,6 +217,9 @@ def test_predict_in_batches_equals_one_batch_and_restores_mode(tiny_mrl):
     np.testing.assert_allclose(predict(model, X, None, batch_size=7) * 3.0 + 2.0, whole,
                                rtol=1e-5, atol=1e-5)
     assert model.training  # predict() does not leave the model in another mode
+    # A whole split is predicted in passes sized to the CPU's cache on a CPU, >= 512 on a GPU.
+    assert inference_batch(32, (6, 1024), model) == 32 and inference_batch(32, (4, 50), model) == 1024
+    assert inference_batch(32, (4, 10), model) == 4096 and inference_batch(32, (4, 100_000), model) == 16
 
 
 def test_learns_a_motif_count(tmp_path):

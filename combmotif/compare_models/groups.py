@@ -309,7 +309,8 @@ def groups_table(members: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     Columns: ``group``, ``name`` (a member's database name, the family with most
     neurons first; else ``<group>-<pattern>``), ``class`` (:func:`group_class`),
     ``models``, ``match_q`` (best cross-model q; empty for a one-model group),
-    ``match_via`` (that match's route, :func:`match_families`), ``consensus``; then per model ``<label>_families``, ``<label>_name``,
+    ``match_via`` (that match's route, :func:`match_families`), ``consensus``; then per model
+    ``<label>_families``, ``<label>_name``,
     ``<label>_target``, ``<label>_q`` (best database q), ``<label>_n_neurons``,
     ``<label>_layers``.
 

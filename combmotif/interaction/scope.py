@@ -83,7 +83,8 @@ def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "
     seq = np.arange(len(texts))
     predict = target_predictor(stage)
     sizes = (max_sequences or cfg.max_pair_sequences, replicates or cfg.replicates)
-    rows = [_scope_row(cfg, predict, X, texts, seq, ci, combo, tag, log, reference, sizes)
+    spans: dict = {}    # each motif's sites in every sequence, found once for all its pairs
+    rows = [_scope_row(cfg, predict, X, texts, seq, ci, combo, tag, log, reference, sizes, spans)
             for ci, combo in enumerate(combos)]
     extra = ["reference_epsilon"] if reference is not None else []
     df = classify(pd.DataFrame(rows), cfg.alpha, cfg.min_relative_epsilon)[STATS_COLUMNS + extra]
@@ -93,9 +94,9 @@ def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "
     return df
 
 
-def _scope_row(cfg, predict, X, texts, seq, ci, combo, tag, log, reference, sizes) -> dict:
+def _scope_row(cfg, predict, X, texts, seq, ci, combo, tag, log, reference, sizes, spans) -> dict:
     max_sequences, replicates = sizes
-    plan = plan_sites(texts, seq, np.zeros(len(seq), np.int64), combo, max_sequences)
+    plan = plan_sites(texts, seq, np.zeros(len(seq), np.int64), combo, max_sequences, spans)
     plan.n_candidates = len(texts)
     rng = np.random.default_rng([cfg.seed, 0, 0, ci])
     obs = mutagenesis(predict, X, texts, plan, combo, replicates, rng, cfg.max_redraws)

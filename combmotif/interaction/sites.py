@@ -90,7 +90,7 @@ class Plan:
 
 
 def plan_sites(texts: Sequence[str], seq: np.ndarray, offset: np.ndarray, combo: Combination,
-               max_sequences: int | None = None) -> Plan:
+               max_sequences: int | None = None, spans: dict | None = None) -> Plan:
     """Pick, per sequence, the first fragment (in the given order) holding a pair of sites.
 
     ``texts`` are the fragments' sequences (``N`` outside the sequence never
@@ -109,18 +109,26 @@ def plan_sites(texts: Sequence[str], seq: np.ndarray, offset: np.ndarray, combo:
         The pair.
     max_sequences : int, optional
         Stop after this many sequences.
+    spans : dict, optional
+        A cache shared by the calls over the same ``texts``: each motif's sites in every
+        text, found once however many pairs hold the motif.
 
     Returns
     -------
     Plan
     """
-    fa, fb = finder(combo.motifA), finder(combo.motifB)
+    if spans is None:
+        fa, fb = finder(combo.motifA), finder(combo.motifB)
+        site_a = (find_spans(t, fa) for t in texts)
+        site_b = (find_spans(t, fb) for t in texts)
+    else:
+        site_a, site_b = (_all_sites(texts, tuple(m), spans) for m in (combo.motifA, combo.motifB))
     done: set[int] = set()
     rows = []
-    for text, s, off in zip(texts, seq.tolist(), offset.tolist()):
+    for sa, sb, s, off in zip(site_a, site_b, seq.tolist(), offset.tolist()):
         if s in done:
             continue
-        pair = choose_pair(find_spans(text, fa), find_spans(text, fb), combo.homotypic)
+        pair = choose_pair(sa, sb, combo.homotypic)
         if pair is None:
             continue
         done.add(s)
@@ -130,3 +138,11 @@ def plan_sites(texts: Sequence[str], seq: np.ndarray, offset: np.ndarray, combo:
             break
     arr = np.array(rows, dtype=np.int64).reshape(-1, 5)
     return Plan(seq=arr[:, 0], a=arr[:, 1:3], b=arr[:, 3:5], n_candidates=len(set(seq.tolist())))
+
+
+def _all_sites(texts: Sequence[str], patterns: tuple[str, ...], cache: dict) -> list:
+    """Every text's sites of one motif (its patterns), from ``cache`` or found and kept there."""
+    if patterns not in cache:
+        f = finder(patterns)
+        cache[patterns] = [find_spans(t, f) for t in texts]
+    return cache[patterns]
