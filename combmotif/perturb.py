@@ -130,13 +130,13 @@ def _draw_spans(texts: Sequence[str], items: Sequence[tuple[int, int, int]], rng
     """
     out: list[str] = [""] * len(items)
     fell = np.zeros(len(items), dtype=bool)
+    spans = [texts[i][a:b] for i, a, b in items]     # a span past the end is shorter, as sliced
     by_len: dict[int, list[int]] = {}
-    for j, (_, a, b) in enumerate(items):
-        by_len.setdefault(b - a, []).append(j)
+    for j, text in enumerate(spans):
+        by_len.setdefault(len(text), []).append(j)
     for length in sorted(by_len):
         idx = np.array(by_len[length], dtype=np.int64)
-        orig = np.array([_CODE[np.frombuffer(texts[items[j][0]][items[j][1]:items[j][2]].encode(), np.uint8)]
-                         for j in idx], dtype=np.int64).reshape(len(idx), length)
+        orig = _CODE[np.frombuffer("".join(spans[j] for j in idx).encode(), np.uint8)].reshape(len(idx), length)
         if avoid is None:
             _store(out, idx, dinucleotide_shuffle_codes(orig, rng))
             continue
