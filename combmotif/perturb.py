@@ -7,7 +7,8 @@ are built from the same three steps:
 1. :func:`shuffle_spans` draws, per sequence and replicate, one replacement for
    each span: a dinucleotide-preserving shuffle, optionally redrawn until no
    match of a pattern remains across the span (then random bases, counted as a
-   fallback). Draws come in the order sequence, replicate, span, so a seeded
+   fallback). All spans of one length are drawn together, as arrays; the draws
+   depend only on the seeded generator, the sequences and the spans, so a seeded
    generator gives the same variants whoever asks for them.
 2. :func:`span_variants` writes the replacements into copies of the one-hot
    input; only the four base channels change, extra tracks stay as they are.
