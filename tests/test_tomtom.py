@@ -118,6 +118,25 @@ def test_offset_follows_meme_convention():
     assert top.loc["inner", "Overlap"] == 7 and top.loc["outer", "Overlap"] == 12
 
 
+def test_a_query_longer_than_memelite_can_hold_is_compared_window_by_window():
+    """A whole deep-layer cluster (288 columns) made memelite ask for 71 GiB; windows do not."""
+    from combmotif.motifs.tomtom import MEMELITE_MAX_QUERY
+
+    rng = np.random.default_rng(7)
+    targets = [Motif(f"t{i}", rng.dirichlet(np.full(4, 0.2), size=12)) for i in range(30)]
+    flat = lambda n: rng.dirichlet(np.full(4, 50.0), size=n)   # noqa: E731  (near-uniform columns)
+    long = Motif("long", np.vstack([flat(150), targets[5].ppm, flat(126)]))
+    assert len(long) == 288 > MEMELITE_MAX_QUERY
+    short = Motif("short", np.vstack([flat(3), targets[5].ppm, flat(3)]))
+    df = tomtom([short, long], targets, thresh=None, min_query_ic=0.0, min_query_mean_ic=0.0, **LITE)
+    top = df.groupby("Query_ID").head(1).set_index("Query_ID")
+    assert top.loc["long", "Target_ID"] == "t5" and top.loc["long", "Optimal_offset"] == -150
+    assert top.loc["short", "Target_ID"] == "t5" and top.loc["short", "Optimal_offset"] == -3
+    # the best window's p, times the number of windows: never better than the motif alone
+    assert top.loc["short", "p-value"] <= top.loc["long", "p-value"] <= 1.0
+    assert len(df[df["Query_ID"] == "long"]) == len(targets)
+
+
 def test_norc_compares_only_the_given_strand(curated):
     kozak = next(m for m in curated if m.name == "Kozak")
     rc = Motif("rc_query", kozak.ppm[::-1, ::-1])

@@ -168,14 +168,47 @@ def informative_enough(motif: Motif, min_ic: float = DEFAULT_MIN_QUERY_IC,
 
 # --------------------------------------------------------------------------- backends
 
-def _run_memelite(queries: list[Motif], targets: Sequence[Motif], norc: bool,
-                  q_scope: str, n_jobs: int) -> tuple[pd.DataFrame, int]:
+MEMELITE_MAX_QUERY = 64   # memelite's work arrays grow with the cube of the longest query
+
+
+def _memelite_arrays(queries: list[Motif], targets: Sequence[Motif], norc: bool,
+                     n_jobs: int) -> tuple[np.ndarray, ...]:
+    """memelite's p, offset, overlap and strand, (queries, targets) each.
+
+    memelite allocates work arrays of (longest query)^3 x ~200 floats per thread:
+    a whole deep-layer cluster (288 columns) asked for 71 GiB. A query longer than
+    :data:`MEMELITE_MAX_QUERY` is therefore compared window by window (windows of
+    that length, overlapping by the longest target, so every alignment of a target
+    inside the query lies whole in some window); per target the best window counts,
+    its p multiplied by the number of windows (Bonferroni), its offset moved into
+    the whole query's frame. Shorter queries are compared whole, as before.
+    """
     from memelite import tomtom as memelite_tomtom
 
-    qs = [np.ascontiguousarray(q.ppm.T) for q in queries]
+    width = MEMELITE_MAX_QUERY
+    step = max(1, width - max(len(t) for t in targets) + 1)
+    pieces, shift, counts = [], [], []
+    for q in queries:
+        n = len(q)
+        starts = [0] if n <= width else sorted({*range(0, n - width + 1, step), n - width})
+        pieces += [np.ascontiguousarray(q.ppm[a:a + width].T) for a in starts]
+        shift += starts
+        counts.append(len(starts))
     ts = [np.ascontiguousarray(t.ppm.T) for t in targets]
-    p, _score, offset, overlap, strand = memelite_tomtom(
-        qs, ts, reverse_complement=not norc, n_jobs=n_jobs)
+    p, _score, offset, overlap, strand = memelite_tomtom(pieces, ts, reverse_complement=not norc, n_jobs=n_jobs)
+    if len(pieces) == len(queries):
+        return p, offset, overlap, strand
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    cols = np.arange(p.shape[1])
+    best = np.array([a + p[a:a + c].argmin(0) for a, c in zip(first, counts)])      # (queries, targets)
+    p_best = np.minimum(1.0, p[best, cols] * np.asarray(counts)[:, None])
+    # MEME's offset is the query's start relative to the target's: a window starting later is further left
+    return (p_best, offset[best, cols] - np.asarray(shift)[best], overlap[best, cols], strand[best, cols])
+
+
+def _run_memelite(queries: list[Motif], targets: Sequence[Motif], norc: bool,
+                  q_scope: str, n_jobs: int) -> tuple[pd.DataFrame, int]:
+    p, offset, overlap, strand = _memelite_arrays(queries, targets, norc, n_jobs)
     nq, nt = p.shape
     p = np.clip(p, 0.0, 1.0)
     if q_scope == "run":
