@@ -109,7 +109,10 @@ def tomtom(queries: Sequence[Motif], targets: Sequence[Motif], backend: str = "a
         comments = _comments(use, dist, norc, thresh, evalue, min_query_ic, min_query_mean_ic,
                              0, len(targets))
     elif use == "memelite":
-        df, n = _run_memelite(informative, targets, norc, q_scope, n_jobs)
+        # The threshold is applied while the table is built: segment-against-segment calls
+        # (thousands x thousands) would otherwise hold every comparison as rows first.
+        keep_rows = None if thresh is None else (thresh, evalue)
+        df, n = _run_memelite(informative, targets, norc, q_scope, n_jobs, keep_rows)
         comments = _comments(use, dist, norc, thresh, evalue, min_query_ic, min_query_mean_ic,
                              n, len(targets), q_scope)
     else:
@@ -179,14 +182,17 @@ def _memelite_arrays(queries: list[Motif], targets: Sequence[Motif], norc: bool,
     a whole deep-layer cluster (288 columns) asked for 71 GiB. A query longer than
     :data:`MEMELITE_MAX_QUERY` is therefore compared window by window (windows of
     that length, overlapping by the longest target, so every alignment of a target
-    inside the query lies whole in some window); per target the best window counts,
+    inside the query lies whole in some window; by half a window at most); per target
+    the best window counts,
     its p multiplied by the number of windows (Bonferroni), its offset moved into
     the whole query's frame. Shorter queries are compared whole, as before.
     """
     from memelite import tomtom as memelite_tomtom
 
     width = MEMELITE_MAX_QUERY
-    step = max(1, width - max(len(t) for t in targets) + 1)
+    # Targets longer than half a window (segment against segment) cannot lie whole in one; the
+    # windows then overlap by half, or a 288-column query would need 225 of them.
+    step = max(width // 2, width - max(len(t) for t in targets) + 1)
     pieces, shift, counts = [], [], []
     for q in queries:
         n = len(q)
@@ -207,7 +213,8 @@ def _memelite_arrays(queries: list[Motif], targets: Sequence[Motif], norc: bool,
 
 
 def _run_memelite(queries: list[Motif], targets: Sequence[Motif], norc: bool,
-                  q_scope: str, n_jobs: int) -> tuple[pd.DataFrame, int]:
+                  q_scope: str, n_jobs: int, keep_rows: tuple[float, bool] | None = None
+                  ) -> tuple[pd.DataFrame, int]:
     p, offset, overlap, strand = _memelite_arrays(queries, targets, norc, n_jobs)
     nq, nt = p.shape
     p = np.clip(p, 0.0, 1.0)
@@ -215,20 +222,26 @@ def _run_memelite(queries: list[Motif], targets: Sequence[Motif], norc: bool,
         q = benjamini_hochberg(p.ravel()).reshape(p.shape)
     else:
         q = np.stack([benjamini_hochberg(row) for row in p]) if nq else p.copy()
-    rc = strand.astype(bool)
+    rc = strand.astype(bool).ravel()
+    if keep_rows is None:
+        rows = np.arange(nq * nt)
+    else:
+        limit, by_e = keep_rows
+        rows = np.flatnonzero((p.ravel() * nt if by_e else q.ravel()) <= limit)
+    qi, ti = rows // nt, rows % nt
     t_cons = np.array([t.consensus for t in targets], dtype=object)
     t_cons_rc = np.array([consensus(t.ppm[::-1, ::-1]) for t in targets], dtype=object)
     df = pd.DataFrame({
-        "Query_ID": np.repeat([m.name for m in queries], nt),
-        "Target_ID": np.tile([t.name for t in targets], nq),
-        "Optimal_offset": _as_int(offset, -1),
-        "p-value": p.ravel(),
-        "E-value": p.ravel() * nt,
-        "q-value": q.ravel(),
-        "Overlap": _as_int(overlap, 0),
-        "Query_consensus": np.repeat([m.consensus for m in queries], nt),
-        "Target_consensus": np.where(rc, t_cons_rc[None, :], t_cons[None, :]).ravel(),
-        "Orientation": np.where(rc, "-", "+").ravel(),
+        "Query_ID": np.array([m.name for m in queries], dtype=object)[qi],
+        "Target_ID": np.array([t.name for t in targets], dtype=object)[ti],
+        "Optimal_offset": _as_int(offset, -1)[rows],
+        "p-value": p.ravel()[rows],
+        "E-value": p.ravel()[rows] * nt,
+        "q-value": q.ravel()[rows],
+        "Overlap": _as_int(overlap, 0)[rows],
+        "Query_consensus": np.array([m.consensus for m in queries], dtype=object)[qi],
+        "Target_consensus": np.where(rc[rows], t_cons_rc[ti], t_cons[ti]),
+        "Orientation": np.where(rc[rows], "-", "+"),
     })
     return df, nq * nt
 
