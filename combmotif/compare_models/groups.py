@@ -27,6 +27,7 @@ family: ``motif`` (its own Tomtom match) or ``database:<motif>``.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -217,16 +218,18 @@ def database_edges(owner: np.ndarray, flat: list[Family], database: list[Motif] 
             if t in group and float(v) < match_q and (group[t] not in mine or float(v) < mine[group[t]][0]):
                 mine[group[t]] = (float(v), str(t))
         held.append(mine)
+    holders: dict[int, list[int]] = {}      # database group -> families naming it, ascending
+    for i, mine in enumerate(held):
+        for g in mine:
+            holders.setdefault(g, []).append(i)
     out: dict[tuple[int, int], tuple[float, str]] = {}
-    for a in range(len(flat)):
-        for b in range(a + 1, len(flat)):
+    for g, fams in holders.items():
+        for a, b in itertools.combinations(fams, 2):
             if owner[a] == owner[b]:
                 continue
-            for g in held[a].keys() & held[b].keys():
-                v = max(held[a][g][0], held[b][g][0])
-                name = min(held[a][g], held[b][g])[1]
-                if (a, b) not in out or v < out[(a, b)][0]:
-                    out[(a, b)] = (v, f"database:{name}")
+            v = max(held[a][g][0], held[b][g][0])
+            if (a, b) not in out or v < out[(a, b)][0]:
+                out[(a, b)] = (v, f"database:{min(held[a][g], held[b][g])[1]}")
     return out
 
 
