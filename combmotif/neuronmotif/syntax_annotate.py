@@ -7,7 +7,7 @@ motifs 0-3 bases apart into one segment, e.g. ``TGCATA`` + 1 base + ``AATCCA`` r
 one ``TGCATATAATCCA``; matching the whole segment to one motif (a Tomtom hit) loses the
 second motif and the gap between them, which is what a syntax rule is about.
 
-So each dictionary motif is slid along the cluster PPM (:func:`scan_ppm`: all offsets at
+So each dictionary motif is slid along the cluster PPM (:func:`~.ppm_scan.scan_ppm`: all offsets at
 once), the column similarity is Tomtom's Euclidean one, ``1 - |p - q| / sqrt(2)`` (1:
 identical columns, 0: two different certain bases), averaged over the motif's columns
 weighted by their information (a motif is what its informative columns say), and the
@@ -37,107 +37,20 @@ import numpy as np
 
 from ..interaction.labels import ppm_iupac
 from ..motifs.formats import consensus, information_content
+from .ppm_scan import bank_hits, motif_bank, scan_ppm
 
 MIN_SCORE = 0.75     # IC-weighted mean column similarity of a hit (Tomtom's Euclidean similarity)
 MIN_PART = 5         # shortest motif that may stand for a part of a longer one
 PART_IC = 1.0        # bits: the columns a decomposition must cover
 MIN_COVER = 0.8      # share of the composite's informative columns its parts must cover
 OUT_IC = 0.5         # bits (mean over the hit): a hit outside every segment still counts
-_SQRT2 = float(np.sqrt(2.0))
-
-
-def scan_ppm(ppm: np.ndarray, motifs: np.ndarray, metric: str = "euclid") -> np.ndarray:
-    """Similarity of motifs of one width to every window of a PPM.
-
-    Parameters
-    ----------
-    ppm : numpy.ndarray
-        (L, 4) the scanned PPM.
-    motifs : numpy.ndarray
-        (n, w, 4) motifs of width ``w`` (or one (w, 4) motif).
-    metric : str
-        "euclid": Tomtom's column similarity ``1 - |p - q| / sqrt(2)`` (strength and
-        shape); "pearson": the correlation of the two columns (shape only, so a weakly
-        informative column of the right base scores as a strong one).
-
-    Returns
-    -------
-    numpy.ndarray
-        (n, L - w + 1) scores (<= 1; empty when ``w > L``): per offset, the column
-        similarity averaged over the motif's columns, weighted by their information.
-    """
-    motifs = np.asarray(motifs, dtype=np.float64)
-    if motifs.ndim == 2:
-        motifs = motifs[None]
-    weight = np.stack([information_content(q) for q in motifs]) + 1e-9             # (n, w)
-    return _scan(np.asarray(ppm, dtype=np.float64)[None], motifs, weight, metric)[:, 0]
-
-
-def _scan(ppms: np.ndarray, motifs: np.ndarray, weight: np.ndarray, metric: str) -> np.ndarray:
-    """:func:`scan_ppm` of (c, L, 4) PPMs with the motifs' column weights given (computed
-    once per bank); (n, c, L - w + 1) scores."""
-    n, w = motifs.shape[:2]
-    c, length = ppms.shape[:2]
-    if w > length:
-        return np.zeros((n, c, 0))
-    windows = np.lib.stride_tricks.sliding_window_view(ppms, (w, 4), axis=(1, 2))[:, :, 0]   # (c, o, w, 4)
-    if metric == "pearson":
-        x, y = windows[None] - 0.25, motifs[:, None, None] - 0.25
-        sim = (x * y).sum(-1) / np.sqrt((x * x).sum(-1) * (y * y).sum(-1) + 1e-12)
-    else:
-        sim = 1.0 - np.sqrt(((windows[None] - motifs[:, None, None]) ** 2).sum(-1)) / _SQRT2     # (n, c, o, w)
-    return (sim * weight[:, None, None]).sum(-1) / weight.sum(-1)[:, None, None]
-
-
-def motif_bank(motifs: Sequence[np.ndarray]) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
-    """Motifs grouped by width for scanning: ``(width, indices, stacked PPMs, column weights)``.
-
-    A neuron's cluster PPMs are all scanned with the same dictionary and pool, so the
-    grouping and the columns' information are computed once, not once per PPM.
-
-    Parameters
-    ----------
-    motifs : sequence of numpy.ndarray
-        (w_i, 4) each.
-
-    Returns
-    -------
-    list of tuple
-    """
-    widths = np.array([len(m) for m in motifs])
-    bank = []
-    for w in np.unique(widths):
-        idx = np.flatnonzero(widths == w)
-        stack = np.stack([np.asarray(motifs[i], dtype=np.float64) for i in idx])
-        bank.append((int(w), idx, stack, np.stack([information_content(q) for q in stack]) + 1e-9))
-    return bank
-
-
-def _hits_many(ppms: np.ndarray, bank: list, min_score: float, metric: str) -> list[np.ndarray]:
-    """:func:`_hits` of several PPMs of one length at once: one scan per motif width."""
-    c, length = ppms.shape[:2]
-    rows: list[list[np.ndarray]] = [[np.zeros((0, 4))] for _ in range(c)]
-    for w, idx, stack, weight in bank:
-        if w > length:
-            continue
-        score = _scan(ppms, stack, weight, metric)                                  # (n, c, o)
-        k, cl, o = np.nonzero(score >= min_score)
-        got = np.column_stack([score[k, cl, o], -np.full(len(k), w), idx[k], o])
-        for i in range(c):
-            rows[i].append(got[cl == i])
-    return [np.concatenate(r) for r in rows]
 
 
 def _hits(ppm: np.ndarray, motifs: Sequence[np.ndarray], min_score: float, metric: str,
           bank: list | None = None) -> np.ndarray:
     """Every (score, -width, motif, offset) above ``min_score``, motifs batched by width."""
-    rows = [np.zeros((0, 4))]
-    ppm = np.asarray(ppm, dtype=np.float64)
-    for w, idx, stack, weight in motif_bank(motifs) if bank is None else bank:
-        score = _scan(ppm[None], stack, weight, metric)[:, 0]
-        k, o = np.nonzero(score >= min_score)
-        rows.append(np.column_stack([score[k, o], -np.full(len(k), w), idx[k], o]))
-    return np.concatenate(rows)
+    bank = motif_bank(motifs) if bank is None else bank
+    return bank_hits(np.asarray(ppm, dtype=np.float64)[None], bank, min_score, metric)[0]
 
 
 def annotate_ppm(ppm: np.ndarray, motifs: Sequence[np.ndarray],
@@ -391,7 +304,7 @@ def _scanned(ppms: Sequence[np.ndarray], motifs: Sequence[np.ndarray], min_score
     bank = motif_bank(motifs)
     arrays = [np.asarray(p, dtype=np.float64) for p in ppms]
     if len({len(a) for a in arrays}) == 1:
-        return _hits_many(np.stack(arrays), bank, min_score, metric)
+        return bank_hits(np.stack(arrays), bank, min_score, metric)
     return [_hits(a, motifs, min_score, metric, bank) for a in arrays]
 
 

@@ -44,7 +44,9 @@ among the neuron's strongly activating samples (:mod:`combmotif.neuronmotif.synt
 from __future__ import annotations
 
 import json
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
@@ -160,13 +162,20 @@ def write_layer_syntax(layer_dir: str | Path, cfg: MatchConfig | dict | None = N
     similar = _segment_similarity(sites, merge_q, min_cover, cfg)
     parts = _parts(units, sites, similar, rel_quality, layer, layer_dir.parent)
     pool = [parts[i] for i in dedupe_pool(parts)]
-    records = []
-    for nr, s, sim in zip(units, sites, similar):
+
+    def one(job: tuple) -> dict:
+        nr, s, sim = job
         ppms = [np.asarray(m.ppm, dtype=np.float64) for m in nr.ppms] if len(nr.ppms) == len(nr.clusters) else None
         rec = {"layer": layer, "neuron": nr.neuron,
                **neuron_syntax(nr.clusters, s, sim, rel_quality, ppms, parts, pool)}
         _sample_ranges(rec, read_samples(nr.path))
-        records.append(rec)
+        return rec
+
+    # Neurons are independent and their scans are numpy work that releases the GIL:
+    # threads share the pool of motifs without copying it; the order of the records,
+    # and so every output, does not depend on the number of threads.
+    with ThreadPoolExecutor(max(1, min(len(units), os.cpu_count() or 1))) as ex:
+        records = list(ex.map(one, zip(units, sites, similar)))
     _name_all(records, units, targets, cfg)
     _link_layers(records, layer, layer_dir.parent, merge_q, min_cover, cfg)
     rules = pool_rules(records, layer)
@@ -306,18 +315,44 @@ def _link_layers(records: list[dict], layer: int, discovery_dir: Path, merge_q: 
     here = np.array([L == layer for L, _, _ in reps], dtype=bool)
     group = np.full(len(reps), -1, dtype=np.int64)
     group[here] = components(int(here.sum()), np.argwhere(np.triu(near[np.ix_(here, here)], 1)))
-    shallow_nodes = [(r["layer"], r["neuron"], n) for r in old for n in r["nodes"]]
     for r in records:
-        k = r["neuron"]
         for d in r["dictionary"]:
-            d["group"] = int(group[index[(layer, k, d["id"])]])
-        for n in r["nodes"]:
-            mine = [index[(layer, k, m)] for m in n["leaves"]]
-            lo, hi = n.get("gap_min", 0), n.get("gap_max", 0)
-            hits = [(L, j) for L, j, o in shallow_nodes
-                    if len(o["leaves"]) == len(mine) and o.get("gap_min", 0) <= hi and lo <= o.get("gap_max", 0)
-                    and all(near[a, index[(L, j, m)]] for a, m in zip(mine, o["leaves"]))]
-            n["first_layer"], n["first_neuron"] = min(hits) if hits else (layer, k)
+            d["group"] = int(group[index[(layer, r["neuron"], d["id"])]])
+    _first_occurrence([(r["layer"], r["neuron"], n) for r in records for n in r["nodes"]],
+                      [(r["layer"], r["neuron"], n) for r in old for n in r["nodes"]], near, index)
+
+
+def _first_occurrence(nodes: list[tuple], shallow: list[tuple], near: np.ndarray, index: dict) -> None:
+    """Set ``first_layer``/``first_neuron`` of each of the layer's ``(layer, neuron, node)``:
+    the smallest (layer, neuron) of the shallower nodes with as many leaves, pairwise
+    ``near``, at an overlapping gap range (itself when none). Compared as arrays, nodes
+    of one leaf count at a time, in blocks of nodes."""
+    def arrays(items: list[tuple]) -> dict:
+        by: dict[int, list] = {}
+        for L, k, n in items:
+            by.setdefault(len(n["leaves"]), []).append((L, k, n))
+        return {m: (np.array([[index.get((L, k, x), -1) for x in n["leaves"]] for L, k, n in g]).reshape(len(g), m),
+                    np.array([[n.get("gap_min", 0), n.get("gap_max", 0)] for _, _, n in g]).reshape(len(g), 2),
+                    np.array([[L, k] for L, k, _ in g]).reshape(len(g), 2), [n for _, _, n in g])
+                for m, g in by.items()}
+
+    deep, low = arrays(nodes), arrays(shallow)
+    for m, (leaves, gaps, who, objs) in deep.items():
+        first = who.copy()
+        if m in low:
+            s_leaves, s_gaps, s_who, _ = low[m]
+            order = np.lexsort((s_who[:, 1], s_who[:, 0]))        # (layer, neuron) ascending
+            s_leaves, s_gaps, s_who = s_leaves[order], s_gaps[order], s_who[order]
+            for a in range(0, len(leaves), 1024):
+                b = slice(a, a + 1024)
+                ok = (s_gaps[None, :, 0] <= gaps[b, 1, None]) & (gaps[b, 0, None] <= s_gaps[None, :, 1])
+                for t in range(m):
+                    ok &= (leaves[b, t, None] >= 0) & (s_leaves[None, :, t] >= 0) & \
+                        near[leaves[b, t, None], s_leaves[None, :, t]]
+                hit = ok.any(1)
+                first[b][hit] = s_who[ok.argmax(1)[hit]]
+        for n, (L, k) in zip(objs, first.tolist()):
+            n["first_layer"], n["first_neuron"] = L, k
 
 
 def pool_rules(records: list[dict], layer: int) -> pd.DataFrame:
