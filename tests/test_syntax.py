@@ -280,3 +280,45 @@ def test_nearest_gaps_equal_the_all_pairs_minimum():
         big = np.iinfo(np.int64).max
         brute = np.where(valid, gap[None], big).reshape(40, -1).min(1)
         assert np.array_equal(nearest_gaps(hit_a, width, hit_b), np.where(brute < big, brute, -1))
+
+
+def test_layer_in_worker_processes_writes_the_same_bytes(layers, monkeypatch):
+    """A layer's neurons spread over forked processes give the files of one process."""
+    import combmotif.neuronmotif.syntax_layer as sl
+
+    c2 = layers / "conv2"
+    files = sorted(c2.glob("neuron*/syntax.json")) + [c2 / "syntax_rules.csv"]
+    serial = {p: p.read_bytes() for p in files}
+    monkeypatch.setattr(sl, "PARALLEL_WORK", 0)
+    monkeypatch.setattr(sl.os, "cpu_count", lambda: 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_layer_syntax(c2, CFG)
+    assert {p: p.read_bytes() for p in files} == serial
+
+
+@pytest.mark.parametrize("metric", ["euclid", "pearson"])
+def test_scans_equal_the_windowed_formula_to_the_bit(metric, monkeypatch):
+    """Chunked diagonal sums give what every (motif, PPM, offset, column, base) term summed
+    in that order gives."""
+    from combmotif.motifs.formats import information_content
+    from combmotif.neuronmotif import ppm_scan
+
+    rng = np.random.default_rng(3)
+    ppms = np.round(rng.dirichlet(np.full(4, 0.3), (5, 40)), 4)
+    motifs = np.round(rng.dirichlet(np.full(4, 0.3), (7, 9)), 4)
+    motifs[0] = ppms[2, 11:20]                            # an exact copy scores exactly 1
+    weight = np.stack([information_content(q) for q in motifs]) + 1e-9
+    win = np.lib.stride_tricks.sliding_window_view(ppms, (9, 4), axis=(1, 2))[:, :, 0][None]
+    if metric == "pearson":
+        x, y = win - 0.25, motifs[:, None, None] - 0.25
+        sim = (x * y).sum(-1) / np.sqrt((x * x).sum(-1) * (y * y).sum(-1) + 1e-12)
+    else:
+        sim = 1.0 - np.sqrt(((win - motifs[:, None, None]) ** 2).sum(-1)) / np.sqrt(2.0)
+    want = (sim * weight[:, None, None]).sum(-1) / weight.sum(-1)[:, None, None]
+    for chunk in (1 << 16, 500):                          # one chunk, then one motif per chunk
+        monkeypatch.setattr(ppm_scan, "_CHUNK", chunk)
+        got = ppm_scan.scan_many(ppms, motifs, weight, metric)
+        assert got.shape == (7, 5, 32) and np.array_equal(got, want)
+    if metric == "euclid":
+        assert got[0, 2, 11] == 1.0

@@ -44,9 +44,10 @@ among the neuron's strongly activating samples (:mod:`combmotif.neuronmotif.synt
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
@@ -162,20 +163,7 @@ def write_layer_syntax(layer_dir: str | Path, cfg: MatchConfig | dict | None = N
     similar = _segment_similarity(sites, merge_q, min_cover, cfg)
     parts = _parts(units, sites, similar, rel_quality, layer, layer_dir.parent)
     pool = [parts[i] for i in dedupe_pool(parts)]
-
-    def one(job: tuple) -> dict:
-        nr, s, sim = job
-        ppms = [np.asarray(m.ppm, dtype=np.float64) for m in nr.ppms] if len(nr.ppms) == len(nr.clusters) else None
-        rec = {"layer": layer, "neuron": nr.neuron,
-               **neuron_syntax(nr.clusters, s, sim, rel_quality, ppms, parts, pool)}
-        _sample_ranges(rec, read_samples(nr.path))
-        return rec
-
-    # Neurons are independent and their scans are numpy work that releases the GIL:
-    # threads share the pool of motifs without copying it; the order of the records,
-    # and so every output, does not depend on the number of threads.
-    with ThreadPoolExecutor(max(1, min(len(units), os.cpu_count() or 1))) as ex:
-        records = list(ex.map(one, zip(units, sites, similar)))
+    records = _neuron_records(units, sites, similar, layer, rel_quality, parts, pool)
     _name_all(records, units, targets, cfg)
     _link_layers(records, layer, layer_dir.parent, merge_q, min_cover, cfg)
     rules = pool_rules(records, layer)
@@ -183,6 +171,45 @@ def write_layer_syntax(layer_dir: str | Path, cfg: MatchConfig | dict | None = N
         write_json(nr.path / SYNTAX_JSON, rec)
     write_csv(rules_path(layer_dir), rules)
     return rules
+
+
+# The layer's inputs, set before the worker processes are forked so that they inherit
+# them (the pool of motifs is shared by every neuron): nothing large is pickled.
+_SHARED: dict = {}
+PARALLEL_WORK = 2_000_000   # cluster PPM rows x pool motifs: ~1 s of one core's scanning
+
+
+def _neuron_record(i: int) -> dict:
+    """The syntax record of the layer's ``i``-th neuron (from :data:`_SHARED`)."""
+    d = _SHARED
+    nr, s, sim = d["units"][i], d["sites"][i], d["similar"][i]
+    ppms = [np.asarray(m.ppm, dtype=np.float64) for m in nr.ppms] if len(nr.ppms) == len(nr.clusters) else None
+    rec = {"layer": d["layer"], "neuron": nr.neuron,
+           **neuron_syntax(nr.clusters, s, sim, d["rel_quality"], ppms, d["parts"], d["pool"])}
+    _sample_ranges(rec, read_samples(nr.path))
+    return rec
+
+
+def _neuron_records(units: list, sites: list, similar: list, layer: int, rel_quality: float,
+                    parts: list, pool: list) -> list[dict]:
+    """Every neuron's syntax record, in the units' order.
+
+    Neurons are independent, so a layer with enough work (:data:`PARALLEL_WORK`) is spread
+    over one forked process per core; threads would not do: the scans are many short
+    numpy calls, and 16 threads spend their time handing the GIL to each other (slower
+    than one thread on a 16-core machine). The records, and so every output, are the
+    same whatever the number of processes."""
+    _SHARED.update(units=units, sites=sites, similar=similar, layer=layer, rel_quality=rel_quality,
+                   parts=parts, pool=pool)
+    try:
+        workers = min(len(units), os.cpu_count() or 1)
+        work = sum(len(m.ppm) for nr in units for m in nr.ppms) * len(pool)
+        if workers > 1 and work >= PARALLEL_WORK and "fork" in multiprocessing.get_all_start_methods():
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as ex:
+                return list(ex.map(_neuron_record, range(len(units))))
+        return [_neuron_record(i) for i in range(len(units))]
+    finally:
+        _SHARED.clear()
 
 
 def _sample_ranges(rec: dict, samples: tuple | None) -> None:
