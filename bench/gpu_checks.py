@@ -45,11 +45,28 @@ from discovery_speed import LINES, write_config  # noqa: E402
 
 # Tomtom (memelite) is compiled by numba at its first call in an environment and cached on
 # disk: a user pays it once, on the first run after installing. It is timed apart.
-# The motifs are informative (near one-hot columns): flat ones are below Tomtom's information
-# floor, never compared, and would compile nothing.
-WARM = ("import numpy as np; from combmotif.motifs.formats import Motif; from combmotif.motifs.tomtom import tomtom; "
-        "rng = np.random.default_rng(0); m = [Motif(f'm{i}', rng.dirichlet(np.full(4, 0.1), 8)) for i in range(30)]; "
-        "d = tomtom(m[:2], m, thresh=None); assert len(d), 'the warm-up compared nothing'")
+# What the discovery runs compare: each config's motif database against itself (the groups
+# of near-duplicate database motifs) and queries of several widths, one past memelite's
+# window. Which of memelite's kernels a call compiles depends on the motifs: flat random
+# ones fall below Tomtom's information floor and compile nothing, and random informative
+# ones left kernels that the first discovery run compiled in its pages.
+WARM = """
+import sys
+import numpy as np
+from combmotif.motifs.collect import database_groups
+from combmotif.motifs.databases import resolve_motif_db
+from combmotif.motifs.formats import Motif
+from combmotif.motifs.tomtom import tomtom
+from combmotif.neuronmotif.discovery_config import load_discovery_config
+rng = np.random.default_rng(0)
+q = [Motif(f'q{w}', rng.dirichlet(np.full(4, 0.3), w)) for w in (8, 12, 20, 36, 72, 150)]
+for path in sys.argv[1:]:
+    c = load_discovery_config(path)
+    t = list(resolve_motif_db(c.motif_db, data_dir=c.data_dir))
+    m = c.matching
+    assert len(tomtom(q + t, t, norc=m.given_strand, thresh=None)), 'the warm-up compared nothing'
+    database_groups(t, cfg=m)
+"""
 TARGETS = {"mrl": "<= 20 s", "hl5": "GPU >= 3x faster than CPU", "hl": "<= 300 s", "basset": "<= 600 s"}
 LIMITS = {"warm": 120.0, "mrl": 90.0, "hl5": 150.0, "hl": 330.0, "basset": 600.0}
 
@@ -186,7 +203,8 @@ def run_part(part: str, runner: Runner, results: Path, device: str, quick: bool)
     neurons = "0:4" if quick else None
     label = "4 per layer" if quick else "all"
     if part == "warm":
-        res = runner.run([sys.executable, "-c", WARM], part, "warm")
+        cfgs = [str(_config(name, results, f"warm-{name}")) for name in ("mrl_predictor", "hl_predictor")]
+        res = runner.run([sys.executable, "-c", WARM, *cfgs], part, "warm")
         return [_row("Tomtom compiled by numba (once per environment)", "cpu", "–", res, "–")]
     if part == "mrl":
         res = _discovery(runner, part, _config("mrl_predictor", results, "mrl"), "1-4", device, neurons, "mrl")
