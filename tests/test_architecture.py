@@ -25,13 +25,14 @@ CORE = (
     "combmotif.models.trunk", "combmotif.models.keras_graph", "combmotif.models.binding",
     "combmotif.neuronmotif.sample", "combmotif.neuronmotif.archive",
     "combmotif.neuronmotif.randomness", "combmotif.neuronmotif.demix", "combmotif.neuronmotif.ppm",
-    "combmotif.neuronmotif.kmeans",
+    "combmotif.neuronmotif.kmeans", "combmotif.neuronmotif.ppm_scan",
     "combmotif.motifs.formats", "combmotif.motifs.tomtom", "combmotif.motifs.databases",
     "combmotif.motifs.curated", "combmotif.motifs.meme_writer",
 )
 # models/loader.py is pipeline: it builds a model from a config and a checkpoint.
-# Utilities every layer may use: the error classes, the atomic writer, the repository root.
-BASE = ("combmotif.errors", "combmotif.io", "combmotif.paths")
+# Utilities every layer may use: the error classes, the atomic writer, the repository root,
+# the cores a process pool may use.
+BASE = ("combmotif.errors", "combmotif.io", "combmotif.paths", "combmotif.cores")
 TOP = ("combmotif.validation", "combmotif.report")
 # The command line sits above everything: it runs a stage, then its checks and pages.
 COMMAND = ("combmotif.commands", "combmotif.__main__")

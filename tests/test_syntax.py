@@ -290,7 +290,7 @@ def test_layer_in_worker_processes_writes_the_same_bytes(layers, monkeypatch):
     files = sorted(c2.glob("neuron*/syntax.json")) + [c2 / "syntax_rules.csv"]
     serial = {p: p.read_bytes() for p in files}
     monkeypatch.setattr(sl, "PARALLEL_WORK", 0)
-    monkeypatch.setattr(sl.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(sl, "usable_cores", lambda: 3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         write_layer_syntax(c2, CFG)

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -54,6 +53,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..cores import usable_cores
 from ..interaction.labels import ppm_iupac
 from ..io import write_json
 from ..motifs.collect import components, similar_pairs
@@ -202,7 +202,7 @@ def _neuron_records(units: list, sites: list, similar: list, layer: int, rel_qua
     _SHARED.update(units=units, sites=sites, similar=similar, layer=layer, rel_quality=rel_quality,
                    parts=parts, pool=pool)
     try:
-        workers = min(len(units), os.cpu_count() or 1)
+        workers = min(len(units), usable_cores())
         work = sum(len(m.ppm) for nr in units for m in nr.ppms) * len(pool)
         if workers > 1 and work >= PARALLEL_WORK and "fork" in multiprocessing.get_all_start_methods():
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as ex:

@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..cores import usable_cores
 from ..io import atomic_path
 from ..motifs.formats import information_content
 
@@ -195,7 +196,7 @@ def write_logo_pngs(jobs: Sequence[tuple], workers: int | None = None, wait: boo
     jobs : sequence of tuple
         Arguments of :func:`write_logo_png`: ``(path, ppm, rna, highlight)`` (a title may follow).
     workers : int, optional
-        Processes at most; default one per CPU core (never more than jobs).
+        Processes at most; default one per usable CPU core (never more than jobs).
     wait : bool
         Return only when every PNG is written (default True).
     """
@@ -205,7 +206,7 @@ def write_logo_pngs(jobs: Sequence[tuple], workers: int | None = None, wait: boo
     jobs = list(jobs)
     if not jobs:
         return
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    workers = min(workers or usable_cores(), len(jobs))
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if not forkable or (wait and (workers <= 1 or len(jobs) < 8)):
         for job in jobs:
@@ -217,7 +218,7 @@ def write_logo_pngs(jobs: Sequence[tuple], workers: int | None = None, wait: boo
             list(pool.map(_png_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
         return
     if _BACKGROUND["pool"] is None:
-        _BACKGROUND["pool"] = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=ctx)
+        _BACKGROUND["pool"] = ProcessPoolExecutor(usable_cores(), mp_context=ctx)
         atexit.register(wait_logo_pngs)
     _BACKGROUND["futures"].extend(_BACKGROUND["pool"].submit(_png_job, job) for job in jobs)
 
