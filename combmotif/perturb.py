@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import ConfigError
-from .sequences import DNA, dinucleotide_shuffle_codes
+from .sequences import DNA, decode, dinucleotide_shuffle_codes
 
 Span = tuple[int, int]
 
@@ -172,14 +172,13 @@ def _draw_spans(texts: Sequence[str], items: Sequence[tuple[int, int, int]], rng
 
 def _clear(codes: np.ndarray, flanks: list[tuple[str, str]], avoid: re.Pattern) -> np.ndarray:
     """Whether each candidate span, between its flanks, is free of matches overlapping it."""
-    texts = ["".join(DNA[c] if c < 4 else "N" for c in row) for row in codes.tolist()]
     return np.array([not _overlaps_match(left + t + right, len(left), len(left) + len(t), avoid)
-                     for t, (left, right) in zip(texts, flanks)], dtype=bool)
+                     for t, (left, right) in zip(decode(codes), flanks)], dtype=bool)
 
 
 def _store(out: list[str], idx: np.ndarray, codes: np.ndarray) -> None:
-    for j, row in zip(idx.tolist(), codes.tolist()):
-        out[j] = "".join(DNA[c] if c < 4 else "N" for c in row)
+    for j, text in zip(idx.tolist(), decode(codes)):
+        out[j] = text
 
 
 def write_spans(X: np.ndarray, rows: Sequence[int], starts: Sequence[int], texts: Sequence[str]) -> None:

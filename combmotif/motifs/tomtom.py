@@ -120,8 +120,8 @@ def tomtom(queries: Sequence[Motif], targets: Sequence[Motif], backend: str = "a
         n = len(informative) * len(targets)
         if q_scope == "run" and len(df):
             df["q-value"] = benjamini_hochberg(df["p-value"].to_numpy())
-    if thresh is not None and len(df):
-        df = df[df["E-value" if evalue else "q-value"] <= thresh]
+        if thresh is not None and len(df):
+            df = df[df["E-value" if evalue else "q-value"] <= thresh]
     df = _sort(df, [q.name for q in informative])
     df.attrs.update(comments=comments, backend=use, n_comparisons=n, skipped=skipped)
     return df
