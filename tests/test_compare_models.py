@@ -9,10 +9,13 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from test_site_check import site_row
 
 from combmotif.__main__ import main as combmotif_main
+from combmotif.compare_models import stage as compare_stage
 from combmotif.compare_models.config import load_compare_models_config
 from combmotif.compare_models.groups import group_class
+from combmotif.compare_models.site_check import CHECK_COLUMNS, apply_checks, checked_groups, decide
 from combmotif.compare_models.stage import comparisons_of, run_compare_models
 from combmotif.errors import ConfigError, InputError
 from combmotif.motifs.formats import Motif
@@ -309,3 +312,57 @@ def test_a_motif_learned_shorter_in_one_model_is_matched_through_the_database(tw
     # a database match above match_q is no evidence
     b[0] = fam("F1", "ATTTA", [("ARE_core", 0.2)])
     assert match_families(models, [a, b], database=database).groupby("group")["model"].nunique().max() == 1
+
+
+def test_a_motif_used_by_sites_makes_its_group_shared_with_the_sign_of_the_push(two_models, monkeypatch):
+    """ONLY_A's group (A by neurons) becomes shared when B's site check finds a comparable push;
+    the validation then finds the motif shared and reads B's sign from the push."""
+    cfg, models = load_compare_models_config(two_models)
+    plain = run_compare_models(cfg, models)
+    g_only = plain["members"].loc[plain["members"]["consensus"].str.contains("TTTATTT"), "group"].iloc[0]
+    todo = checked_groups(plain["groups"], plain["members"], ["A", "B"], 2)
+    assert g_only in set(todo["group"]) and todo.set_index("group").loc[g_only, "holders"] == "A"
+
+    def fake(cfg, models, groups, members, log=None):
+        return decide(pd.DataFrame([site_row(g_only, "A", True, 80, -0.4, 1e-10),
+                                    site_row(g_only, "B", False, 80, -0.3, 1e-9)]))
+    monkeypatch.setattr(compare_stage, "site_checks", fake)
+    tables = run_compare_models(cfg, models)
+    g = tables["groups"].set_index("group").loc[g_only]
+    assert (g["class_neurons"], g["class"], g["A_learned"], g["B_learned"]) == ("A-only", "shared", "neurons", "sites")
+    assert g["B_push"] == pytest.approx(-0.3)
+    s = tables["signs"].set_index("group").loc[g_only]
+    assert (s["B_sign"], s["B_called"]) == ("-", "sites")
+    motifs = truth_tables(two_models)["motifs"].set_index("motif")
+    assert motifs.loc["ARE", "found"] == "shared" and motifs.loc["ARE", "B_by"] == "sites"
+
+
+def test_groups_every_model_holds_are_not_checked(two_models):
+    cfg, models = load_compare_models_config(two_models)
+    tables = run_compare_models(cfg, models)
+    todo = checked_groups(tables["groups"], tables["members"], ["A", "B"], 1)
+    shared = set(tables["groups"].loc[tables["groups"]["class_neurons"] == "shared", "group"])
+    assert shared and not shared & set(todo["group"])
+    out = apply_checks(tables["groups"].drop(columns=["class_neurons", "A_learned", "B_learned", "A_push",
+                                                      "B_push"]), pd.DataFrame(columns=CHECK_COLUMNS), ["A", "B"])
+    assert (out["class"] == out["class_neurons"]).all()
+    assert np.isnan(out["A_push"].to_numpy(float)).all()
+
+
+def test_site_checks_run_on_each_model_s_own_model_and_data(two_models):
+    """The toy models hold their data through their checkpoints: every group one model lacks is
+    measured in both, the holder's row marked, and the table written beside the others."""
+    cfg, models = load_compare_models_config(two_models, {"site_check_min_neurons": 1})
+    tables = run_compare_models(cfg, models)
+    checks = tables["site_checks"]
+    specific = set(tables["groups"].loc[tables["groups"]["class_neurons"] != "shared", "group"])
+    assert specific and set(checks["group"]) == specific
+    assert all(sorted(m) == ["A", "B"] for _, m in checks.groupby("group")["model"])
+    for _, r in checks.iterrows():
+        holds = tables["groups"].set_index("group").loc[r["group"], f"{r['model']}_n_neurons"] > 0
+        assert bool(r["held"]) == holds and (r["reason"] == "neurons") == holds
+        assert r["learned"] in ("", "no", "sites") and r["scale"] >= 0
+    written = pd.read_csv(cfg.results_dir + f"/compare_models/{cfg.name}/site_checks.csv", keep_default_na=False)
+    assert list(written.columns) == CHECK_COLUMNS and len(written) == len(checks)
+    off, models = load_compare_models_config(two_models, {"site_check_min_neurons": 1, "site_check": False})
+    assert not len(run_compare_models(off, models)["site_checks"])

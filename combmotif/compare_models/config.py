@@ -14,6 +14,13 @@
     layers: null                    # conv layers whose neurons count (null: every discovered layer)
     match_q: 0.05                   # families of two models match: mutual Tomtom q below this
     min_cover: 0.5                  # ... over at least this share of the longer representative
+    site_check: true                # groups some models lack: does the lacking model use the motif's sites?
+    site_check_min_neurons: 5       # ... groups whose holders' families have this many neurons
+    site_check_min_relative: 0.5    # ... learned by sites: q < alpha and |push| >= this x the holders'
+    site_check_sequences: 100       # ... sequences per pattern and model (its interaction config's data)
+    site_check_replicates: 3        # ... destruction draws per sequence
+    alpha: 0.05                     # ... BH q threshold over one model's checks
+    seed: 0                         # ... seed of the destruction draws
 """
 
 from __future__ import annotations
@@ -53,6 +60,15 @@ class CompareModelsConfig:
     # Lower than database dedupe's 0.75: two models' representatives of one motif differ in
     # flank length (a repeat: TGTTTGTT in one, TGTTTGTTTGTTTGTT in the other, 11 of 16 aligned).
     min_cover: float = 0.5
+    # Site check (compare_models/site_check.py): a motif a model folded into another motif's
+    # neurons has no family there; its push on the model's own sequences says whether it is used.
+    site_check: bool = True
+    site_check_min_neurons: int = 5
+    site_check_min_relative: float = 0.5
+    site_check_sequences: int = 100
+    site_check_replicates: int = 3
+    alpha: float = 0.05
+    seed: int = 0
 
     def validate(self) -> None:
         """Reject settings out of range (the config loader turns the error into one line)."""
@@ -64,6 +80,13 @@ class CompareModelsConfig:
             raise ValueError(f"'match_q' must be in (0, 1]; got {self.match_q}")
         if not 0 < self.min_cover <= 1:
             raise ValueError(f"'min_cover' must be in (0, 1]; got {self.min_cover}")
+        if self.site_check_min_neurons < 1 or self.site_check_sequences < 2 or self.site_check_replicates < 1:
+            raise ValueError("'site_check_min_neurons' and 'site_check_replicates' must be >= 1 and "
+                             f"'site_check_sequences' >= 2; got {self.site_check_min_neurons}, "
+                             f"{self.site_check_replicates}, {self.site_check_sequences}")
+        if not self.site_check_min_relative >= 0 or not 0 < self.alpha < 1:
+            raise ValueError(f"'site_check_min_relative' must be >= 0 and 'alpha' in (0, 1); got "
+                             f"{self.site_check_min_relative}, {self.alpha}")
         if self.name is not None and not _LABEL.match(self.name):
             raise ValueError(f"'name' must be a plain file name (letters, digits, _ . -); got {self.name!r}")
         for i, m in enumerate(self.models):
@@ -86,6 +109,7 @@ class ComparedModel:
     contribution_dir: Path | None = None
     target_index: int = 0
     interaction_dir: Path | None = None
+    interaction_config: str | None = None
     layers: list[int] | None = field(default=None)
 
 
@@ -154,4 +178,5 @@ def _compared(path: str | Path, i: int, entry: ModelEntry, layers: list[int] | N
         discovery_config=str(entry.discovery), motif_db=disc.motif_db,
         contribution_dir=contrib.stage_dir("contribution") if contrib else None,
         target_index=contrib.target_index if contrib else 0,
-        interaction_dir=inter.stage_dir("interaction") if inter else None, layers=layers)
+        interaction_dir=inter.stage_dir("interaction") if inter else None,
+        interaction_config=str(entry.interaction) if inter else None, layers=layers)

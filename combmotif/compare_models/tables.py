@@ -8,8 +8,9 @@ All read the models' own stage outputs; nothing is recomputed:
 * signs (``signs.csv``): a family's sign in a model = the sign of the median
   effect of its neurons that the contribution stage called positive or negative
   (``contribution/conv<L>/neuron_contribution.csv``; knockout the same from
-  ``neuron_knockout.csv``); ``0`` when no neuron was called; ``agreement``:
-  ``agree`` / ``differ`` over the models with a sign;
+  ``neuron_knockout.csv``); ``0`` when no neuron was called. A model that holds
+  the group by sites only (:mod:`.site_check`) takes the sign of its push there;
+  ``agreement``: ``agree`` / ``differ`` over the models with a sign;
 * pairs (``pairs.csv``): every tested candidate family pair of each model
   (``interaction/conv<L>/candidates.csv``, ``pairs --scope sequence``) mapped to
   its two groups, the class per model side by side; ``absent`` where a model
@@ -135,7 +136,8 @@ def _agreement(signs: list[str]) -> str:
     return "" if len(s) < 2 else "agree" if len(set(s)) == 1 else "differ"
 
 
-def signs_table(models: list[ComparedModel], members: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+def signs_table(models: list[ComparedModel], members: pd.DataFrame, groups: pd.DataFrame,
+                checks: pd.DataFrame | None = None) -> pd.DataFrame:
     """``signs.csv``: per group, each model's contribution and knockout sign side by side.
 
     Parameters
@@ -146,15 +148,19 @@ def signs_table(models: list[ComparedModel], members: pd.DataFrame, groups: pd.D
         :func:`combmotif.compare_models.groups.match_families`.
     groups : pandas.DataFrame
         :func:`combmotif.compare_models.groups.groups_table`.
+    checks : pandas.DataFrame, optional
+        :func:`combmotif.compare_models.site_check.decide`.
 
     Returns
     -------
     pandas.DataFrame
         ``group``, ``name``, ``class``; per model ``<label>_effect`` (median), ``<label>_sign``,
-        ``<label>_called`` (``n_called/n``), ``<label>_knockout``, ``<label>_knockout_sign``;
-        ``agreement``, ``knockout_agreement``.
+        ``<label>_called`` (``n_called/n``, or ``sites``: the sign of the site check's push),
+        ``<label>_knockout``, ``<label>_knockout_sign``; ``agreement``, ``knockout_agreement``.
     """
     calls = {m.label: (_neuron_calls(m, "contribution"), _neuron_calls(m, "knockout")) for m in models}
+    by_sites = {} if checks is None or not len(checks) else {
+        (r["group"], r["model"]): float(r["push"]) for r in checks.to_dict(orient="records") if r["learned"] == "sites"}
     rows = []
     for _, g in groups.iterrows():
         row = {"group": g["group"], "name": g["name"], "class": g["class"]}
@@ -164,8 +170,12 @@ def signs_table(models: list[ComparedModel], members: pd.DataFrame, groups: pd.D
             neurons = {n for s in mine["neurons"] for n in str(s).split(";") if n}
             med, sign, n_called, n = family_sign(calls[m.label][0], neurons)
             ko, ko_sign, _, _ = family_sign(calls[m.label][1], neurons)
-            row.update({f"{m.label}_effect": med, f"{m.label}_sign": sign,
-                        f"{m.label}_called": f"{n_called}/{n}" if n else "",
+            called = f"{n_called}/{n}" if n else ""
+            if not neurons and (g["group"], m.label) in by_sites:
+                med = ko = by_sites[(g["group"], m.label)]
+                sign = ko_sign = "+" if med > 0 else "-" if med < 0 else "0"
+                called = "sites"
+            row.update({f"{m.label}_effect": med, f"{m.label}_sign": sign, f"{m.label}_called": called,
                         f"{m.label}_knockout": ko, f"{m.label}_knockout_sign": ko_sign})
             signs.append(sign)
             ko_signs.append(ko_sign)

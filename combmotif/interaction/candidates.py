@@ -53,6 +53,30 @@ CANDIDATE_COLUMNS = ["familyA", "familyB", "nameA", "nameB", "patternA", "patter
 _CODE = {c: np.array([b in IUPAC[c] for b in "ACGT"] + [False]) for c in IUPAC}
 
 
+def pattern_hits(codes: np.ndarray, pattern: str) -> np.ndarray:
+    """Where an IUPAC pattern starts in each row of codes.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        (M, W) integer codes, 0-3 = A, C, G, T; anything else (4: outside) never matches.
+    pattern : str
+        IUPAC letters.
+
+    Returns
+    -------
+    numpy.ndarray
+        (M, max(0, W - len(pattern) + 1)) bool: True where a match starts.
+    """
+    codes = np.where((codes >= 0) & (codes < 4), codes, 4).astype(np.int64)
+    m, w = codes.shape
+    k = len(pattern)
+    hit = np.ones((m, max(0, w - k + 1)), dtype=bool)
+    for j, letter in enumerate(pattern.upper()):
+        hit &= _CODE[letter][codes[:, j:j + w - k + 1]]
+    return hit
+
+
 def pattern_sites(codes: np.ndarray, pattern: str) -> tuple[np.ndarray, np.ndarray]:
     """First and last start of an IUPAC pattern in each row of codes (-1 when absent).
 
@@ -68,14 +92,11 @@ def pattern_sites(codes: np.ndarray, pattern: str) -> tuple[np.ndarray, np.ndarr
     first, last : numpy.ndarray
         (M,) int64 starts of the leftmost and rightmost match.
     """
-    codes = np.where((codes >= 0) & (codes < 4), codes, 4).astype(np.int64)
-    m, w = codes.shape
+    m, w = np.shape(codes)
     k = len(pattern)
     if k == 0 or k > w:
         return np.full(m, -1, np.int64), np.full(m, -1, np.int64)
-    hit = np.ones((m, w - k + 1), dtype=bool)
-    for j, letter in enumerate(pattern.upper()):
-        hit &= _CODE[letter][codes[:, j:j + w - k + 1]]
+    hit = pattern_hits(codes, pattern)
     found = hit.any(1)
     first = np.where(found, hit.argmax(1), -1)
     last = np.where(found, w - k - hit[:, ::-1].argmax(1), -1)

@@ -291,6 +291,26 @@ def _side_by_side_html(df: pd.DataFrame, first: list[str], per_model: list[str],
     return table(heads, rows, cls="sortable")
 
 
+def _checks_html(checks: pd.DataFrame | None) -> str:
+    """The site checks: per group some models lack, each model's push and the call."""
+    if checks is None or not len(checks):
+        return '<p class="muted">No group was checked (site_check off, or no group some models lack has enough ' \
+               'neurons).</p>'
+    lead = ("<p>Groups some models lack, checked on every model's own sequences: the first site of the "
+            "pattern destroyed (dinucleotide shuffle), push = f(original) &minus; f(destroyed) per sequence, "
+            "Wilcoxon signed-rank, BH over each model's checks. <i>sites</i>: the model uses the motif "
+            "without a family of its own (significant, and comparable to the holders' push).</p>")
+    rows = [[td(esc(r["group"]), sort=int(str(r["group"])[1:])), td(esc(r["name"])),
+             td(f"<code>{esc(r['pattern'])}</code>"),
+             td(esc(r["model"])), td(fmt_num(r["n"]), sort=r["n"], cls="num"),
+             td(fmt_num(r["push"]), sort=r["push"], cls="num"),
+             td(f"{fmt_num(r['ci_low'])} to {fmt_num(r['ci_high'])}"), td(fmt_q(r["q"]), sort=r["q"], cls="num"),
+             td(esc(r["learned"] or "holds")), td(esc(r["reason"]))] for _, r in checks.iterrows()]
+    heads = ["Group", "Name", "Pattern", "Model", ("n", "num"), ("Push", "num"), "95% CI", ("q", "num"),
+             "Learned", "Why"]
+    return lead + table(heads, rows, cls="sortable")
+
+
 def write_compare_models_page(out: str | Path, tables: dict[str, pd.DataFrame], labels: list[str],
                               figures: list[str], title: str) -> Path:
     """``index.html`` of a comparison: counts, figures, the groups, signs and pairs tables.
@@ -325,13 +345,14 @@ def write_compare_models_page(out: str | Path, tables: dict[str, pd.DataFrame], 
             "motif or its near-duplicates: a motif one model learned shorter than the other is too short "
             "for a direct match but keeps its database name (the <i>Matched by</i> column). CSV: " + " ".join(
                 f'<a href="{t}.csv">{t}.csv</a>' for t in ("groups", "members", "membership", "significance",
-                                                          "signs", "pairs")) + "</p>"]
+                                                          "signs", "pairs", "site_checks")) + "</p>"]
     body += [f'<p><img src="{esc(f)}" alt="{esc(f)}" style="max-width:100%"></p>' for f in figures]
     body += ["<h2>Motif groups</h2>", _groups_html(groups, labels) if len(groups) else
              '<p class="muted">No families.</p>', "<h2>Contribution signs</h2>"]
     signs = tables["signs"]
     body.append(_side_by_side_html(signs, ["group", "name", "class"], ["sign", "effect", "called", "knockout_sign"],
                                    labels, ["agreement"]) if len(signs) else '<p class="muted">None.</p>')
+    body += ["<h2>Site checks</h2>", _checks_html(tables.get("site_checks"))]
     body.append("<h2>Pair classes</h2>")
     pairs = tables["pairs"]
     body.append(_side_by_side_html(pairs, ["groupA", "groupB", "nameA", "nameB"], ["class", "epsilon", "q"],

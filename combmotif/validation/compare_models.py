@@ -16,7 +16,9 @@ Planted motifs are matched across sets by name. Three tables:
    ``min_letters`` informative letters: a 3-mer sits in any consensus by chance).
    A model's recovering families must hold ``min_neurons`` (2) neurons: one neuron's
    cluster is no evidence the model learned the motif. Found shared = the models'
-   recovering families are in one group.
+   recovering families are in one group, or a model without such families uses
+   the sites of that group's motif (the comparison's site check,
+   :mod:`combmotif.compare_models.site_check`; ``<label>_by`` says ``sites``).
 2. signs: for motifs planted in several models, the planted signs and the found
    ones (the group's contribution sign per model), and whether each changes.
 3. pairs: each planted pair -> the models where it interacts (class not additive)
@@ -151,10 +153,12 @@ def recovering_families(model: ComparedModel, planted: list[dict], recovery_q: f
 
 
 def _found(members: pd.DataFrame, models: list[ComparedModel], fams: dict[str, dict[str, list[str]]],
-           name: str, min_neurons: int) -> tuple[str, str, dict[str, str], dict[str, int], dict[str, list[str]]]:
+           name: str, min_neurons: int, learned: dict | None = None
+           ) -> tuple[str, str, dict[str, str], dict[str, int], dict[str, list[str]]]:
     """(found class, best group, model -> its group for the motif, model -> neurons, model -> every
     group holding a recovering family) of one planted motif."""
     labels = [m.label for m in models]
+    learned = learned or {}
     groups, neurons, weight = {}, {}, {}
     for lab in labels:
         mine = members[(members["model"] == lab) & members["family"].isin(fams[lab].get(name, []))]
@@ -169,6 +173,11 @@ def _found(members: pd.DataFrame, models: list[ComparedModel], fams: dict[str, d
     counts = pd.Series([g for lab in found_in for g in groups[lab]]).value_counts(sort=False)
     # the group most models reach the motif through, then the one with most of its neurons
     best = max(counts.index, key=lambda g: (counts[g], weight[g], -int(g[1:])))
+    # a model without a family of its own that uses the motif's sites (compare_models.site_check)
+    for lab in labels:
+        if not groups[lab] and learned.get((best, lab)) == "sites":
+            groups[lab] = [best]
+            found_in = [x for x in labels if groups[x]]
     holders = [lab for lab in found_in if best in groups[lab]]
     per_model = {lab: best if best in groups[lab] else groups[lab][0] for lab in found_in}
     cls = group_class(holders, labels)
@@ -196,21 +205,26 @@ def motif_table(models, planted: list[dict], tables, fams, min_neurons: int = 2)
     -------
     pandas.DataFrame
         ``motif``, ``consensus``, ``planted``, ``found``, ``ok``, ``group``, ``match_q`` and
-        per model ``<label>_families``, ``<label>_neurons``; ``attrs["groups"]``: motif -> model -> group.
+        per model ``<label>_families``, ``<label>_neurons``, ``<label>_by`` (``neurons`` or
+        ``sites``); ``attrs["groups"]``: motif -> model -> group.
     """
     labels = [m.label for m in models]
     match_q = dict(zip(tables["groups"]["group"], tables["groups"]["match_q"]))
+    learned = {(g, lab): str(v) for lab in labels if f"{lab}_learned" in tables["groups"]
+               for g, v in zip(tables["groups"]["group"], tables["groups"][f"{lab}_learned"])}
     rows, where, every = [], {}, {}
     for p in planted:
         found, best, where[p["motif"]], neurons, every[p["motif"]] = _found(
-            tables["members"], models, fams, p["motif"], min_neurons)
+            tables["members"], models, fams, p["motif"], min_neurons, learned)
         planted_in = [lab for lab in labels if lab in p["effects"]]
         cls = group_class(planted_in, labels) if planted_in else "absent"
         row = {"motif": p["motif"], "consensus": p["consensus"], "planted": cls, "found": found,
                "ok": cls == found or (cls == "absent" and found == "not found"),
                "group": best, "match_q": match_q.get(best, float("nan"))}
         for lab in labels:
-            row.update({f"{lab}_families": ";".join(fams[lab].get(p["motif"], [])), f"{lab}_neurons": neurons[lab]})
+            row.update({f"{lab}_families": ";".join(fams[lab].get(p["motif"], [])), f"{lab}_neurons": neurons[lab],
+                        f"{lab}_by": learned.get((where[p["motif"]].get(lab), lab), "") if lab in where[p["motif"]]
+                        else ""})
         rows.append(row)
     out = pd.DataFrame(rows)
     out.attrs["groups"] = where
