@@ -366,3 +366,15 @@ def test_site_checks_run_on_each_model_s_own_model_and_data(two_models):
     assert list(written.columns) == CHECK_COLUMNS and len(written) == len(checks)
     off, models = load_compare_models_config(two_models, {"site_check_min_neurons": 1, "site_check": False})
     assert not len(run_compare_models(off, models)["site_checks"])
+
+
+def test_a_site_check_without_the_model_s_sequences_is_one_line_naming_the_way_out(two_models, capsys):
+    """Nothing is written when a checked model's data cannot be read."""
+    (two_models.parent / "data.csv").unlink()
+    two_models.write_text(two_models.read_text() + "site_check_min_neurons: 1\n")
+    with pytest.raises(SystemExit) as exit_:
+        combmotif_main(["compare-models", str(two_models)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert exit_.value.code != 0 and len(err) == 1
+    assert "site check of model 'A'" in err[0] and "site_check: false" in err[0]
+    assert not (two_models.parent / "results" / "compare_models").exists()

@@ -112,6 +112,7 @@ def site_checks(cfg: CompareModelsConfig, models: list[ComparedModel], groups: p
         :func:`.site_check.decide` (no rows when ``site_check`` is off or nothing is checked).
     """
     from ..config import load_config
+    from ..errors import CombMotifError
     from ..interaction.stage import InteractionConfig
     from ..perturb import target_predictor
     from ..stage import Stage
@@ -123,8 +124,14 @@ def site_checks(cfg: CompareModelsConfig, models: list[ComparedModel], groups: p
     for m in models:
         if m.interaction_config is None:
             continue
-        stage = Stage(load_config(m.interaction_config, InteractionConfig), m.interaction_config, "interaction")
-        frames.append(model_checks(todo, m.label, target_predictor(stage), stage.data[0],
+        try:
+            stage = Stage(load_config(m.interaction_config, InteractionConfig), m.interaction_config,
+                          "interaction")
+            X = stage.data[0]
+        except CombMotifError as exc:
+            raise type(exc)(f"site check of model {m.label!r} needs its model and sequences: {exc} "
+                            f"(or set site_check: false)") from None
+        frames.append(model_checks(todo, m.label, target_predictor(stage), X,
                                    cfg.site_check_sequences, cfg.site_check_replicates, cfg.seed,
                                    stage.cfg.max_redraws, stage.cfg.n_boot))
         if log is not None:

@@ -304,9 +304,11 @@ def _checks_html(checks: pd.DataFrame | None) -> str:
              td(f"<code>{esc(r['pattern'])}</code>"),
              td(esc(r["model"])), td(fmt_num(r["n"]), sort=r["n"], cls="num"),
              td(fmt_num(r["push"]), sort=r["push"], cls="num"),
-             td(f"{fmt_num(r['ci_low'])} to {fmt_num(r['ci_high'])}"), td(fmt_q(r["q"]), sort=r["q"], cls="num"),
+             td(f"{fmt_num(r['ci_low'])} to {fmt_num(r['ci_high'])}"),
+             td(fmt_num(r["push_sd"]), sort=r["push_sd"], cls="num"), td(fmt_q(r["q"]), sort=r["q"], cls="num"),
              td(esc(r["learned"] or "holds")), td(esc(r["reason"]))] for _, r in checks.iterrows()]
-    heads = ["Group", "Name", "Pattern", "Model", ("n", "num"), ("Push", "num"), "95% CI", ("q", "num"),
+    heads = ["Group", "Name", "Pattern", "Model", ("n", "num"), ("Push", "num"), "95% CI", ("Push / SD", "num"),
+             ("q", "num"),
              "Learned", "Why"]
     return lead + table(heads, rows, cls="sortable")
 
