@@ -27,7 +27,10 @@ def test_a_lacking_model_learns_a_motif_by_its_sites_only_with_a_comparable_sign
             site_row("G5", "A", True, 100, 0.30, 0.3), site_row("G5", "B", False, 100, 0.30, 1e-9),  # holder: no push
             # another output scale (a probability beside an MRL): compared in SD units
             site_row("G6", "A", True, 100, 0.30, 1e-9), site_row("G6", "B", False, 100, 0.05, 1e-9, scale=0.1),
-            site_row("G7", "A", True, 100, 0.30, 1e-9, scale=0.5), site_row("G7", "B", False, 100, 0.2, 1e-9)]
+            site_row("G7", "A", True, 100, 0.30, 1e-9, scale=0.5), site_row("G7", "B", False, 100, 0.2, 1e-9),
+            # negligible pushes count for nothing: the holders' (nothing to compare with), or B's
+            site_row("G8", "A", True, 100, 0.01, 1e-9), site_row("G8", "B", False, 100, 0.02, 1e-9),
+            site_row("G9", "A", True, 100, 0.06, 1e-9), site_row("G9", "B", False, 100, 0.04, 1e-9)]
     out = decide(pd.DataFrame(rows), alpha=0.05, min_relative=0.5, min_n=6)
     assert list(out.columns) == CHECK_COLUMNS
     out = out.set_index(["group", "model"])
@@ -36,6 +39,8 @@ def test_a_lacking_model_learns_a_motif_by_its_sites_only_with_a_comparable_sign
     assert b.loc["G1", "learned"] == "sites"
     assert list(b.loc[["G2", "G3", "G4", "G5", "G7"], "learned"]) == ["no"] * 5
     assert b.loc["G6", "learned"] == "sites"
+    assert b.loc["G8", "learned"] == "no" and "under 0.05 SD" in b.loc["G8", "reason"]
+    assert b.loc["G9", "learned"] == "no" and b.loc["G9", "reason"] == "|push| < 0.05 SD (negligible)"
     assert b.loc["G2", "reason"].startswith("|push| < 0.5")
     assert b.loc["G3", "reason"] == "q >= 0.05"
     assert b.loc["G4", "reason"].startswith("3 sequences")

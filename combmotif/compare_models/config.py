@@ -17,6 +17,7 @@
     site_check: true                # groups some models lack: does the lacking model use the motif's sites?
     site_check_min_neurons: 5       # ... groups whose holders' families have this many neurons
     site_check_min_relative: 0.5    # ... learned by sites: q < alpha and |push| >= this x the holders'
+    site_check_min_sd: 0.05         # ... and >= this many SD of the model's predictions (both sides)
     site_check_sequences: 100       # ... sequences per pattern and model (its interaction config's data)
     site_check_replicates: 3        # ... destruction draws per sequence
     alpha: 0.05                     # ... BH q threshold over one model's checks
@@ -65,6 +66,7 @@ class CompareModelsConfig:
     site_check: bool = True
     site_check_min_neurons: int = 5
     site_check_min_relative: float = 0.5
+    site_check_min_sd: float = 0.05
     site_check_sequences: int = 100
     site_check_replicates: int = 3
     alpha: float = 0.05
@@ -84,9 +86,9 @@ class CompareModelsConfig:
             raise ValueError("'site_check_min_neurons' and 'site_check_replicates' must be >= 1 and "
                              f"'site_check_sequences' >= 2; got {self.site_check_min_neurons}, "
                              f"{self.site_check_replicates}, {self.site_check_sequences}")
-        if not self.site_check_min_relative >= 0 or not 0 < self.alpha < 1:
-            raise ValueError(f"'site_check_min_relative' must be >= 0 and 'alpha' in (0, 1); got "
-                             f"{self.site_check_min_relative}, {self.alpha}")
+        if not (self.site_check_min_relative >= 0 and self.site_check_min_sd >= 0) or not 0 < self.alpha < 1:
+            raise ValueError(f"'site_check_min_relative' and 'site_check_min_sd' must be >= 0 and 'alpha' in "
+                             f"(0, 1); got {self.site_check_min_relative}, {self.site_check_min_sd}, {self.alpha}")
         if self.name is not None and not _LABEL.match(self.name):
             raise ValueError(f"'name' must be a plain file name (letters, digits, _ . -); got {self.name!r}")
         for i, m in enumerate(self.models):

@@ -25,15 +25,17 @@ Checked: every group that some models hold by neurons and others do not, whose
 holders' families have at least ``min_neurons`` neurons (fewer is as often a
 chance pattern, and each check costs predictions). The pattern is the IUPAC
 pattern of the group's family with most neurons. Each model gets the same
-pattern, the holders too, so the effects compare. A model without the group
-*uses its sites* when its push is significant (q < ``alpha``) and at least
-``min_relative`` times the largest significant push among the holders: a
-model that moves the prediction a tenth as much has not learned the motif the
-way the holder has, and with thousands of sequences a negligible push is
-significant. Pushes compare in units of each model's own spread
-(``push_sd`` = push / SD of the model's predictions over its sequences), so a
-classifier's probability and a regressor's MRL compare too. A model holding no site of the pattern in its data cannot be
-checked (the noAUG set has no ATG): it stays without the motif, with that reason.
+pattern, the holders too, so the effects compare. Pushes compare in units of
+each model's own spread (``push_sd`` = push / SD of the model's predictions
+over its sequences), so a classifier's probability and a regressor's MRL
+compare too. A model without the group *uses its sites* when its push is
+significant (q < ``alpha``), at least ``min_relative`` times the largest
+significant push among the holders (a model that moves the prediction a tenth
+as much has not learned the motif the way the holder has, and with thousands
+of sequences a negligible push is significant), and at least ``min_sd`` SD (a
+smaller push counts for nothing on either side). A model holding no site of
+the pattern in its data cannot be checked (the noAUG set has no ATG): it stays
+without the motif, with that reason.
 
 ``push`` is f(original) - f(site destroyed), so a motif that raises the
 prediction has a positive push, as a neuron's contribution sign reads.
@@ -195,7 +197,8 @@ def clear_sites(codes: np.ndarray, pattern: str, others: list[str]) -> tuple[np.
     return np.where(found, clear.argmax(1), -1).astype(np.int64), int((any_hit & ~found).sum())
 
 
-def decide(checks: pd.DataFrame, alpha: float = 0.05, min_relative: float = 0.5, min_n: int = 6) -> pd.DataFrame:
+def decide(checks: pd.DataFrame, alpha: float = 0.05, min_relative: float = 0.5, min_n: int = 6,
+           min_sd: float = 0.05) -> pd.DataFrame:
     """``learned`` and ``reason`` of every check row of a model that does not hold the group.
 
     Parameters
@@ -208,6 +211,9 @@ def decide(checks: pd.DataFrame, alpha: float = 0.05, min_relative: float = 0.5,
         A non-holder's |push_sd| must be at least this times the holders' largest significant |push_sd|.
     min_n : int
         Fewer sequences holding a site: not checked.
+    min_sd : float
+        Pushes below this many SD of the model's predictions are negligible, in the holders
+        (nothing to compare with) and in the others.
 
     Returns
     -------
@@ -219,7 +225,7 @@ def decide(checks: pd.DataFrame, alpha: float = 0.05, min_relative: float = 0.5,
     out["reason"] = ""
     for _, rows in out.groupby("group", sort=False):
         held = rows[rows["held"].astype(bool)]
-        sig = held[(held["q"] < alpha) & (held["n"] >= min_n)]
+        sig = held[(held["q"] < alpha) & (held["n"] >= min_n) & (held["push_sd"].abs() >= min_sd)]
         ref = float(sig["push_sd"].abs().max()) if len(sig) else np.nan
         for i, r in rows.iterrows():
             if r["held"]:
@@ -228,9 +234,11 @@ def decide(checks: pd.DataFrame, alpha: float = 0.05, min_relative: float = 0.5,
             if r["n"] < min_n:
                 why = f"{int(r['n'])} sequences hold a site (< {min_n})"
             elif not np.isfinite(ref):
-                why = f"the holders' push is not significant (q >= {alpha:g})"
+                why = f"the holders' push is not significant (q >= {alpha:g}) or under {min_sd:g} SD"
             elif not r["q"] < alpha:
                 why = f"q >= {alpha:g}"
+            elif not abs(r["push_sd"]) >= min_sd:
+                why = f"|push| < {min_sd:g} SD (negligible)"
             elif not abs(r["push_sd"]) >= min_relative * ref:
                 why = f"|push| < {min_relative:g} x the holders' ({abs(r['push_sd']):.3g} vs {ref:.3g} SD)"
             else:

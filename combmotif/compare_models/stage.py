@@ -81,9 +81,9 @@ def run_compare_models(cfg: CompareModelsConfig, models: list[ComparedModel], lo
         write_csv(out / f"{name}.csv", tables[name])
     write_json(out / "comparison.json", {
         "name": cfg.name, "match_q": cfg.match_q, "min_cover": cfg.min_cover, "layers": cfg.layers,
-        "site_check": {k: getattr(cfg, k) for k in ("site_check", "site_check_min_neurons",
-                       "site_check_min_relative", "site_check_sequences", "site_check_replicates", "alpha",
-                       "seed")},
+        "site_check": {k: getattr(cfg, k) for k in (
+            "site_check", "site_check_min_neurons", "site_check_min_relative", "site_check_min_sd",
+            "site_check_sequences", "site_check_replicates", "alpha", "seed")},
         "models": [{"label": m.label, "name": m.name, "molecule": m.molecule,
                     "results": relative_path(m.model_dir, out)} for m in models]})
     return tables
@@ -136,7 +136,8 @@ def site_checks(cfg: CompareModelsConfig, models: list[ComparedModel], groups: p
                                    stage.cfg.max_redraws, stage.cfg.n_boot))
         if log is not None:
             log(f"{m.label}: site checks of {len(todo)} groups")
-    return decide(pd.concat(frames, ignore_index=True), cfg.alpha, cfg.site_check_min_relative) if frames \
+    return decide(pd.concat(frames, ignore_index=True), cfg.alpha, cfg.site_check_min_relative,
+                  min_sd=cfg.site_check_min_sd) if frames \
         else pd.DataFrame(columns=CHECK_COLUMNS)
 
 
