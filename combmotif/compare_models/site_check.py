@@ -140,7 +140,8 @@ def model_checks(todo: pd.DataFrame, label: str, predict: Callable[[np.ndarray],
     codes = onehot_to_codes(X)
     probes = [_Probe(g, n, p) for g, n, p in zip(todo["group"], todo["name"], todo["pattern"])]
     others = todo["others"] if "others" in todo else [""] * len(todo)
-    first, overlapping = zip(*(clear_sites(codes, p.pattern, [o for o in str(other).split(";") if o])
+    cover: dict[str, np.ndarray] = {}   # each other pattern scanned once for all the checks
+    first, overlapping = zip(*(clear_sites(codes, p.pattern, [o for o in str(other).split(";") if o], cover)
                                for p, other in zip(probes, others)))
     eff = family_effects(predict, X, decode(codes), probes, first, max_sequences=sequences,
                          replicates=replicates, seed=seed, max_redraws=max_redraws, n_boot=n_boot)
@@ -157,7 +158,8 @@ def model_checks(todo: pd.DataFrame, label: str, predict: Callable[[np.ndarray],
         "push_sd": push / scale if scale > 0 else np.nan})
 
 
-def clear_sites(codes: np.ndarray, pattern: str, others: list[str]) -> tuple[np.ndarray, int]:
+def clear_sites(codes: np.ndarray, pattern: str, others: list[str], cache: dict | None = None
+                ) -> tuple[np.ndarray, int]:
     """Per row, the first match of ``pattern`` that overlaps no match of any of ``others``.
 
     Parameters
@@ -168,6 +170,8 @@ def clear_sites(codes: np.ndarray, pattern: str, others: list[str]) -> tuple[np.
         IUPAC letters.
     others : list of str
         IUPAC patterns whose matches a chosen site must not overlap.
+    cache : dict, optional
+        Pattern -> (M, W) bool positions its matches cover, shared by calls over the same ``codes``.
 
     Returns
     -------
@@ -184,13 +188,16 @@ def clear_sites(codes: np.ndarray, pattern: str, others: list[str]) -> tuple[np.
     if not hit.shape[1]:
         return np.full(m, -1, np.int64), 0
     any_hit = hit.any(1)
-    covered = np.zeros((m, w + 1), np.int32)   # +1 at a match's start, -1 past its end
+    cache = {} if cache is None else cache
+    depth = np.zeros((m, w), bool)                                    # position inside another's match
     for other in others:
-        h = pattern_hits(codes, other)
-        r, j = np.nonzero(h)
-        np.add.at(covered, (r, j), 1)
-        np.add.at(covered, (r, j + len(other)), -1)
-    depth = np.cumsum(covered[:, :w], 1) > 0                          # position inside another's match
+        if other not in cache:
+            edges = np.zeros((m, w + 1), np.int32)                    # +1 at a match's start, -1 past its end
+            r, j = np.nonzero(pattern_hits(codes, other))
+            np.add.at(edges, (r, j), 1)
+            np.add.at(edges, (r, j + len(other)), -1)
+            cache[other] = np.cumsum(edges[:, :w], 1) > 0
+        depth |= cache[other]
     inside = np.concatenate([np.zeros((m, 1), np.int64), np.cumsum(depth, 1)], 1)
     clear = hit & (inside[:, k:] - inside[:, :w - k + 1] == 0)        # no covered position under the site
     found = clear.any(1)

@@ -117,8 +117,10 @@ def site_checks(cfg: CompareModelsConfig, models: list[ComparedModel], groups: p
     from ..perturb import target_predictor
     from ..stage import Stage
 
+    if not cfg.site_check:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
     todo = checked_groups(groups, members, [m.label for m in models], cfg.site_check_min_neurons)
-    if not cfg.site_check or not len(todo):
+    if not len(todo):
         return pd.DataFrame(columns=CHECK_COLUMNS)
     frames = []
     for m in models:

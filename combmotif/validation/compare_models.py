@@ -177,7 +177,7 @@ def _found(members: pd.DataFrame, models: list[ComparedModel], fams: dict[str, d
     for lab in labels:
         if not groups[lab] and learned.get((best, lab)) == "sites":
             groups[lab] = [best]
-            found_in = [x for x in labels if groups[x]]
+    found_in = [lab for lab in labels if groups[lab]]
     holders = [lab for lab in found_in if best in groups[lab]]
     per_model = {lab: best if best in groups[lab] else groups[lab][0] for lab in found_in}
     cls = group_class(holders, labels)
