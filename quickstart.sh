@@ -13,8 +13,8 @@ step "1/5 generate the default synthetic data sets (data/)"
 bash generate_dataset/make_default.sh
 
 step "2/5 evaluate the shipped predictors on their test splits"
-combmotif evaluate configs/training/mrl_predictor.yaml
-combmotif evaluate configs/training/hl_predictor.yaml
+combmotif evaluate configs/training/mrl_predictor.yaml --test-only
+combmotif evaluate configs/training/hl_predictor.yaml --test-only
 
 step "3/5 contribution: which way does each conv neuron push the predicted MRL?"
 (cd motif_contribution && bash run_contribution.sh 1 4 ../configs/contribution/mrl_predictor.yaml)

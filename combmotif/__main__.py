@@ -36,6 +36,9 @@ def _add_training(sub) -> None:
     add_stage_flags(p, layers=None, force=False)
     p.add_argument("--checkpoint", help="checkpoint to evaluate (default: the config's output)")
     p.add_argument("--out", help="output folder (default: results/<name>/evaluation)")
+    p.add_argument("--test-only", action="store_true",
+                   help="score the test split alone (the training split is most of the time: 24k "
+                        "half-life transcripts through a GRU)")
     p.set_defaults(func=commands.evaluate)
 
 

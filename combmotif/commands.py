@@ -106,7 +106,8 @@ def evaluate(args: argparse.Namespace) -> int:
         check_output_dir(args.out, "command line", "--out")
     else:
         check_output_dir(model_stage_dir(cfg.model_results_dir, "evaluation"), args.config, "results_dir")
-    record = evaluate_checkpoint(cfg, args.checkpoint, args.out, draw=draw_evaluation)
+    record = evaluate_checkpoint(cfg, args.checkpoint, args.out, draw=draw_evaluation,
+                                 splits=("test",) if args.test_only else ("train", "valid", "test"))
     print(format_metrics(record["metrics"]))
     print(f"wrote {record['out_dir']}")
     return 0

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from typing import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -286,7 +287,7 @@ def inference_batch(batch_size: int, sample_shape, model: nn.Module) -> int:
 
 
 def evaluate_splits(model, data, scaler: dict | None, batch_size: int = 1024,
-                    return_predictions: bool = False):
+                    return_predictions: bool = False, splits: Sequence[str] = SPLITS):
     """Metrics for every split of ``data`` (a :class:`~combmotif.data.tasks.TaskData`).
 
     Adds ``metrics["ceiling"]`` for a synthetic regression set. A classification set
@@ -307,12 +308,14 @@ def evaluate_splits(model, data, scaler: dict | None, batch_size: int = 1024,
         The training batch size (:func:`inference_batch` sizes the forward passes).
     return_predictions : bool, default False
         Also return the observed and predicted values per split.
+    splits : sequence of str, default all three
+        The splits scored (the ceiling needs ``test``).
 
     Returns
     -------
     dict or tuple of (dict, dict)
         ``metrics``: ``{split: regression_metrics}`` (or ``classification_metrics``) for
-        ``train``, ``valid`` and ``test``,
+        each of ``splits``,
         plus ``"ceiling"`` (:func:`with_ratio`) for a synthetic set; with
         ``return_predictions``, ``(metrics, {split: (observed, predicted)})`` of numpy arrays.
 
@@ -323,14 +326,14 @@ def evaluate_splits(model, data, scaler: dict | None, batch_size: int = 1024,
     """
     metrics: dict = {}
     preds = {}
-    for name in SPLITS:
+    for name in [s for s in SPLITS if s in splits]:
         X, y = data.splits[name]
         yhat = predict(model, X, scaler, batch_size=inference_batch(batch_size, X.shape[1:], model))
         preds[name] = (y.numpy(), yhat)
         score = classification_metrics if data.task == "classification" else regression_metrics
         metrics[name] = score(y.numpy(), yhat)
     truth = load_truth_if_any(data.truth_path) if data.task != "classification" else None
-    if truth is not None:
+    if truth is not None and "test" in metrics:
         X, y = data.splits["test"]
         metrics["ceiling"] = with_ratio(noise_ceiling(data.task, X.numpy(), y.numpy(), truth),
                                         metrics["test"], data.task)
@@ -338,7 +341,7 @@ def evaluate_splits(model, data, scaler: dict | None, batch_size: int = 1024,
 
 
 def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str | Path | None = None,
-                        command: str | None = None, draw=None) -> dict:
+                        command: str | None = None, draw=None, splits: Sequence[str] = SPLITS) -> dict:
     """Evaluate ``checkpoint`` (default: the config's) on the config's data.
 
     Writes ``out_dir`` (default ``results/<name>/evaluation``) as one unit:
@@ -361,6 +364,8 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
         of the test split into the unit's (temporary) folder before it is renamed into
         place (``task``: ``"regression"`` or ``"classification"``, whose ``predicted`` are logits);
         ``None`` writes ``metrics.json`` alone.
+    splits : sequence of str, default all three
+        The splits scored (:func:`evaluate_splits`); ``test`` is always among them.
 
     Returns
     -------
@@ -386,7 +391,7 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
                                   expect={"in_channels": data.in_channels, "seq_len": data.seq_len})
     scaler = _checked_scaler(ckpt, ckpt_path, data.task == "classification")
     metrics, preds = evaluate_splits(model, data, scaler, batch_size=cfg.train.batch_size,
-                                     return_predictions=True)
+                                     return_predictions=True, splits={"test", *splits})
     out_dir = Path(out_dir) if out_dir else model_stage_dir(cfg.model_results_dir, "evaluation")
     # Paths relative to metrics.json's folder, the command as run from the repository's
     # root: the record holds no absolute path of this machine.
@@ -461,8 +466,7 @@ def format_metrics(metrics: dict) -> str:
     Parameters
     ----------
     metrics : dict
-        :func:`evaluate_splits`'s metrics: ``train``, ``valid`` and ``test`` entries,
-        and an optional ``ceiling``.
+        :func:`evaluate_splits`'s metrics: an entry per split scored, and an optional ``ceiling``.
 
     Returns
     -------
@@ -471,14 +475,15 @@ def format_metrics(metrics: dict) -> str:
         ``split n pos neg AUROC AUPRC acc``), one line per split, and a noise
         ceiling line when ``metrics`` has a ceiling; no trailing newline.
     """
-    if "auroc" in metrics["test"]:
+    names = [k for k in SPLITS if k in metrics]
+    if "auroc" in metrics[names[0]]:
         lines = [f"{'split':<6} {'n':>7} {'pos':>6} {'neg':>6} {'AUROC':>7} {'AUPRC':>7} {'acc':>7}"]
         lines += [f"{name:<6} {m['n']:>7d} {m['n_pos']:>6d} {m['n_neg']:>6d} {m['auroc']:>7.3f} "
                   f"{m['auprc']:>7.3f} {m['accuracy']:>7.3f}"
-                  for name, m in ((k, metrics[k]) for k in ("train", "valid", "test"))]
+                  for name, m in ((k, metrics[k]) for k in names)]
         return "\n".join(lines)
     lines = [f"{'split':<6} {'n':>7} {'r':>7} {'r2':>7} {'R2':>7} {'rho':>7} {'mse':>9}"]
-    for name in ("train", "valid", "test"):
+    for name in names:
         m = metrics[name]
         lines.append(f"{name:<6} {m['n']:>7d} {m['pearson_r']:>7.3f} {m['r2']:>7.3f} "
                      f"{m['r2_score']:>7.3f} {m['spearman']:>7.3f} {m['mse']:>9.4f}")

@@ -126,6 +126,41 @@ def test_knockout_gives_the_causal_sign_and_silences_the_neuron(trained):
             assert pairs(shuffled) == pairs(window)
 
 
+def test_knockout_scores_later_draws_only_where_needed(trained):
+    # The first `replicates` draws are scored first; the later ones only for windows they did
+    # not all silence. The kept shuffles are those of scoring every draw.
+    from combmotif.contribution.knockout import _silencing_shuffles
+
+    X, _, _, model, _ = trained
+    res = MA.search_maxact(model, X, [1])[1]
+    act = C.activated(res.seq_max, res.neuron_max, 0.7)
+    scored = []
+
+    def neuron_max(x, k):
+        scored.append(len(x))
+        with torch.no_grad():
+            return model.body(torch.as_tensor(x))[:, k].amax(-1).numpy()
+
+    reps, draws, checked = 2, 4, 0
+    for k in range(res.seq_max.shape[1]):
+        idx = np.flatnonzero(act[:, k])[:40]
+        if len(idx) < 5:
+            continue
+        scored.clear()
+        got, missed = _silencing_shuffles(X, res, idx, k, reps, np.random.default_rng(k), 0.7, neuron_max, draws)
+        start, end = C.knockout_windows(res, idx, k, X.shape[-1])
+        pool = C.shuffle_windows(X, idx, start, end, reps * draws, np.random.default_rng(k))
+        a = neuron_max(pool, k).astype(np.float64).reshape(reps * draws, len(idx))
+        off = a < 0.7 * res.neuron_max[k]
+        order = np.lexsort((np.where(off, 0.0, a), ~off), axis=0)[:reps]
+        want = pool[(order * len(idx) + np.arange(len(idx))[None, :]).reshape(-1)]
+        np.testing.assert_array_equal(got, want)
+        assert missed == int((off.sum(0) < reps).sum())
+        assert sum(scored[:-1]) < len(pool) or not (off[:reps].all(0)).any()
+        checked += 1
+    assert checked >= 3
+
+
 def test_mixed_neurons_are_counted_apart():
     table = pd.DataFrame({"neuron": [0, 1, 2], "contribution": ["negative", "positive", "negative"]})
     matches = pd.DataFrame({"neuron": [0, 1, 2], "motif": ["NEG", "NEG", "NEG"],

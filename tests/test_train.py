@@ -360,6 +360,14 @@ def test_cli_train_then_evaluate(tmp_path):
     assert (out / "scatter_test.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"{metrics['test']['pearson_r']:.3f}" in proc.stdout
 
+    # --test-only (the quick start's) scores the test split alone, to the same figures.
+    proc = run_cli("mrl/evaluate.py", "--config", str(cfg_path), "--test-only", "--out", "ev_test", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    alone = json.loads((tmp_path / "ev_test" / "metrics.json").read_text())["metrics"]
+    assert set(alone) == {"test"} and alone["test"] == metrics["test"]
+    assert [line.split()[0] for line in proc.stdout.splitlines()[1:2]] == ["test"]
+    assert (tmp_path / "ev_test" / "scatter_test.png").is_file()
+
 
 def test_cli_bad_utr_letter(tmp_path):
     df = write_mrl_csv(tmp_path / "data.csv")
