@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import importlib
 import json
-from typing import Sequence
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
