@@ -30,14 +30,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import ConfigError
-from .sequences import DNA, decode, dinucleotide_shuffle_codes
+from .pattern_scan import BASE_CODE, base_codes, finder_patterns, match_lengths
+from .sequences import decode, dinucleotide_shuffle_codes
 
 Span = tuple[int, int]
 
-# Letter -> base channel; anything else (N, padding) -> 4, an all-zero column.
-_CODE = np.full(256, 4, np.int64)
-for _i, _c in enumerate(DNA):
-    _CODE[ord(_c)] = _i
 
 
 def _overlaps_match(text: str, lo: int, hi: int, avoid: re.Pattern) -> bool:
@@ -137,12 +134,12 @@ def _draw_spans(texts: Sequence[str], items: Sequence[tuple[int, int, int]], rng
         by_len.setdefault(len(text), []).append(j)
     for length in sorted(by_len):
         idx = np.array(by_len[length], dtype=np.int64)
-        orig = _CODE[np.frombuffer("".join(spans[j] for j in idx).encode(), np.uint8)].reshape(len(idx), length)
+        orig = BASE_CODE[np.frombuffer("".join(spans[j] for j in idx).encode(), np.uint8)].reshape(len(idx), length)
         if avoid is None:
             _store(out, idx, dinucleotide_shuffle_codes(orig, rng))
             continue
-        flank = [(texts[items[j][0]][max(0, items[j][1] - context):items[j][1]],
-                  texts[items[j][0]][items[j][2]:items[j][2] + context]) for j in idx]
+        flank = _Flanks([(texts[items[j][0]][max(0, items[j][1] - context):items[j][1]],
+                          texts[items[j][0]][items[j][2]:items[j][2] + context]) for j in idx], avoid)
         open_ = np.arange(len(idx))
         same = np.zeros(len(idx), dtype=np.int64)
         got = np.zeros(len(idx), dtype=bool)
@@ -153,7 +150,7 @@ def _draw_spans(texts: Sequence[str], items: Sequence[tuple[int, int, int]], rng
             cand[open_] = dinucleotide_shuffle_codes(orig[open_], rng)
             unchanged = (cand[open_] == orig[open_]).all(1)
             same[open_] += unchanged
-            done = ~unchanged & _clear(cand[open_], [flank[i] for i in open_], avoid)
+            done = ~unchanged & flank.clear(cand[open_], open_)
             got[open_[done]] = True
             open_ = open_[~done & (same[open_] < 8)]
         _store(out, idx[got], cand[got])
@@ -163,17 +160,40 @@ def _draw_spans(texts: Sequence[str], items: Sequence[tuple[int, int, int]], rng
             if not len(rest):
                 break
             cand[rest] = rng.integers(0, 4, size=(len(rest), length))
-            done = _clear(cand[rest], [flank[i] for i in rest], avoid)
+            done = flank.clear(cand[rest], rest)
             _store(out, idx[rest[done]], cand[rest[done]])
             rest = rest[~done]
         _store(out, idx[rest], cand[rest])          # the last random draw, a match or not
     return out, fell
 
 
-def _clear(codes: np.ndarray, flanks: list[tuple[str, str]], avoid: re.Pattern) -> np.ndarray:
-    """Whether each candidate span, between its flanks, is free of matches overlapping it."""
-    return np.array([not _overlaps_match(left + t + right, len(left), len(left) + len(t), avoid)
-                     for t, (left, right) in zip(decode(codes), flanks)], dtype=bool)
+class _Flanks:
+    """The flanks of a batch of spans of one length, and which candidate spans leave no match
+    of ``avoid`` overlapping them (:meth:`clear`)."""
+
+    def __init__(self, flanks: list[tuple[str, str]], avoid: re.Pattern):
+        self.flanks, self.avoid = flanks, avoid
+        self.patterns = finder_patterns(avoid.pattern)
+        if self.patterns is None or not flanks:
+            return
+        # A match overlapping the span starts and ends within the longest pattern of it, so
+        # longer flanks cannot change the answer; shorter ones are padded with N (never matched).
+        w = max(len(p) for p in self.patterns) - 1
+        self.lw = w
+        self.left = base_codes("".join(f[0][-w:].rjust(w, "N") if w else "" for f in flanks)).reshape(len(flanks), w)
+        self.right = base_codes("".join(f[1][:w].ljust(w, "N") for f in flanks)).reshape(len(flanks), w)
+
+    def clear(self, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Whether each candidate span (``codes[i]`` for the span of flanks ``rows[i]``) is free of
+        matches overlapping it."""
+        if self.patterns is None or not len(codes):
+            return np.array([not _overlaps_match(left + t + right, len(left), len(left) + len(t), self.avoid)
+                             for t, (left, right) in zip(decode(codes), (self.flanks[i] for i in rows))],
+                            dtype=bool)
+        full = np.concatenate([self.left[rows], np.asarray(codes, dtype=np.int64), self.right[rows]], axis=1)
+        lengths = match_lengths(full, self.patterns)
+        start = np.arange(full.shape[1])[None, :]
+        return ~((lengths > 0) & (start < self.lw + codes.shape[1]) & (start + lengths > self.lw)).any(1)
 
 
 def _store(out: list[str], idx: np.ndarray, codes: np.ndarray) -> None:
@@ -198,7 +218,7 @@ def write_spans(X: np.ndarray, rows: Sequence[int], starts: Sequence[int], texts
         return
     pos = np.concatenate([np.arange(s, s + len(t)) for s, t in zip(starts, texts)])
     row = np.concatenate([np.full(len(t), r) for r, t in zip(rows, texts)])
-    code = _CODE[np.frombuffer("".join(texts).encode(), dtype=np.uint8)]
+    code = BASE_CODE[np.frombuffer("".join(texts).encode(), dtype=np.uint8)]
     X[row, :4, pos] = 0.0
     base = code < 4
     X[row[base], code[base], pos[base]] = 1.0
@@ -367,7 +387,7 @@ def insert_variants(X: np.ndarray, variants: Sequence[Sequence[tuple[int, str]]]
         for start, text in inserts:
             if start < 0 or start + len(text) > X.shape[-1]:
                 raise ValueError(f"insertion {text!r} at {start} does not fit a sequence of {X.shape[-1]}")
-            code = _CODE[np.frombuffer(text.encode(), dtype=np.uint8)]
+            code = BASE_CODE[np.frombuffer(text.encode(), dtype=np.uint8)]
             block = np.zeros((4, len(text)), np.float32)
             ok = code < 4
             block[code[ok], np.flatnonzero(ok)] = 1.0

@@ -20,7 +20,7 @@ KERNELS = {
 
 # Bottom layer: pure computations over tensors and arrays.
 CORE = (
-    "combmotif.sequences", "combmotif.stats", "combmotif.perturb", "combmotif.maxact",
+    "combmotif.sequences", "combmotif.stats", "combmotif.perturb", "combmotif.pattern_scan", "combmotif.maxact",
     "combmotif.models.saluki", "combmotif.models.keras", "combmotif.models.anatomy",
     "combmotif.models.trunk", "combmotif.models.keras_graph", "combmotif.models.binding",
     "combmotif.neuronmotif.sample", "combmotif.neuronmotif.archive",

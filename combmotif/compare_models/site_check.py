@@ -180,7 +180,7 @@ def clear_sites(codes: np.ndarray, pattern: str, others: list[str], cache: dict 
     overlapping : int
         Rows holding a match of ``pattern`` whose every match overlaps another pattern's.
     """
-    from ..interaction.candidates import pattern_hits
+    from ..pattern_scan import pattern_hits
 
     m, w = codes.shape
     k = len(pattern)

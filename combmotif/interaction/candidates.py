@@ -38,8 +38,9 @@ import pandas as pd
 from .. import layout
 from ..io import atomic_path
 from ..motifs.families import Family, family_of, pattern_letters, patterns_overlap
+from ..pattern_scan import pattern_hits
 from ..perturb import target_predictor
-from ..sequences import IUPAC, decode, onehot_to_codes
+from ..sequences import decode, onehot_to_codes
 from ..stage import Stage
 from .fragments import Fragments
 from .importance import EFFECT_COLUMNS, family_effects, important_pairs
@@ -50,31 +51,6 @@ from .stage import discovery_dir, resolve_labels, run_fragment_location, stage_f
 SOURCES = ("syntax", "cooccurrence", "importance")
 CANDIDATE_COLUMNS = ["familyA", "familyB", "nameA", "nameB", "patternA", "patternB", "source",
                      "neurons", "n_windows", "n_fragment_sequences", "n_sequences_both"]
-_CODE = {c: np.array([b in IUPAC[c] for b in "ACGT"] + [False]) for c in IUPAC}
-
-
-def pattern_hits(codes: np.ndarray, pattern: str) -> np.ndarray:
-    """Where an IUPAC pattern starts in each row of codes.
-
-    Parameters
-    ----------
-    codes : numpy.ndarray
-        (M, W) integer codes, 0-3 = A, C, G, T; anything else (4: outside) never matches.
-    pattern : str
-        IUPAC letters.
-
-    Returns
-    -------
-    numpy.ndarray
-        (M, max(0, W - len(pattern) + 1)) bool: True where a match starts.
-    """
-    codes = np.where((codes >= 0) & (codes < 4), codes, 4).astype(np.int64)
-    m, w = codes.shape
-    k = len(pattern)
-    hit = np.ones((m, max(0, w - k + 1)), dtype=bool)
-    for j, letter in enumerate(pattern.upper()):
-        hit &= _CODE[letter][codes[:, j:j + w - k + 1]]
-    return hit
 
 
 def pattern_sites(codes: np.ndarray, pattern: str) -> tuple[np.ndarray, np.ndarray]:

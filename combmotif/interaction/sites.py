@@ -8,6 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..pattern_scan import base_codes, finder_patterns, match_lengths
 from ..sequences import pattern_regex
 from .labels import Combination
 
@@ -117,12 +118,17 @@ def plan_sites(texts: Sequence[str], seq: np.ndarray, offset: np.ndarray, combo:
     -------
     Plan
     """
+    n_candidates = len(set(np.asarray(seq).tolist()))
     if spans is None:
         fa, fb = finder(combo.motifA), finder(combo.motifB)
         site_a = (find_spans(t, fa) for t in texts)
         site_b = (find_spans(t, fb) for t in texts)
     else:
-        site_a, site_b = (_all_sites(texts, tuple(m), spans) for m in (combo.motifA, combo.motifB))
+        all_a, all_b = (_all_sites(texts, tuple(m), spans) for m in (combo.motifA, combo.motifB))
+        # only texts holding both motifs can give a pair: the others are skipped unread
+        both = np.flatnonzero(all_a.found & all_b.found)
+        site_a, site_b = (all_a[i] for i in both), (all_b[i] for i in both)
+        seq, offset = np.asarray(seq)[both], np.asarray(offset)[both]
     done: set[int] = set()
     rows = []
     for sa, sb, s, off in zip(site_a, site_b, seq.tolist(), offset.tolist()):
@@ -137,12 +143,36 @@ def plan_sites(texts: Sequence[str], seq: np.ndarray, offset: np.ndarray, combo:
         if max_sequences is not None and len(rows) >= max_sequences:
             break
     arr = np.array(rows, dtype=np.int64).reshape(-1, 5)
-    return Plan(seq=arr[:, 0], a=arr[:, 1:3], b=arr[:, 3:5], n_candidates=len(set(seq.tolist())))
+    return Plan(seq=arr[:, 0], a=arr[:, 1:3], b=arr[:, 3:5], n_candidates=n_candidates)
 
 
-def _all_sites(texts: Sequence[str], patterns: tuple[str, ...], cache: dict) -> list:
+class _Sites:
+    """Every text's sites of one motif: ``sites[i]`` is :func:`find_spans` of text ``i``."""
+
+    def __init__(self, texts: Sequence[str], f: re.Pattern):
+        patterns = finder_patterns(f.pattern)
+        if patterns is None:
+            self._lists = [find_spans(t, f) for t in texts]
+            self.found = np.array([bool(x) for x in self._lists], dtype=bool)
+            return
+        width = max((len(t) for t in texts), default=0)
+        codes = base_codes("".join(t.ljust(width, "N") for t in texts)).reshape(len(texts), width)
+        lengths = match_lengths(codes, patterns)
+        rows, self._start = np.nonzero(lengths)          # row-major: by text, then start
+        self._end = self._start + lengths[rows, self._start]
+        self._bounds = np.searchsorted(rows, np.arange(len(texts) + 1))
+        self.found = self._bounds[1:] > self._bounds[:-1]
+        self._lists = None
+
+    def __getitem__(self, i: int) -> list[tuple[int, int]]:
+        if self._lists is not None:
+            return self._lists[i]
+        a, b = self._bounds[i], self._bounds[i + 1]
+        return list(zip(self._start[a:b].tolist(), self._end[a:b].tolist()))
+
+
+def _all_sites(texts: Sequence[str], patterns: tuple[str, ...], cache: dict) -> _Sites:
     """Every text's sites of one motif (its patterns), from ``cache`` or found and kept there."""
     if patterns not in cache:
-        f = finder(patterns)
-        cache[patterns] = [find_spans(t, f) for t in texts]
+        cache[patterns] = _Sites(texts, finder(patterns))
     return cache[patterns]
