@@ -24,9 +24,9 @@ _TOKEN = re.compile(r"\[([ACGT]+)\]|([ACGT])")
 
 
 # Letter -> base channel; anything else (N, padding) -> 4, an all-zero column.
-BASE_CODE = np.full(256, 4, np.int64)
+_CODE = np.full(256, 4, np.int64)
 for _i, _c in enumerate("ACGT"):
-    BASE_CODE[ord(_c)] = _i
+    _CODE[ord(_c)] = _i
 _LETTER = {frozenset(bases): code for code, bases in IUPAC.items() if code != "U"}
 _ALLOWED = {c: np.array([b in IUPAC[c] for b in "ACGT"] + [False]) for c in IUPAC}
 
@@ -68,7 +68,7 @@ def base_codes(text: str) -> np.ndarray:
     numpy.ndarray
         (len(text),) int64.
     """
-    return BASE_CODE[np.frombuffer(text.encode(), dtype=np.uint8)]
+    return _CODE[np.frombuffer(text.encode(), dtype=np.uint8)]
 
 
 @functools.lru_cache(maxsize=1024)

@@ -30,11 +30,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import ConfigError
-from .pattern_scan import BASE_CODE, base_codes, finder_patterns, match_lengths
+from .pattern_scan import base_codes, finder_patterns, match_lengths
 from .sequences import decode, dinucleotide_shuffle_codes
 
 Span = tuple[int, int]
-
 
 
 def _overlaps_match(text: str, lo: int, hi: int, avoid: re.Pattern) -> bool:
@@ -134,7 +133,7 @@ def _draw_spans(texts: Sequence[str], items: Sequence[tuple[int, int, int]], rng
         by_len.setdefault(len(text), []).append(j)
     for length in sorted(by_len):
         idx = np.array(by_len[length], dtype=np.int64)
-        orig = BASE_CODE[np.frombuffer("".join(spans[j] for j in idx).encode(), np.uint8)].reshape(len(idx), length)
+        orig = base_codes("".join(spans[j] for j in idx)).reshape(len(idx), length)
         if avoid is None:
             _store(out, idx, dinucleotide_shuffle_codes(orig, rng))
             continue
@@ -218,7 +217,7 @@ def write_spans(X: np.ndarray, rows: Sequence[int], starts: Sequence[int], texts
         return
     pos = np.concatenate([np.arange(s, s + len(t)) for s, t in zip(starts, texts)])
     row = np.concatenate([np.full(len(t), r) for r, t in zip(rows, texts)])
-    code = BASE_CODE[np.frombuffer("".join(texts).encode(), dtype=np.uint8)]
+    code = base_codes("".join(texts))
     X[row, :4, pos] = 0.0
     base = code < 4
     X[row[base], code[base], pos[base]] = 1.0
@@ -387,7 +386,7 @@ def insert_variants(X: np.ndarray, variants: Sequence[Sequence[tuple[int, str]]]
         for start, text in inserts:
             if start < 0 or start + len(text) > X.shape[-1]:
                 raise ValueError(f"insertion {text!r} at {start} does not fit a sequence of {X.shape[-1]}")
-            code = BASE_CODE[np.frombuffer(text.encode(), dtype=np.uint8)]
+            code = base_codes(text)
             block = np.zeros((4, len(text)), np.float32)
             ok = code < 4
             block[code[ok], np.flatnonzero(ok)] = 1.0
