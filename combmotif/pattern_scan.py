@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from .sequences import IUPAC
+from .sequences import IUPAC, IUPAC_OF_BASES
 
 _WHOLE = re.compile(r"\(\?=\(((?:\(\?:(?:[ACGT]|\[[ACGT]+\])+\)\|?)+)\)\)")
 _TOKEN = re.compile(r"\[([ACGT]+)\]|([ACGT])")
@@ -27,7 +27,6 @@ _TOKEN = re.compile(r"\[([ACGT]+)\]|([ACGT])")
 _CODE = np.full(256, 4, np.int64)
 for _i, _c in enumerate("ACGT"):
     _CODE[ord(_c)] = _i
-_LETTER = {frozenset(bases): code for code, bases in IUPAC.items() if code != "U"}
 _ALLOWED = {c: np.array([b in IUPAC[c] for b in "ACGT"] + [False]) for c in IUPAC}
 
 
@@ -93,9 +92,9 @@ def finder_patterns(source: str) -> tuple[str, ...] | None:
         body = alt[3:-1]                                   # "(?:" ... ")"
         tokens = [a or b for a, b in _TOKEN.findall(body)]
         if "".join(f"[{t}]" if len(t) > 1 else t for t in tokens) != body \
-                or any(frozenset(t) not in _LETTER for t in tokens):
+                or any(frozenset(t) not in IUPAC_OF_BASES for t in tokens):
             return None
-        out.append("".join(_LETTER[frozenset(t)] for t in tokens))
+        out.append("".join(IUPAC_OF_BASES[frozenset(t)] for t in tokens))
     return tuple(out)
 
 

@@ -31,6 +31,8 @@ IUPAC = {
     "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
     "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT",
 }
+#: The IUPAC letter of each set of bases (U left out: it reads as T).
+IUPAC_OF_BASES = {frozenset(bases): code for code, bases in IUPAC.items() if code != "U"}
 
 
 def centre_fit(seqs: Sequence[str], length: int) -> list[str]:

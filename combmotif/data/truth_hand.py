@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import InputError
-from ..sequences import DNA, IUPAC
+from ..sequences import DNA, IUPAC_OF_BASES
 from .planting import iupac_mask
 from .truth_schema import PAIR_CLASSES, check_entry, check_lists, is_number
 
@@ -168,10 +168,6 @@ def _ppm_rows(value: Any, where: str) -> np.ndarray:
     return m / sums[:, None]
 
 
-# IUPAC code of each set of bases (the inverse of IUPAC).
-_CODE_OF = {frozenset(bases): code for code, bases in IUPAC.items() if code != "U"}
-
-
 def ppm_consensus(ppm: np.ndarray) -> str:
     """IUPAC consensus of a PPM (Cavener's rule): a base with p > 0.5 and more than twice
     the next; else two bases together > 0.75 as their two-base code; else N.
@@ -193,7 +189,7 @@ def ppm_consensus(ppm: np.ndarray) -> str:
         if first > 0.5 and first > 2 * second:
             out.append(DNA[order[0]])
         elif first + second > 0.75:
-            out.append(_CODE_OF[frozenset(DNA[i] for i in order[:2])])
+            out.append(IUPAC_OF_BASES[frozenset(DNA[i] for i in order[:2])])
         else:
             out.append("N")
     return "".join(out)
