@@ -10,6 +10,7 @@ import types
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from combmotif.__main__ import main as combmotif_main
 from combmotif.interaction import candidates as C
@@ -244,3 +245,90 @@ def test_family_effects_measure_destruction_and_pick_the_top_pairs():
     assert e.loc["F1", "ci_low"] <= e.loc["F1", "effect"] <= e.loc["F1", "ci_high"]
     assert important_pairs(eff, top=6).values.tolist() == [["F1", "F2"]]   # F3 not significant
     assert important_pairs(eff, top=1).empty and important_pairs(eff, top=0).empty
+
+
+def test_attribution_families_keep_only_motifs_no_family_stands_for():
+    from combmotif.interaction.attribution import PATTERN_COLUMNS, attribution_families
+
+    def pat(name, cons, n):
+        return Motif(name, _ppm(cons, 0.97), meta={"sign": 1, "n_seqlets": n, "contribution": 1.0})
+
+    fams = [types.SimpleNamespace(id="F2", pattern="ACAAAGT")]
+    patterns = [pat("P1", "TACAAAGT", 50),             # the family's motif with another flank
+                pat("P2", "CGAGTCAC", 30),             # no family: kept
+                pat("P3", "RYRYRY", 40),               # too degenerate to be a label
+                pat("P4", "GAGTCACA", 20)]             # the same new motif again: kept once
+    kept, table = attribution_families(patterns, fams)
+    assert [f.id for f in kept] == ["T1"] and "GTCAC" in kept[0].pattern
+    assert kept[0].name == f"T1-{kept[0].pattern}" and kept[0].neurons == []
+    assert list(table.columns) == PATTERN_COLUMNS
+    t = table.set_index("pattern_id")
+    assert list(table["pattern_id"]) == ["P1", "P3", "P2", "P4"]   # most seqlets first
+    assert t.loc["P1", "note"].startswith("the motif of F2") and t.loc["P2", "family"] == "T1"
+    assert "informative letters" in t.loc["P3", "note"] and t.loc["P4", "note"].startswith("the motif of T1")
+
+
+class _Gattaca(torch.nn.Module):
+    """Scores the best match to GATTACA (from 5 matching bases up) over a weak additive term."""
+
+    def __init__(self, background: float):
+        super().__init__()
+        w = indices_to_one_hot(_codes(["GATTACA"]))[0]
+        self.register_buffer("w", torch.as_tensor(w, dtype=torch.float32)[None])
+        g = np.random.default_rng(5).normal(0, background, (4, 50))
+        self.register_buffer("g", torch.as_tensor(g, dtype=torch.float32))
+
+    def forward(self, x):
+        motif = torch.relu(torch.nn.functional.conv1d(x[:, :4], self.w) - 4.0).amax(-1)
+        return motif + (x[:, :4] * self.g).sum((1, 2))[:, None]
+
+
+def _gattaca_set(n: int = 400) -> np.ndarray:
+    """Random 50-nt sequences, every second one with GATTACA somewhere."""
+    rng = np.random.default_rng(1)
+    texts = ["".join(rng.choice(list("ACGT"), 50)) for _ in range(n)]
+    texts = [t[:s] + "GATTACA" + t[s + 7:] if i % 2 else t
+             for i, (t, s) in enumerate(zip(texts, rng.integers(0, 43, n)))]
+    return indices_to_one_hot(_codes(texts)).astype(np.float32)
+
+
+def test_attribution_patterns_find_the_motif_the_output_depends_on():
+    from combmotif.interaction.attribution import attribution_families, attribution_patterns
+    from combmotif.motifs.patterns import patterns_overlap
+
+    X = _gattaca_set()
+    patterns, info = attribution_patterns(lambda x: _Gattaca(0.1)(x)[:, 0], X, 400)
+    assert info["attribution"] == "ism"
+    kept, _ = attribution_families(patterns, [])
+    assert patterns[0].meta["sign"] == 1 and patterns[0].meta["n_seqlets"] >= 20
+    assert patterns_overlap(kept[0].pattern, "GATTACA") and kept[0].id == "T1"
+    # Contributions that are 0 outside the motif leave modisco-lite's clustering empty:
+    # no pattern and a note, not a failed stage.
+    none, info = attribution_patterns(lambda x: _Gattaca(0.0)(x)[:, 0], X, 400)
+    assert none == [] and "modisco-lite" in info["note"]
+
+
+def test_stage_attribution_patterns_are_cached_and_compared_with_the_families_each_time(tmp_path, monkeypatch):
+    from combmotif.interaction import attribution as A
+
+    cfg = types.SimpleNamespace(attribution_sequences=400, seed=0, target_index=0, label_ic=0.5,
+                                label_max_length=8)
+    stage = types.SimpleNamespace(cfg=cfg, out=tmp_path / "interaction", fingerprint="w1",
+                                  loaded=types.SimpleNamespace(module=_Gattaca(0.1), in_channels=4),
+                                  data=(_gattaca_set(), None, None), device="cpu")
+    first = A.stage_attribution_families(stage, [], log=lambda m: None)
+    assert [f.id for f in first] == ["T1"]
+
+    def fail(*a, **k):
+        raise AssertionError("recomputed although the stamp is fresh")
+
+    monkeypatch.setattr(A, "attribution_patterns", fail)
+    again = A.stage_attribution_families(stage, [], log=lambda m: None)
+    assert [(f.id, f.pattern) for f in again] == [(f.id, f.pattern) for f in first]
+    assert np.allclose(again[0].representative.ppm, first[0].representative.ppm, atol=1e-4)
+    covered = A.stage_attribution_families(stage, [types.SimpleNamespace(id="F1", pattern="GATTACA")])
+    assert covered == []                                   # a family now stands for it
+    table = pd.read_csv(stage.out / "attribution" / "patterns.csv", keep_default_na=False)
+    assert table.loc[0, "note"].startswith("the motif of F1")
+    stage.cfg.attribution_sequences = 0
+    assert A.stage_attribution_families(stage, []) == []   # the source turned off

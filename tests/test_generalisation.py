@@ -92,12 +92,15 @@ def test_default_run_tests_and_calls_the_synergistic_pair_of_an_unseen_spec(unse
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known miss: this 32-filter model learns m2 (TGGCCC) and m3 "
-                   "(ACCCTT) as one composite TGGCCCTT, so no family stands for m3 and the antagonistic "
-                   "pair is never a candidate (families fold a motif into an overlapping composite; "
-                   "bench/generalisation.py at full size: 8 of 9 planted pairs over three specs)")
 def test_default_run_tests_and_calls_the_antagonistic_pair_of_an_unseen_spec(unseen_run):
-    _, scored = unseen_run
+    # This 32-filter model learns m2 (TGGCCC) and m3 (ACCCTT) as one composite TGGCCCTT, so no
+    # discovery family stands for m3: the pair is a candidate through the attribution family
+    # (TF-MoDISco on the output) that stands for it.
+    layer, scored = unseen_run
+    patterns = pd.read_csv(layer.parent / "attribution" / "patterns.csv", keep_default_na=False)
+    cand = pd.read_csv(layer / "candidates.csv", keep_default_na=False)
+    t_ids = set(patterns["family"]) - {""}
+    assert t_ids and (cand["familyA"].isin(t_ids) | cand["familyB"].isin(t_ids)).any(), patterns.to_string()
     assert scored.loc["antagonistic", "tested"] > 0, scored.to_string()
     assert scored.loc["antagonistic", "called"] == "antagonistic", scored.to_string()
 

@@ -211,14 +211,15 @@ def ism_contributions(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
     per_chunk = max(1, batch_size // (4 * length))
     eye = torch.eye(4, device=device)
     pos = torch.arange(length, device=device)
-    for i in range(0, n, per_chunk):
-        x = torch.as_tensor(X[i:i + per_chunk], dtype=torch.float32, device=device)
-        b = len(x)
-        # (b, L, 4) variants of every sequence: copy, then overwrite column l with base v.
-        v = x[:, None, None].expand(b, length, 4, channels, length).clone()
-        v[:, pos, :, :4, pos] = eye     # indexed view is (L, b, 4 variants, 4 channels)
-        y = fn(v.reshape(-1, channels, length)).reshape(b, length, 4)
-        out[i:i + b] = (y - y.mean(-1, keepdim=True)).cpu().numpy()
+    with torch.no_grad():               # forward passes only: no graph to keep
+        for i in range(0, n, per_chunk):
+            x = torch.as_tensor(X[i:i + per_chunk], dtype=torch.float32, device=device)
+            b = len(x)
+            # (b, L, 4) variants of every sequence: copy, then overwrite column l with base v.
+            v = x[:, None, None].expand(b, length, 4, channels, length).clone()
+            v[:, pos, :, :4, pos] = eye     # indexed view is (L, b, 4 variants, 4 channels)
+            y = fn(v.reshape(-1, channels, length)).reshape(b, length, 4)
+            out[i:i + b] = (y - y.mean(-1, keepdim=True)).cpu().numpy()
     return out
 
 

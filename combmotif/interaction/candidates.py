@@ -17,7 +17,10 @@ Candidates (``interaction/conv<L>/candidates.csv``, :data:`CANDIDATE_COLUMNS`) c
   moves the prediction most over whole sequences (significant at BH q < ``alpha``;
   :mod:`combmotif.interaction.importance`, ``conv<L>/family_effects.csv``). Layers
   above the convolutions (a GRU, a dense head) combine motifs that no conv neuron
-  sees together, and only this source proposes such pairs.
+  sees together, and only this source proposes such pairs. The families ranked
+  there include the attribution families (:mod:`combmotif.interaction.attribution`):
+  TF-MoDISco patterns of the output that no usable family stands for, such as a
+  motif the neurons learned only fused into a composite with a neighbour.
 
 A candidate is an unordered family pair, never two members of one family.
 ``n_sequences_both`` counts the scanned sequences holding both patterns at
@@ -42,6 +45,7 @@ from ..pattern_scan import pattern_hits
 from ..perturb import target_predictor
 from ..sequences import decode, onehot_to_codes
 from ..stage import Stage
+from .attribution import stage_attribution_families
 from .fragments import Fragments
 from .importance import EFFECT_COLUMNS, family_effects, important_pairs
 from .labels import Combination, dedupe, same_motif
@@ -277,13 +281,15 @@ def layer_candidates(stage: Stage, layer: int, frags: Fragments,
     # short chance patterns co-occur with everything.
     usable = [f for f in families if f.usable and min(f.layers) <= layer
               and len(f.neurons) >= cfg.family_min_neurons]
-    by_id = {f.id: f for f in usable}
+    # Motifs the output uses that no usable family stands for: only the importance source sees them.
+    extra = stage_attribution_families(stage, usable) if cfg.importance_top else []
+    by_id = {f.id: f for f in usable + extra}
     with np.load(stage.layer_dir(layer) / "fragments.npz") as z:
         codes = z["codes"]
     co = cooccurrence(codes, frags.neuron, frags.seq, usable, cfg.min_cooccurrence)
     whole = onehot_to_codes(stage.data[0])
     # One scan of the data per family pattern, for the enrichment and for n_sequences_both.
-    sites = {f.pattern: pattern_sites(whole, f.pattern) for f in usable}
+    sites = {f.pattern: pattern_sites(whole, f.pattern) for f in usable + extra}
     present = np.stack([sites[f.pattern][0] >= 0 for f in usable]) if usable else \
         np.zeros((0, len(whole)), bool)
     co = pd.concat([c for c in (co, sequence_cooccurrence(present, frags.neuron, frags.seq, usable,
@@ -291,7 +297,8 @@ def layer_candidates(stage: Stage, layer: int, frags: Fragments,
                    or [co], ignore_index=True)
     disc = discovery_dir(stage)
     syn = syntax_pairs(layout.layer_dir(disc, layer) / "syntax_rules.csv", family_of(disc.parent), usable)
-    imp = important_pairs(_layer_effects(stage, layer, usable, sites, whole), cfg.importance_top, cfg.alpha)
+    imp = important_pairs(_layer_effects(stage, layer, usable + extra, sites, whole), cfg.importance_top,
+                          cfg.alpha)
     rows = []
     for key, grp in _by_pair(co, syn, imp).items():
         fa, fb = by_id[key[0]], by_id[key[1]]

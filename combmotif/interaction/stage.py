@@ -59,6 +59,7 @@ class InteractionConfig(RunConfig):
     min_cooccurrence: int = 10
     family_min_neurons: int = 2
     importance_top: int = 10                         # candidates: every pair of the top families by effect
+    attribution_sequences: int = 1000                # TF-MoDISco on the output over this many (0: off)
     sequence_max_pair_sequences: int | None = None   # --scope sequence; None: max_pair_sequences
     sequence_replicates: int | None = None           # --scope sequence; None: replicates
     tomtom_q: float = 0.05
@@ -94,6 +95,9 @@ class InteractionConfig(RunConfig):
                 raise ValueError(f"'{key}' must be >= 1; got {getattr(self, key)}")
         if not 0 < self.tomtom_q <= 1:
             raise ValueError(f"'tomtom_q' must be in (0, 1]; got {self.tomtom_q}")
+        if self.attribution_sequences < 0:
+            raise ValueError(f"'attribution_sequences' must be >= 0 (0: no attribution motifs); got "
+                             f"{self.attribution_sequences}")
         if self.importance_top < 0:
             raise ValueError(f"'importance_top' must be >= 0 (0: no importance pairs); got {self.importance_top}")
         if self.label_ic < 0 or self.target_index < 0:

@@ -233,6 +233,7 @@ def _lloyd(x: torch.Tensor, x_sq: torch.Tensor, w: torch.Tensor, valid: torch.Te
     final = cent.clone()
     active = torch.ones(len(x), n_init, dtype=torch.bool, device=x.device)
     labels = torch.full((len(x), n_init, x.shape[1]), -1, dtype=torch.int64, device=x.device)
+    total = None                    # (B, d) weighted sum of each problem's points, from the first update
     for _ in range(max(1, max_iter)):
         b = len(x)
         new = _assign(x, cent, b, n_init, k)                                               # (B, S, N)
@@ -245,14 +246,12 @@ def _lloyd(x: torch.Tensor, x_sq: torch.Tensor, w: torch.Tensor, valid: torch.Te
         if 2 * n_live <= b:
             final[rows] = cent
             keep = live.nonzero()[:, 0]
-            x, x_sq, w, valid, limit, cent, active, labels, rows = (
-                t[keep] for t in (x, x_sq, w, valid, limit, cent, active, labels, rows))
+            x, x_sq, w, valid, limit, cent, active, labels, rows, total = (
+                t[keep] for t in (x, x_sq, w, valid, limit, cent, active, labels, rows, total))
             b = len(x)
         # Weighted one-hot (B, S*k, N) times the points: each centre's weighted sum.
-        onehot = torch.nn.functional.one_hot(labels.clamp_min(0), k).to(x.dtype) * w[:, None, :, None]
-        onehot = onehot.transpose(2, 3).reshape(b, n_init * k, x.shape[1])
-        wsum = onehot.sum(-1)                                                              # (B, S*k)
-        moved = torch.where(wsum[..., None] > 0, torch.bmm(onehot, x) / wsum.clamp_min(1e-30)[..., None], cent)
+        sums, wsum, total = _cluster_sums(x, w, total, labels, k)
+        moved = torch.where(wsum[..., None] > 0, sums / wsum.clamp_min(1e-30)[..., None], cent)
         if bool((wsum <= 0).any()):
             d = _sq_dist(x, x_sq, cent).view(b, x.shape[1], n_init, k).permute(0, 2, 1, 3)
             mind = d.gather(3, labels[..., None].clamp_min(0))[..., 0]                    # (B, S, N)
@@ -264,16 +263,54 @@ def _lloyd(x: torch.Tensor, x_sq: torch.Tensor, w: torch.Tensor, valid: torch.Te
     return final
 
 
+def _cluster_sums(x: torch.Tensor, w: torch.Tensor, total: torch.Tensor | None, labels: torch.Tensor,
+                  k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Weighted sums (B, S*k, d) and weights (B, S*k) of each restart's clusters, and ``total``.
+
+    Given the problems' totals, the heaviest cluster of a restart is the total minus
+    the others: k - 1 products with the points, not k, and taking the heaviest keeps
+    the subtraction's rounding small against that cluster's own sum. Without them
+    (first update) all k are summed and the totals taken from restart 0, because a
+    one-row product (B, 1, N) x (B, N, d) rounds differently with the batch size
+    and a problem's labels must not depend on the others of its batch.
+    """
+    b, s, big_n = labels.shape
+    onehot = torch.nn.functional.one_hot(labels.clamp_min(0), k).to(x.dtype) * w[:, None, :, None]
+    onehot = onehot.transpose(2, 3)                                                       # (B, S, k, N)
+    wsum = onehot.sum(-1)                                                                 # (B, S, k)
+    if total is None or k == 1:
+        sums = torch.bmm(onehot.reshape(b, s * k, big_n), x)
+        return sums, wsum.view(b, s * k), sums.view(b, s, k, -1)[:, 0].sum(1)
+    heavy = wsum.argmax(-1)                                                               # (B, S)
+    others = torch.arange(k - 1, device=x.device)[None, None, :]
+    others = others + (others >= heavy[..., None]).to(torch.int64)                       # (B, S, k-1)
+    part = onehot.gather(2, others[..., None].expand(b, s, k - 1, big_n))
+    part = torch.bmm(part.reshape(b, s * (k - 1), big_n), x).view(b, s, k - 1, -1)
+    sums = torch.empty((b, s, k, x.shape[-1]), dtype=x.dtype, device=x.device)
+    sums.scatter_(2, others[..., None].expand_as(part), part)
+    rest = total[:, None, :] - part.sum(2)                                                # (B, S, d)
+    sums.scatter_(2, heavy[:, :, None, None].expand(b, s, 1, x.shape[-1]), rest[:, :, None])
+    return sums.view(b, s * k, -1), wsum.view(b, s * k), total
+
+
 def _assign(x: torch.Tensor, cent: torch.Tensor, b: int, s: int, k: int) -> torch.Tensor:
-    """Nearest centre (B, S, N) of every point for every restart; |x|^2 is the same for all
-    centres of a point, so only |c|^2 - 2 c.x is compared (the first centre wins a tie)."""
-    score = ((cent * cent).sum(-1)[:, :, None] - 2.0 * torch.bmm(cent, x.transpose(1, 2)))
-    score = score.view(b, s, k, x.shape[1])
+    """Nearest centre (B, S, N) of every point for every restart (the first centre wins a tie).
+
+    |x|^2 is the same for all centres of a point, so centre c beats centre 0 where
+    |c_c|^2 - |c_0|^2 - 2 (c_c - c_0).x < 0: k - 1 products with the points, not k.
+    """
+    if k == 1:
+        return torch.zeros((b, s, x.shape[1]), dtype=torch.int64, device=x.device)
+    c = cent.view(b, s, k, -1)
+    diff = (c[:, :, 1:] - c[:, :, :1]).reshape(b, s * (k - 1), -1)
+    c_sq = (c * c).sum(-1)
+    off = (c_sq[:, :, 1:] - c_sq[:, :, :1]).reshape(b, s * (k - 1), 1)
+    score = (off - 2.0 * torch.bmm(diff, x.transpose(1, 2))).view(b, s, k - 1, x.shape[1])
     # A running minimum over the k centres: argmin over a middle axis is slow on CPU.
-    best, arg = score[:, :, 0], torch.zeros(score.shape[:2] + score.shape[3:], dtype=torch.int64,
-                                            device=x.device)
-    for c in range(1, k):
-        closer = score[:, :, c] < best
-        best = torch.where(closer, score[:, :, c], best)
-        arg = arg.masked_fill(closer, c)
+    best = score.new_zeros(()).expand(b, s, x.shape[1])
+    arg = torch.zeros((b, s, x.shape[1]), dtype=torch.int64, device=x.device)
+    for j in range(k - 1):
+        closer = score[:, :, j] < best
+        best = torch.where(closer, score[:, :, j], best)
+        arg = arg.masked_fill(closer, j + 1)
     return arg

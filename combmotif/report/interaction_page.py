@@ -138,8 +138,10 @@ def write_interaction_page(layer_dir: str | Path, model: str | None = None) -> P
             "BH q over the table.</p>"]
     if (layer_dir / "candidates.csv").is_file():
         body.append('<p><a href="candidates.csv">candidates.csv</a>: the candidate family pairs '
-                    "(syntax rules, co-occurrence in the neurons' fragments), how many sequences hold "
-                    "both, and each one's call over whole sequences.</p>")
+                    "(syntax rules, co-occurrence in the neurons' fragments, the families that move the "
+                    "output most), how many sequences hold both, and each one's call over whole sequences. "
+                    "Families <code>T1, T2, ...</code> are TF-MoDISco patterns of the output that no "
+                    "discovery family stands for (<code>../attribution/patterns.csv</code>).</p>")
     for path, title, about in found:
         df = read_pairs(path)
         body.append(f"<h2>{esc(title)}</h2>")
