@@ -203,6 +203,17 @@ def test_contributions_gradient_and_ism(planted):
             # h is centred: differences between bases are what ISM fixes.
             base = x[:, :, l].argmax(1)
             np.testing.assert_allclose(h[[0, 1], l, b] - h[[0, 1], l, base.numpy()], delta.numpy(), atol=1e-5)
+    # A position without a base (padding): all four bases are substitutions.
+    gap = X[:1].copy()
+    gap[:, :, 5] = 0
+    h = ism_contributions(f, gap)
+    with torch.no_grad():
+        ys = []
+        for b in range(4):
+            v = torch.from_numpy(gap.copy())
+            v[:, b, 5] = 1
+            ys.append(float(f(v)[0]))
+    np.testing.assert_allclose(h[0, 5], np.array(ys) - np.mean(ys), atol=1e-5)
 
 
 def test_modisco_finds_the_planted_motif_on_50nt(planted):

@@ -191,7 +191,7 @@ def ism_contributions(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
     X : numpy.ndarray
         (N, C, L) one-hot inputs; tracks beyond ACGT are kept in every variant.
     batch_size, device
-        Variants per forward pass (default 4096, at least one sequence's 4 L); where ``fn`` runs.
+        Variants per forward pass, about (default 4096, at least one sequence's 4 L); where ``fn`` runs.
 
     Returns
     -------
@@ -210,16 +210,17 @@ def ism_contributions(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
     out = np.empty((n, length, 4), np.float32)
     per_chunk = max(1, batch_size // (4 * length))
     eye = torch.eye(4, device=device)
-    pos = torch.arange(length, device=device)
     with torch.no_grad():               # forward passes only: no graph to keep
         for i in range(0, n, per_chunk):
             x = torch.as_tensor(X[i:i + per_chunk], dtype=torch.float32, device=device)
-            b = len(x)
-            # (b, L, 4) variants of every sequence: copy, then overwrite column l with base v.
-            v = x[:, None, None].expand(b, length, 4, channels, length).clone()
-            v[:, pos, :, :4, pos] = eye     # indexed view is (L, b, 4 variants, 4 channels)
-            y = fn(v.reshape(-1, channels, length)).reshape(b, length, 4)
-            out[i:i + b] = (y - y.mean(-1, keepdim=True)).cpu().numpy()
+            # The sequence's own base at l gives the sequence itself: one call per sequence,
+            # and variants only for the other bases (3 L calls, 4 at a position without a base).
+            y = fn(x)[:, None, None].expand(len(x), length, 4).clone()
+            sub = (x[:, :4].transpose(1, 2) != 1).nonzero()            # (m, 3): sequence, l, base
+            v = x[sub[:, 0]]
+            v[torch.arange(len(sub), device=device), :4, sub[:, 1]] = eye[sub[:, 2]]
+            y[sub[:, 0], sub[:, 1], sub[:, 2]] = fn(v)
+            out[i:i + len(x)] = (y - y.mean(-1, keepdim=True)).cpu().numpy()
     return out
 
 
