@@ -332,3 +332,21 @@ def test_stage_attribution_patterns_are_cached_and_compared_with_the_families_ea
     assert table.loc[0, "note"].startswith("the motif of F1")
     stage.cfg.attribution_sequences = 0
     assert A.stage_attribution_families(stage, []) == []   # the source turned off
+
+
+def test_layer_page_lists_family_effects_and_marks_attribution_families(tmp_path):
+    layer = tmp_path / "toy" / "interaction" / "conv4"
+    (layer / "sequences").mkdir(parents=True)
+    row = {"motifA": "GATTACA", "motifB": "CCTTGG", "motifA_name": "F1", "motifB_name": "T1-CCTTGG",
+           "interaction": "additive", "epsilon": 0.01, "ci_low": -0.1, "ci_high": 0.1, "q": 0.5, "n": 100,
+           "replicates": 3, "fallbacks": 0, "fallback_share": 0.0, "neuron": -1, "reason": ""}
+    pd.DataFrame([row]).to_csv(layer / "sequences" / "motif_pair_stats.csv", index=False)
+    pd.DataFrame([{"family": "F1", "name": "F1", "pattern": "GATTACA", "n": 50, "effect": -0.2,
+                   "ci_low": -0.3, "ci_high": -0.1, "p": 1e-5, "q": 2e-5},
+                  {"family": "T1", "name": "T1-CCTTGG", "pattern": "CCTTGG", "n": 40, "effect": 0.6,
+                   "ci_low": 0.5, "ci_high": 0.7, "p": 1e-8, "q": 2e-8}]).to_csv(layer / "family_effects.csv",
+                                                                                 index=False)
+    html = write_interaction_page(layer).read_text()
+    assert "Families by their effect over whole sequences" in html
+    assert html.index("T1-CCTTGG <span") < html.index("<code>GATTACA</code>")   # strongest first
+    assert "(TF-MoDISco)" in html and html.count("(TF-MoDISco)") == 1

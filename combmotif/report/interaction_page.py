@@ -141,7 +141,10 @@ def write_interaction_page(layer_dir: str | Path, model: str | None = None) -> P
                     "(syntax rules, co-occurrence in the neurons' fragments, the families that move the "
                     "output most), how many sequences hold both, and each one's call over whole sequences. "
                     "Families <code>T1, T2, ...</code> are TF-MoDISco patterns of the output that no "
-                    "discovery family stands for (<code>../attribution/patterns.csv</code>).</p>")
+                    'discovery family stands for (<a href="../attribution/patterns.csv">'
+                    "attribution/patterns.csv</a>).</p>")
+    if (layer_dir / "family_effects.csv").is_file():
+        body.append(_effects_section(layer_dir / "family_effects.csv"))
     for path, title, about in found:
         df = read_pairs(path)
         body.append(f"<h2>{esc(title)}</h2>")
@@ -161,3 +164,24 @@ def write_interaction_page(layer_dir: str | Path, model: str | None = None) -> P
     out = layer_dir / "index.html"
     write_text(out, html)
     return out
+
+
+def _effects_section(path: Path) -> str:
+    """The families' whole-sequence effects (``family_effects.csv``), strongest first."""
+    df = pd.read_csv(path, keep_default_na=False)
+    df = df.assign(_abs=-pd.to_numeric(df["effect"], errors="coerce").abs()).sort_values("_abs", kind="stable")
+    rows = [[td(esc(r["name"]) + (" <span class='small muted'>(TF-MoDISco)</span>"
+                                  if str(r["family"]).startswith("T") else ""), sort=r["name"]),
+             td(f"<code>{esc(r['pattern'])}</code>"),
+             td(fmt_num(r["effect"]), sort=_num(r["effect"]), cls="num"),
+             td(f"[{fmt_num(r['ci_low'])}, {fmt_num(r['ci_high'])}]", cls="num"),
+             td(fmt_q(_num(r["q"])), sort=_num(r["q"]), cls="num"),
+             td(str(r["n"]), sort=_num(r["n"]), cls="num")] for _, r in df.iterrows()]
+    return ("<h2>Families by their effect over whole sequences</h2>"
+            '<p class="small muted">Mean change of the prediction when a family\'s first site is '
+            "destroyed (negative: the motif raises the output), with a bootstrap 95 % interval; "
+            "Wilcoxon signed-rank over sequences, BH over the families. The pairs of the "
+            'strongest are candidates. <a href="family_effects.csv">family_effects.csv</a></p>'
+            + table(["Family", "Pattern", ("Effect", "num"), ("95% CI", "num"), ("q", "num"), ("n", "num")],
+                    rows, cls="sortable"))
+
