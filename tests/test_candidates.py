@@ -200,12 +200,17 @@ def test_sequence_scope_tests_candidates_and_lists_untested_with_counts(tmp_path
     assert (root / "interaction/conv3/index.html").is_file()
 
 
+def _pair_row(**kw) -> dict:
+    """One whole-sequence pair row (an additive pair, no fallback) with ``kw`` changed."""
+    return {"motifA": "ACACACA", "motifB": "GATTACA", "motifA_name": "CA-repeat", "motifB_name": "F2",
+            "interaction": "additive", "epsilon": 0.01, "ci_low": -0.1, "ci_high": 0.1, "q": 0.5, "n": 100,
+            "replicates": 10, "fallbacks": 0, "fallback_share": 0.0, "neuron": -1, "reason": ""} | kw
+
+
 def test_pages_say_when_the_shuffle_could_not_destroy_a_motif(tmp_path):
     layer = tmp_path / "toy" / "interaction" / "conv4"
     (layer / "sequences").mkdir(parents=True)
-    row = {"motifA": "ACACACA", "motifB": "GATTACA", "motifA_name": "CA-repeat", "motifB_name": "F2",
-           "interaction": "additive", "epsilon": 0.01, "ci_low": -0.1, "ci_high": 0.1, "q": 0.5, "n": 100,
-           "replicates": 10, "fallbacks": 1000, "fallback_share": 0.5, "neuron": -1, "reason": ""}
+    row = _pair_row(fallbacks=1000, fallback_share=0.5)
     clean = row | {"motifA": "CCTTGG", "motifA_name": "ok", "fallbacks": 0, "fallback_share": 0.0}
     df = pd.DataFrame([row, clean])
     df.to_csv(layer / "sequences" / "motif_pair_stats.csv", index=False)
@@ -337,9 +342,7 @@ def test_stage_attribution_patterns_are_cached_and_compared_with_the_families_ea
 def test_layer_page_lists_family_effects_and_marks_attribution_families(tmp_path):
     layer = tmp_path / "toy" / "interaction" / "conv4"
     (layer / "sequences").mkdir(parents=True)
-    row = {"motifA": "GATTACA", "motifB": "CCTTGG", "motifA_name": "F1", "motifB_name": "T1-CCTTGG",
-           "interaction": "additive", "epsilon": 0.01, "ci_low": -0.1, "ci_high": 0.1, "q": 0.5, "n": 100,
-           "replicates": 3, "fallbacks": 0, "fallback_share": 0.0, "neuron": -1, "reason": ""}
+    row = _pair_row(motifA="GATTACA", motifB="CCTTGG", motifA_name="F1", motifB_name="T1-CCTTGG")
     pd.DataFrame([row]).to_csv(layer / "sequences" / "motif_pair_stats.csv", index=False)
     pd.DataFrame([{"family": "F1", "name": "F1", "pattern": "GATTACA", "n": 50, "effect": -0.2,
                    "ci_low": -0.3, "ci_high": -0.1, "p": 1e-5, "q": 2e-5},
