@@ -205,16 +205,14 @@ def ism_contributions(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
     """
     n, channels, length = X.shape
     if length > 2000:
-        raise InputError(f"ism on {length}-nt inputs needs {4 * length} model calls per sequence; "
-                         "use attribution: gradient")
+        raise InputError(f"ism on {length}-nt inputs needs {3 * length} model calls per sequence; use gradients")
     out = np.empty((n, length, 4), np.float32)
     per_chunk = max(1, batch_size // (4 * length))
     eye = torch.eye(4, device=device)
     with torch.no_grad():               # forward passes only: no graph to keep
         for i in range(0, n, per_chunk):
             x = torch.as_tensor(X[i:i + per_chunk], dtype=torch.float32, device=device)
-            # The sequence's own base at l gives the sequence itself: one call per sequence,
-            # and variants only for the other bases (3 L calls, 4 at a position without a base).
+            # Its own base at l gives the sequence itself: one call, then the other bases only.
             y = fn(x)[:, None, None].expand(len(x), length, 4).clone()
             sub = (x[:, :4].transpose(1, 2) != 1).nonzero()            # (m, 3): sequence, l, base
             v = x[sub[:, 0]]
