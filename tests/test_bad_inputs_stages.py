@@ -242,6 +242,8 @@ CASES = {
     "scr-max-pair-sequences-0": (SCR, "inter", {"max_pair_sequences": 0}, ["1", "0", "2", "{cfg}"],
                                  ["max_pair_sequences"]),
     "scr-n-boot-0": (SCR, "inter", {"n_boot": 0}, ["1", "0", "2", "{cfg}"], ["n_boot"]),
+    "scr-attribution-sequences-negative": (SCR, "inter", {"attribution_sequences": -5}, ["1", "0", "2", "{cfg}"],
+                                           ["attribution_sequences", "-5"]),
     "scr-label-source-misspelt": (SCR, "inter", {"label_sources": ["tempate"]}, ["1", "0", "2", "{cfg}"],
                                   ["label_sources", "tempate"]),
     "frag-device-banana": (FRAGS, "inter", {"device": "banana"}, ["1", "{cfg}"], ["device", "banana"]),
