@@ -170,7 +170,10 @@ def stage_attribution_families(stage, families: Sequence[Family], log=print) -> 
     if unit_is_fresh(out / "stamp.json", stamp, output=meme, name="attribution patterns", log=log):
         patterns = _read_patterns(out)
     else:
-        log(f"attribution: TF-MoDISco on the output over {cfg.attribution_sequences} sequences")
+        n, length = min(cfg.attribution_sequences, len(stage.data[0])), stage.data[0].shape[-1]
+        how = (f"in-silico mutagenesis, {n * (3 * length + 1):,} model calls" if length <= ISM_MAX_LENGTH
+               else "input gradients")
+        log(f"attribution: TF-MoDISco on the output over {n} sequences ({how})")
         model = stage.loaded.module.eval()
         fn = target_fn(model, ("output", cfg.target_index), stage.loaded.in_channels)
         patterns, _ = attribution_patterns(fn, stage.data[0], cfg.attribution_sequences, cfg.seed, stage.device)
