@@ -191,7 +191,7 @@ def ism_contributions(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
     X : numpy.ndarray
         (N, C, L) one-hot inputs; tracks beyond ACGT are kept in every variant.
     batch_size, device
-        Variants per forward pass, about (default 4096, at least one sequence's 4 L); where ``fn`` runs.
+        Variants per forward pass (default 4096, at least one sequence's 3 L); where ``fn`` runs.
 
     Returns
     -------
@@ -207,7 +207,7 @@ def ism_contributions(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
     if length > 2000:
         raise InputError(f"ism on {length}-nt inputs needs {3 * length} model calls per sequence; use gradients")
     out = np.empty((n, length, 4), np.float32)
-    per_chunk = max(1, batch_size // (4 * length))
+    per_chunk = max(1, batch_size // (3 * length))
     eye = torch.eye(4, device=device)
     with torch.no_grad():               # forward passes only: no graph to keep
         for i in range(0, n, per_chunk):

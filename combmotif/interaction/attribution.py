@@ -10,7 +10,7 @@ importance candidates also draw on the patterns TF-MoDISco (modisco-lite, the
 TF-MoDISco baseline's recipe, :mod:`combmotif.baselines.modisco`) finds in the
 contributions of the output over a seeded subset of the scanned sequences:
 in-silico mutagenesis (exact for any head, a GRU included) for inputs up to
-``ISM_MAX_LENGTH`` nt, input gradients beyond (ISM costs 4 L model calls a
+``ISM_MAX_LENGTH`` nt, input gradients beyond (ISM costs 3 L + 1 model calls a
 sequence).
 
 A pattern becomes an *attribution family* ``T1, T2, ...`` (by seqlets, most
@@ -44,10 +44,15 @@ from ..motifs.meme_writer import write_meme
 from ..stamps import make_stamp, unit_is_fresh, write_stamp
 from .labels import ppm_iupac
 
-ISM_MAX_LENGTH = 200       # longer inputs: gradients (ISM costs 4 L model calls per sequence)
+ISM_MAX_LENGTH = 200       # longer inputs: gradients (ISM costs 3 L + 1 model calls per sequence)
 LEIDEN_RUNS = 10           # modisco-lite's Leiden restarts (its default 50 is for 400-bp inputs x 10^4)
 PATTERN_COLUMNS = ["pattern_id", "sign", "n_seqlets", "contribution", "consensus", "label", "letters",
                    "family", "note"]
+
+
+def _method(length: int) -> str:
+    """``"ism"`` for inputs up to :data:`ISM_MAX_LENGTH` nt, ``"gradient"`` beyond."""
+    return "ism" if length <= ISM_MAX_LENGTH else "gradient"
 
 
 def attribution_patterns(fn, X: np.ndarray, n_sequences: int, seed: int = 0, device="cpu"
@@ -79,7 +84,7 @@ def attribution_patterns(fn, X: np.ndarray, n_sequences: int, seed: int = 0, dev
     from ..baselines.modisco import ModiscoConfig, modisco_unit, pick_sequences
 
     rows = pick_sequences(len(X), n_sequences, seed)
-    method = "ism" if X.shape[-1] <= ISM_MAX_LENGTH else "gradient"
+    method = _method(X.shape[-1])
     cfg = ModiscoConfig(attribution=method, max_sequences=None, n_leiden_runs=LEIDEN_RUNS)
     try:
         pats, info = modisco_unit(fn, np.ascontiguousarray(X[rows], dtype=np.float32), cfg, device)
@@ -171,8 +176,8 @@ def stage_attribution_families(stage, families: Sequence[Family], log=print) -> 
         patterns = _read_patterns(out)
     else:
         n, length = min(cfg.attribution_sequences, len(stage.data[0])), stage.data[0].shape[-1]
-        how = (f"in-silico mutagenesis, {n * (3 * length + 1):,} model calls" if length <= ISM_MAX_LENGTH
-               else "input gradients")
+        how = (f"in-silico mutagenesis, {n * (3 * length + 1):,} model calls"
+               if _method(length) == "ism" else "input gradients")
         log(f"attribution: TF-MoDISco on the output over {n} sequences ({how})")
         model = stage.loaded.module.eval()
         fn = target_fn(model, ("output", cfg.target_index), stage.loaded.in_channels)

@@ -249,7 +249,6 @@ def _lloyd(x: torch.Tensor, x_sq: torch.Tensor, w: torch.Tensor, valid: torch.Te
             x, x_sq, w, valid, limit, cent, active, labels, rows, total = (
                 t[keep] for t in (x, x_sq, w, valid, limit, cent, active, labels, rows, total))
             b = len(x)
-        # Weighted one-hot (B, S*k, N) times the points: each centre's weighted sum.
         sums, wsum, total = _cluster_sums(x, w, total, labels, k)
         moved = torch.where(wsum[..., None] > 0, sums / wsum.clamp_min(1e-30)[..., None], cent)
         if bool((wsum <= 0).any()):
