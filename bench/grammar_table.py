@@ -1,6 +1,7 @@
 """The grammar benchmark: is every planted syntax rule found as a syntax rule, and does the spacing scan agree?
 
     python bench/grammar_table.py [--work /tmp/combmotif_grammar] [--reuse] [--backgrounds 100]
+                                  [--checkpoint model_weights/grammar_cnn-best.pth]
 
 On the grammar predictor (``model_weights/grammar_predictor-best.pth``, trained on
 ``data/synthetic_grammar``), through the ``combmotif`` command as a user runs it:
@@ -11,6 +12,10 @@ On the grammar predictor (``model_weights/grammar_predictor-best.pth``, trained 
 2. ``combmotif spacing`` on conv4 for every planted pair (both orders, gaps 0..RF - both
    lengths), the motifs written as the syntax tree found them (the consensus of the
    best-supported rule naming them), else as planted.
+
+``--checkpoint`` runs the same configs on another model of the same set, e.g. the conv-only
+regressor of ``configs/training/grammar_cnn.yaml`` (not shipped: ``python -m combmotif train
+configs/training/grammar_cnn.yaml``, 2.5 min on 2 cores).
 
 Printed: one table, one row per planted arrangement (each arm of an OR rule counts):
 the best syntax rule of any layer with A 5' of B named after the planted motifs (a
@@ -52,14 +57,19 @@ def combmotif(*args: str) -> None:
     print(f"  combmotif {' '.join(args)} ({time.time() - t0:.0f} s)", flush=True)
 
 
-def work_configs(work: Path, model: str) -> tuple[Path, Path]:
-    """Copies of the model's discovery and interaction configs writing under ``work``."""
+def work_configs(work: Path, model: str, checkpoint: Path | None = None) -> tuple[Path, Path]:
+    """Copies of the model's discovery and interaction configs writing under ``work``
+    (with ``checkpoint``: the same settings on another model trained on the same set,
+    named after the checkpoint)."""
     work.mkdir(parents=True, exist_ok=True)
     out = []
     for stage in ("interpreting", "interaction"):
         src = ROOT / "configs" / stage / f"{model}.yaml"
         cfg = yaml.safe_load(src.read_text())
         cfg["model"]["checkpoint"] = str((src.parent / cfg["model"]["checkpoint"]).resolve())
+        if checkpoint is not None:
+            cfg["model"]["checkpoint"] = str(checkpoint.resolve())
+            cfg["name"] = model_name(model, checkpoint)
         for key in ("data_dir", "labels_dir"):
             if cfg.get(key):
                 cfg[key] = str((src.parent / cfg[key]).resolve())
@@ -70,6 +80,11 @@ def work_configs(work: Path, model: str) -> tuple[Path, Path]:
         dst.write_text(yaml.safe_dump(cfg, sort_keys=False))
         out.append(dst)
     return out[0], out[1]
+
+
+def model_name(model: str, checkpoint: Path | None) -> str:
+    """The results name: the config's model, or the checkpoint's file name minus ``-best.pth``."""
+    return model if checkpoint is None else checkpoint.name.removesuffix(".pth").removesuffix("-best")
 
 
 def resyntax(config: Path, layers: range) -> None:
@@ -197,6 +212,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, default=Path("/tmp/combmotif_grammar"))
     ap.add_argument("--model", default="grammar_predictor")
+    ap.add_argument("--checkpoint", type=Path, default=None,
+                    help="another model trained on the same set, run with --model's configs")
     ap.add_argument("--truth", type=Path, default=ROOT / "data/synthetic_grammar/truth.json")
     ap.add_argument("--reuse", action="store_true", help="keep an existing discovery; redo only the syntax")
     ap.add_argument("--layer", type=int, default=4, help="layer of the spacing scans")
@@ -205,11 +222,12 @@ def main() -> None:
     work = args.work.resolve()
     if str(work).startswith(str(ROOT / "results")):
         sys.exit("--work must not be under results/")
-    disc_cfg, int_cfg = work_configs(work, args.model)
+    disc_cfg, int_cfg = work_configs(work, args.model, args.checkpoint)
+    name = model_name(args.model, args.checkpoint)
     inter = yaml.safe_load(int_cfg.read_text())
     inter["spacing_backgrounds"] = args.backgrounds
     int_cfg.write_text(yaml.safe_dump(inter, sort_keys=False))
-    discovery = work / args.model / "discovery"
+    discovery = work / name / "discovery"
     print("# commands")
     if args.reuse and (discovery / "conv4" / "syntax_rules.csv").is_file():
         print(f"  reuse {discovery}: syntax redone")
@@ -226,10 +244,11 @@ def main() -> None:
         seqs[p["name"]] = (found_consensus(rules, a, cons[a]), found_consensus(rules, b, cons[b]))
     pairs = [x for s in seqs.values() for x in ("--pair", s[0], s[1])]
     combmotif("spacing", str(int_cfg), "--layers", str(args.layer), *pairs)
-    summary = pd.read_csv(work / args.model / "interaction" / f"conv{args.layer}" / "spacing" / "summary.csv",
+    summary = pd.read_csv(work / name / "interaction" / f"conv{args.layer}" / "spacing" / "summary.csv",
                           keep_default_na=False, dtype=str)
     report(truth, rules, summary, seqs, cons, planted, control)
     print(f"\nreproduce: python bench/grammar_table.py --work {work}" + (" --reuse" if args.reuse else "")
+          + (f" --checkpoint {args.checkpoint}" if args.checkpoint else "")
           + f" --backgrounds {args.backgrounds}")
     print(f"  discovery: python -m combmotif discovery {disc_cfg} --layers 1-4")
     print(f"  spacing:   python -m combmotif spacing {int_cfg} --layers {args.layer} {' '.join(pairs)}")

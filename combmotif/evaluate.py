@@ -417,10 +417,10 @@ def evaluate_checkpoint(cfg, checkpoint: str | Path | None = None, out_dir: str 
 def _checked_scaler(ckpt: dict, ckpt_path: Path, classify: bool) -> dict | None:
     """The checkpoint's target scaler, checked (``None`` for a classifier, which has none)."""
     if classify:
-        if ckpt["arch"].get("kind") != "binding_cnn":
-            raise InputError(f"{ckpt_path}: a regression model (arch kind "
-                             f"{ckpt['arch'].get('kind', 'saluki')}) cannot be evaluated on a "
-                             f"classification set")
+        task = ckpt["data"].get("task", "regression") if isinstance(ckpt["data"], dict) else "regression"
+        if task != "classification":
+            raise InputError(f"{ckpt_path}: a regression model (data.task {task}) cannot be "
+                             f"evaluated on a classification set")
         return None
     scaler = ckpt["data"].get("scaler") if isinstance(ckpt["data"], dict) else None
     if not isinstance(scaler, dict) or not {"mean", "sd"} <= set(scaler):

@@ -11,9 +11,10 @@ is stored in the checkpoint's ``data`` dict and :func:`predict` maps back to
 the label scale. Same seed + same data -> same weights on CPU.
 
 A classifier (``model.kind: binding_cnn`` on ``data.format`` fasta or
-class_csv) has no scaler (``None``): it trains with binary cross-entropy on its
-logit, stops early on the validation AUPRC and, with ``train.rc_augment`` (DNA
-only), sees each training sequence's reverse complement half of the time.
+class_csv; a ``binding_cnn`` on an MRL CSV regresses like the Saluki model) has no
+scaler (``None``): it trains with binary cross-entropy on its logit, stops early on
+the validation AUPRC and, with ``train.rc_augment`` (DNA only), sees each training
+sequence's reverse complement half of the time.
 
 ``mrl/train.py`` and ``half-life/train.py`` are both thin wrappers around
 :func:`main`; they differ only in the default config.
@@ -34,7 +35,7 @@ from tqdm import tqdm
 
 from .checkpoint import portable_data, resolve_device, save_checkpoint
 from .config import to_dict
-from .data.tasks import TaskData, load_task_data
+from .data.tasks import CLASSIFICATION_FORMATS, TaskData, load_task_data
 from .errors import InputError
 from .evaluate import evaluate_splits, json_safe, predict
 from .io import check_output_dir, write_json
@@ -184,9 +185,9 @@ def fit(model: SequenceModel, splits: dict[str, tuple[torch.Tensor, torch.Tensor
         cfg: TrainConfig, device: torch.device | str | None = None) -> FitResult:
     """Adam + MSE on standardised targets with early stopping on validation loss.
 
-    A :class:`BindingCNN` (``arch["kind"] == "binding_cnn"``) instead trains with
-    binary cross-entropy on its logit and stops on 1 - validation AUPRC; it has no
-    scaler. The scaler is fitted on ``splits['train']`` only. Shuffling uses a generator
+    A classifier (``cfg.data.format`` fasta or class_csv, a :class:`BindingCNN`)
+    instead trains with binary cross-entropy on its logit and stops on 1 - validation
+    AUPRC; it has no scaler. The scaler is fitted on ``splits["train"]`` only. Shuffling uses a generator
     seeded from ``cfg.seed`` (and dropout the global seed set here), so a rerun
     with the same seed on CPU gives identical weights. The weights of the best
     validation epoch are restored before returning.
@@ -212,7 +213,7 @@ def fit(model: SequenceModel, splits: dict[str, tuple[torch.Tensor, torch.Tensor
     X_tr, y_tr = splits["train"]
     X_va, y_va = splits["valid"]
     model.check_input(X_tr[:1])
-    classify = model.arch.get("kind") == "binding_cnn"
+    classify = cfg.data.format in CLASSIFICATION_FORMATS
     scaler = None if classify else fit_scaler(y_tr)
     z_tr = y_tr if classify else (y_tr - scaler["mean"]) / scaler["sd"]
     z_va = y_va if classify else (y_va - scaler["mean"]) / scaler["sd"]

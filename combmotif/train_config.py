@@ -27,10 +27,13 @@ class ModelConfig:
     ``kind: saluki`` (default): :class:`~combmotif.models.saluki.SalukiModel`
     (``num_layers``, ``filters``, ``kernel_size``, ``padding``, ``dropout``,
     ``gru_units``, ``dense_units``). ``kind: binding_cnn``:
-    :class:`~combmotif.models.binding.BindingCNN`, a binding-site classifier
+    :class:`~combmotif.models.binding.BindingCNN`, a conv stack with a small head
     (``conv_filters``, ``conv_kernels``, ``pools``: one entry per conv layer;
     ``batch_norm``, ``head`` global_max | dense, ``dense_units``, ``padding``,
-    ``dropout``); it needs a classification data set (format fasta or class_csv).
+    ``dropout``): the binding-site classifier (format fasta or class_csv), or a
+    regressor on an MRL CSV. With the ``global_max`` head nothing above the
+    convolutions sees positions, so any arrangement of motifs the model uses is held
+    by conv neurons (the grammar benchmark's model).
     """
 
     kind: Literal["saluki", "binding_cnn"] = "saluki"
@@ -154,9 +157,9 @@ class TrainConfig:
         if self.output.name is None:
             self.output.name = self.name
         classify = self.data.format in CLASSIFICATION_FORMATS
-        if classify != (self.model.kind == "binding_cnn"):
+        if classify and self.model.kind != "binding_cnn":
             raise ValueError(f"'model.kind' {self.model.kind!r} does not fit 'data.format' "
-                             f"{self.data.format!r}: binding_cnn classifies (fasta, class_csv), "
+                             f"{self.data.format!r}: a classifier (fasta, class_csv) is a binding_cnn; "
                              "saluki regresses (mrl_csv, saluki_h5)")
         if self.train.rc_augment and not classify:
             raise ValueError("'train.rc_augment' applies to classifiers on DNA (data.format fasta or class_csv)")

@@ -234,6 +234,50 @@ def test_learns_a_motif_count(tmp_path):
     assert test["r2_score"] > 0.75, test
 
 
+def test_conv_only_regressor_learns_a_motif_count(tmp_path):
+    # binding_cnn on an MRL CSV regresses: MSE on the scaled label, a scaler in the
+    # checkpoint, regression metrics; with the global-max head no layer above the
+    # convolutions sees positions.
+    write_mrl_csv(tmp_path / "data.csv", n=2000, seed=3)
+    cnn = {"kind": "binding_cnn", "conv_filters": [16, 16], "conv_kernels": [5, 3], "pools": [2, 1],
+           "head": "global_max", "dropout": 0.1}
+    cfg_path = write_config(tmp_path, mrl_data(split="random"), model=cnn,
+                            train={"epochs": 12, "batch_size": 64, "patience": 4})
+    record = train_from_config(load_train_config(cfg_path), command="pytest")
+    _, ckpt = load_checkpoint(tmp_path / "weights" / "tiny-best.pth")
+    assert ckpt["arch"]["kind"] == "binding_cnn" and set(ckpt["data"]["scaler"]) >= {"mean", "sd"}
+    assert ckpt["data"].get("task", "regression") == "regression"
+    test = record["metrics"]["test"]
+    assert {"pearson_r", "r2_score", "mse"} <= set(test) and "auprc" not in test
+    assert test["pearson_r"] > 0.9, test
+    again = evaluate_checkpoint(load_train_config(cfg_path), out_dir=tmp_path / "ev")
+    assert again["metrics"]["test"]["mse"] == pytest.approx(test["mse"], rel=1e-5)
+
+
+def test_saluki_on_a_classification_set_is_refused(tmp_path):
+    (tmp_path / "seqs.fa").write_text(">a 1\nACGT\n")
+    cfg = {"format": "fasta", "path": "seqs.fa", "negatives": "seqs.fa", "seq_len": 4}
+    with pytest.raises(ConfigError, match="binding_cnn"):
+        load_train_config(write_config(tmp_path, cfg))
+
+
+def test_evaluate_refuses_a_regressor_on_a_classification_set(tmp_path):
+    # The same binding_cnn class regresses or classifies: the checkpoint's data.task decides.
+    utrs = _utrs(120, 0, 20)
+    pd.DataFrame({"sequence": utrs, "label": [i % 2 for i in range(120)]}).to_csv(tmp_path / "c.csv", index=False)
+    cnn = {"kind": "binding_cnn", "conv_filters": [4], "conv_kernels": [3], "pools": [2]}
+    cfg = load_train_config(write_config(tmp_path, {"format": "class_csv", "path": "c.csv", "split": "random"},
+                                         model=cnn))
+    torch.manual_seed(0)
+    from combmotif.models.binding import BindingCNN
+
+    model = BindingCNN(4, 20, conv_filters=[4], conv_kernels=[3], pools=[2])
+    save_checkpoint(cfg.checkpoint_path, model, {"task": "regression", "scaler": {"mean": 0.0, "sd": 1.0}}, {})
+    with pytest.raises(InputError, match="regression model"):
+        evaluate_checkpoint(cfg, out_dir=tmp_path / "ev")
+    assert not (tmp_path / "ev").exists()
+
+
 def test_random_split_is_seeded_disjoint_and_complete():
     a = random_split(100, [0.8, 0.1, 0.1], seed=4)
     b = random_split(100, [0.8, 0.1, 0.1], seed=4)
