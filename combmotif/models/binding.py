@@ -9,7 +9,9 @@ linear unit) or ``dense`` (flatten, a hidden ReLU layer, one linear unit).
 
 ``forward`` returns the **logit** of "bound" (N,), not a probability: training
 uses ``BCEWithLogitsLoss`` and every interpretation stage explains the logit
-(a sigmoid would saturate and flatten contributions of strong sites).
+(a sigmoid would saturate and flatten contributions of strong sites). Trained on
+a regression set (an MRL CSV) the same network is a regressor: ``forward`` is the
+prediction on the standardised label scale, as the Saluki model's.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .saluki import SequenceModel
 
 
 class BindingCNN(SequenceModel):
-    """Binary classifier over one-hot sequences; outputs the logit.
+    """Conv stack over one-hot sequences: a binary classifier's logit, or a regressor's prediction.
 
     Parameters
     ----------
