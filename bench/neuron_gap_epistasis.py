@@ -2,6 +2,7 @@
 
     python bench/neuron_gap_epistasis.py [--config configs/interpreting/grammar_predictor.yaml]
                                          [--layer 4] [--backgrounds 48] [--top 4]
+                                         [--discovery /tmp/combmotif_grammar/grammar_predictor/discovery]
 
 For every planted pair of the config's ``truth.json`` (both orders), every unplanted
 pair of its control motifs, and two pairs of motifs from different rules, A and B
@@ -26,6 +27,13 @@ threshold that only A and B together pass shows as epistasis after the activatio
 activation also makes any two motifs that both raise a neuron look synergistic there,
 so the pairs never planted together are printed beside the rules as the yardstick.
 
+With ``--discovery`` (a discovery of the same model, e.g. the one ``bench/grammar_table.py``
+writes), a third line per arrangement reads the neurons' samples instead: the share of the
+strongly activating samples (activation >= half the neuron's best) holding A then B, and
+the 5-95 % range of their gaps (:func:`combmotif.neuronmotif.syntax_samples.sample_gaps`,
+the planted consensus as the motif). Whether the samples hold an arrangement that no
+syntax tree reports tells the sampling from the demixing.
+
 Why: issue 15's grammar benchmark asks for each planted rule as a syntax rule of some
 neuron. This tells whether the neurons hold the rule at all, and at which activations.
 """
@@ -45,7 +53,9 @@ sys.path.insert(0, str(ROOT))
 from combmotif.data.truth import load_truth  # noqa: E402
 from combmotif.models.anatomy import Anatomy  # noqa: E402
 from combmotif.models.loader import load_model  # noqa: E402
+from combmotif.motifs.formats import iupac_to_ppm  # noqa: E402
 from combmotif.neuronmotif.discovery_config import load_discovery_config  # noqa: E402
+from combmotif.neuronmotif.syntax_samples import read_samples, sample_gaps  # noqa: E402
 from combmotif.stats import bh_qvalues, wilcoxon_p  # noqa: E402
 
 
@@ -93,6 +103,19 @@ def scan(cut, consensus: dict, a: str, b: str, n: int, seed: int) -> np.ndarray:
     return rest[:, 0] - rest[:, 1] - rest[:, 2] + base[None]
 
 
+def sample_shares(discovery: Path, layer: int, a: str, b: str) -> list[tuple[float, int, int, int]]:
+    """(share, neuron, gap_min, gap_max) per neuron whose strong samples hold A then B, largest first."""
+    out = []
+    for unit in sorted((discovery / f"conv{layer}").glob("neuron*"), key=lambda p: int(p.name[6:])):
+        samples = read_samples(unit)
+        if samples is None:
+            continue
+        got = sample_gaps(*samples, iupac_to_ppm(a), iupac_to_ppm(b))
+        if got["sample_gap_min"] is not None:
+            out.append((got["sample_share"], int(unit.name[6:]), got["sample_gap_min"], got["sample_gap_max"]))
+    return sorted(out, reverse=True)
+
+
 def ranges(eps: np.ndarray, alpha: float = 0.05) -> list[tuple[float, int, int, int]]:
     """(peak, neuron, gap_min, gap_max) per neuron with a significant positive peak."""
     mean = eps.mean(1)
@@ -123,6 +146,8 @@ def main() -> None:
     ap.add_argument("--backgrounds", type=int, default=48)
     ap.add_argument("--top", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--discovery", type=Path, default=None,
+                    help="a discovery folder of the same model: also read the neurons' samples")
     args = ap.parse_args()
     cfg = load_discovery_config(args.config)
     truth = load_truth(Path(cfg.data_dir) / "truth.json")
@@ -139,6 +164,10 @@ def main() -> None:
             top = ranges(scan(cut, consensus, a, b, args.backgrounds, args.seed))[:args.top]
             cells = "; ".join(f"n{c} {pk:.2f} gaps {lo}-{hi}" for pk, c, lo, hi in top) or "none"
             print(f"  {name:>16}: {cells}")
+        if args.discovery is not None:
+            top = sample_shares(args.discovery, args.layer, consensus[a], consensus[b])[:args.top]
+            cells = "; ".join(f"n{c} {sh:.2f} gaps {lo}-{hi}" for sh, c, lo, hi in top) or "none"
+            print(f"  {'strong samples':>16}: {cells}")
 
 
 if __name__ == "__main__":
