@@ -105,13 +105,12 @@ def scan(cut, consensus: dict, a: str, b: str, n: int, seed: int) -> np.ndarray:
 
 def sample_shares(discovery: Path, layer: int, a: str, b: str) -> list[tuple[float, int, int, int]]:
     """(share, neuron, gap_min, gap_max) per neuron whose strong samples hold A then B, largest first."""
+    ppm_a, ppm_b = iupac_to_ppm(a), iupac_to_ppm(b)
     out = []
-    for unit in sorted((discovery / f"conv{layer}").glob("neuron*"), key=lambda p: int(p.name[6:])):
+    for unit in (discovery / f"conv{layer}").glob("neuron*"):
         samples = read_samples(unit)
-        if samples is None:
-            continue
-        got = sample_gaps(*samples, iupac_to_ppm(a), iupac_to_ppm(b))
-        if got["sample_gap_min"] is not None:
+        got = sample_gaps(*samples, ppm_a, ppm_b) if samples is not None else {}
+        if got.get("sample_gap_min") is not None:
             out.append((got["sample_share"], int(unit.name[6:]), got["sample_gap_min"], got["sample_gap_max"]))
     return sorted(out, reverse=True)
 

@@ -130,11 +130,10 @@ def attribution_families(patterns: Sequence[Motif], families: Sequence[Family],
         row = {"pattern_id": m.name, "sign": m.meta.get("sign"), "n_seqlets": m.meta.get("n_seqlets"),
                "contribution": m.meta.get("contribution"), "consensus": m.consensus, "label": label,
                "letters": letters, "family": "", "note": ""}
-        same = next((f for f in list(families) + kept if patterns_overlap(label, f.pattern, s.min_overlap,
-                                                                           s.min_letters)), None)
         if letters < s.min_letters:
             row["note"] = f"label {label or '-'}: fewer than {s.min_letters:g} informative letters"
-        elif same is not None:
+        elif (same := next((f for f in [*families, *kept]
+                            if patterns_overlap(label, f.pattern, s.min_overlap, s.min_letters)), None)):
             row["note"] = f"the motif of {same.id} ({same.pattern})"
         else:
             fid = f"T{len(kept) + 1}"
