@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -67,6 +69,8 @@ for path in sys.argv[1:]:
     assert len(tomtom(q + t, t, norc=m.given_strand, thresh=None)), 'the warm-up compared nothing'
     database_groups(t, cfg=m)
 """
+#: The seconds-since-start stamp of each log line (:meth:`Runner.run`).
+STAMP = re.compile(r"^\s*[\d.]+s  ")
 TARGETS = {"mrl": "<= 20 s", "hl5": "GPU >= 3x faster than CPU", "hl": "<= 300 s", "basset": "<= 600 s"}
 LIMITS = {"warm": 120.0, "mrl": 90.0, "hl5": 150.0, "hl": 330.0, "basset": 600.0}
 
@@ -122,24 +126,29 @@ class Runner:
             return 0.0, "skipped: no time left in the budget", ""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         t0 = time.perf_counter()
+        lines: list[str] = []
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env=env)
+        # Each line stamped with the seconds since the start: the log then shows where the
+        # time outside the three phases goes (start-up, families, front page).
+        reader = threading.Thread(target=lambda: lines.extend(
+            f"{time.perf_counter() - t0:7.2f}s  {line}" for line in proc.stdout), daemon=True)
+        reader.start()
         try:
-            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=limit, env=env)
-            out, status = (proc.stdout or "") + (proc.stderr or ""), "ok"
-            if proc.returncode:
-                tail = [line for line in out.strip().splitlines() if line.strip()]
-                status = "failed: " + (tail[-1] if tail else f"exit {proc.returncode}")
-        except subprocess.TimeoutExpired as exc:
-            out = _text(exc.stdout) + _text(exc.stderr)
-            status = f"timed out after {limit:.0f} s"
+            code, status = proc.wait(timeout=limit), "ok"
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code, status = proc.wait(), f"timed out after {limit:.0f} s"
+        reader.join(timeout=10)
+        out = "".join(lines)
+        if code and status == "ok":
+            tail = [line for line in out.strip().splitlines() if line.strip()]
+            status = "failed: " + (tail[-1].split("s  ", 1)[-1] if tail else f"exit {code}")
         secs = time.perf_counter() - t0
         if self.logs:
             self.logs.mkdir(parents=True, exist_ok=True)
             (self.logs / f"{tag}.log").write_text(" ".join(cmd) + "\n" + out)
         return secs, status, out
-
-
-def _text(value) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
 
 
 def phases(log: str) -> str:
@@ -157,7 +166,7 @@ def phases(log: str) -> str:
     found: dict[int, dict] = {}
     for line in log.splitlines():
         for phase, pattern in LINES.items():
-            m = pattern.search(line.strip())
+            m = pattern.search(STAMP.sub("", line).strip())
             if m:
                 found.setdefault(int(m.group(1)), {})[phase] = float(m.group(2))
     cells = []

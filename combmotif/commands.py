@@ -331,7 +331,7 @@ def discovery(args: argparse.Namespace) -> int:
     from .layout import layer_dir
     from .neuronmotif.discovery_config import load_discovery_config
     from .neuronmotif.stage import load_model, preflight, run_discovery
-    from .report.final import match_and_report
+    from .report.pipeline import LayerPages, overlap_wanted
 
     cfg = load_discovery_config(args.config, _overrides(args, neurons="layers.ind"))
     model = None
@@ -344,9 +344,12 @@ def discovery(args: argparse.Namespace) -> int:
     if getattr(args, "step", None):   # one job of a sharded run: no matching or pages
         from .neuronmotif.shards import run_step
         return run_step(args.step, cfg, args.layers, model, args.groups)
-    run_discovery(cfg, args.layers, force=args.force, model=model)
-    if cfg.report.enabled:
-        print(f"pages: {match_and_report(cfg, args.layers)}", file=sys.stderr)
+    overlap = overlap_wanted(cfg, next(model.parameters()).device, args.layers)
+    with LayerPages(cfg, overlap) as pages:
+        run_discovery(cfg, args.layers, force=args.force, model=model,
+                      on_layer=pages.submit if cfg.report.enabled else None)
+        if cfg.report.enabled:
+            print(f"pages: {pages.finish()}", file=sys.stderr)
     for layer in args.layers:
         print(f"wrote {layer_dir(cfg.discovery_dir(), layer)}")
     return 0

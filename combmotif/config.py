@@ -374,6 +374,28 @@ def _relative_paths(obj: Any, out: dict, base: str | Path) -> None:
             _relative_paths(value, out[f.name], base)
 
 
+def _coerce_union(value: Any, tp: Any, source: str, key: str, base_dir: Path | None) -> Any:
+    """The first alternative of ``tp`` that takes ``value``; else one line naming them all."""
+    args = get_args(tp)
+    if value is None and type(None) in args:
+        return None
+    errors = []
+    for arg in args:
+        if arg is type(None):
+            continue
+        try:
+            return _coerce(value, arg, source, key, base_dir)
+        except ConfigError as exc:
+            errors.append(str(exc))
+    head, tail = f"{source}: '{key}' ", f"; got {value!r}"
+    if errors and all(e.startswith(head) and e.endswith(tail) for e in errors):
+        # "must be true or false, or one of auto; got ..."
+        wants = [e[len(head):len(e) - len(tail)] for e in errors]
+        wants[1:] = [w.removeprefix("must be ") for w in wants[1:]]
+        raise ConfigError(head + ", or ".join(wants) + tail)
+    raise ConfigError(errors[0] if errors else f"{source}: '{key}' has a bad value {value!r}")
+
+
 def _coerce(value: Any, tp: Any, source: str, key: str, base_dir: Path | None) -> Any:
     origin = get_origin(tp)
     if tp is Any:
@@ -381,18 +403,7 @@ def _coerce(value: Any, tp: Any, source: str, key: str, base_dir: Path | None) -
     if dataclasses.is_dataclass(tp):
         return from_dict(value if value is not None else {}, tp, source, base_dir, key + ".")
     if origin in (Union, types.UnionType):
-        args = get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, source, key, base_dir)
-            except ConfigError as exc:
-                errors.append(str(exc))
-        raise ConfigError(errors[0] if errors else f"{source}: '{key}' has a bad value {value!r}")
+        return _coerce_union(value, tp, source, key, base_dir)
     if origin is Literal:
         choices = get_args(tp)
         if value not in choices:

@@ -262,3 +262,38 @@ def test_discovery_redoes_a_finished_layer_whose_settings_changed(tmp_path):
     msgs.clear()
     discover_layer(model, 1, cfg, tmp_path / "a", progress=False, log=msgs.append)
     assert "already done" in msgs[0]
+
+
+def test_pages_beside_the_sampling_write_the_same_files_and_survive_a_dead_worker(inputs):
+    """``report.overlap``: the worker process that matches and pages each layer while the
+    next one samples writes the inline path's bytes; a worker killed in the middle of a
+    layer's pages fails the run with one line, and the rerun completes it."""
+    body = """
+        model: {checkpoint: toy-best.pth}
+        seed: 0
+        device: cpu
+        motif_db: curated
+        report: {png: false, overlap: OVERLAP}
+        sampling: {population: 16, max_generations: 8, patience: 3, screen: 2048, bin_cap: 8}
+    """
+    inline, _ = _configs(inputs, "overlap-inline", body.replace("OVERLAP", "false"))
+    beside, fault = _configs(inputs, "overlap-worker", body.replace("OVERLAP", "true"))
+    script = "motif_discovery/discover.py"
+    _run(script, str(inline), "--layers", "1", "2")
+    _run(script, str(beside), "--layers", "1", "2")
+    _assert_same(inputs.parent / "overlap-worker-clean", inputs.parent / "overlap-inline-clean")
+
+    env = {"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_NUM_THREADS": "1",
+           "HOME": os.environ.get("HOME", "/tmp"), "COMBMOTIF_FAULT": "pages:1"}
+    died = subprocess.run([sys.executable, str(ROOT / script), str(fault), "--layers", "1", "2"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert died.returncode == 1, died.stderr[-2000:]
+    errors = [line for line in died.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [errors[0]] and errors[0].startswith("error: internal error (RuntimeError: the pages "
+                                                          "worker process died"), died.stderr[-2000:]
+    ddir = inputs.parent / "overlap-worker-fault" / "toy" / "discovery"
+    assert (ddir / "conv1" / "matches.csv").is_file() and not (ddir / "conv2" / "matches.csv").exists()
+    assert not (ddir.parent / "index.html").exists()
+    rerun = _run(script, str(fault), "--layers", "1", "2")
+    assert rerun.stderr.count("already done") == 2
+    _assert_same(inputs.parent / "overlap-worker-fault", inputs.parent / "overlap-inline-clean")

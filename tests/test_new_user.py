@@ -173,6 +173,29 @@ def test_discovery_and_compare_configs_accept_a_motif_db_list(tmp_path):
         load_config(tmp_path / "bad.yaml", DiscoveryConfig)
 
 
+def test_pages_beside_the_sampling_where_they_take_nothing_from_it(tmp_path, monkeypatch):
+    import combmotif.report.pipeline as pipeline
+    from combmotif.neuronmotif.discovery_config import load_discovery_config
+
+    write_toy_checkpoint(tmp_path, 50, filters=4)
+    (tmp_path / "d.yaml").write_text("model: {checkpoint: toy-best.pth}\n")
+    cfg = load_discovery_config(tmp_path / "d.yaml")
+    assert cfg.report.overlap == "auto"
+    for cores, device, want in ((2, "cpu", False), (4, "cpu", True), (1, "cuda:0", True)):
+        monkeypatch.setattr(pipeline, "usable_cores", lambda c=cores: c)
+        assert pipeline.overlap_wanted(cfg, device, [1, 2]) is want, (cores, device)
+    assert not pipeline.overlap_wanted(cfg, "cuda:0", [])
+    assert not pipeline.overlap_wanted(cfg, "cuda:0", [5])     # one layer: only the worker's start
+    cfg.report.overlap = False
+    assert not pipeline.overlap_wanted(cfg, "cuda:0", [1])
+    cfg.report.overlap, cfg.report.enabled = True, False
+    assert not pipeline.overlap_wanted(cfg, "cpu", [1])     # no pages, no worker
+    (tmp_path / "bad.yaml").write_text("model: {checkpoint: toy-best.pth}\nreport: {overlap: sometimes}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_discovery_config(tmp_path / "bad.yaml")
+    assert str(exc.value).endswith("'report.overlap' must be true or false, or one of auto; got 'sometimes'")
+
+
 def test_discovery_prints_the_png_hint_only_when_drawing_pngs(tmp_path, monkeypatch):
     import combmotif.motifs.collect as collect
     import combmotif.report.model_page as model_page

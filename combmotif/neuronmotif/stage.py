@@ -416,7 +416,8 @@ def preflight(cfg: DiscoveryConfig, layers: Sequence[int], source: str | Path,
 
 
 def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = False,
-                  progress: bool = True, model: nn.Module | None = None) -> dict[int, pd.DataFrame]:
+                  progress: bool = True, model: nn.Module | None = None,
+                  on_layer: Callable[[int], None] | None = None) -> dict[int, pd.DataFrame]:
     """Load the model once and interpret ``layers`` in order (shallow first).
 
     The matching and pages follow in :func:`combmotif.report.final.match_and_report`.
@@ -433,6 +434,9 @@ def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = Fal
         Show the sampler's progress.
     model : nn.Module, optional
         The model returned by :func:`preflight` (else loaded here).
+    on_layer : callable, optional
+        Called with each layer once its neuron folders are written (the command hands the
+        layer to :class:`~combmotif.report.pipeline.LayerPages`).
 
     Returns
     -------
@@ -445,4 +449,9 @@ def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = Fal
     for layer in layers:
         if not 1 <= layer <= n:
             raise InputError(f"layer {layer} does not exist: {cfg.model_file.name} has conv1..conv{n}")
-    return {layer: discover_layer(model, layer, cfg, force=force, progress=progress) for layer in layers}
+    summaries = {}
+    for layer in layers:
+        summaries[layer] = discover_layer(model, layer, cfg, force=force, progress=progress)
+        if on_layer is not None:
+            on_layer(layer)
+    return summaries

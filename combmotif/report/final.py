@@ -47,10 +47,8 @@ def write_reports(cfg, layers: Sequence[int] | None = None, log: Callable[[str],
     Path
         The model's front page.
     """
-    log = log or (lambda msg: print(msg, file=sys.stderr))
+    log, targets, matching, rna = _setup(cfg, log)
     model_dir = cfg.discovery_dir().parent
-    targets = resolve_motif_db(cfg.motif_db, data_dir=cfg.data_dir)
-    matching, rna = _for_model(cfg)
     for layer, layer_dir in layer_dirs(model_dir):
         if layers is not None and layer not in layers:
             continue
@@ -70,6 +68,9 @@ def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | No
     ``tomtom.tsv``/``matches.csv``, the neuron pages, the layer indexes, the collected table
     and the model's front page; return the front page's path.
 
+    :func:`match_layers` then :func:`finish_report`; discovery's command may run the first
+    one layer at a time beside the sampling (:mod:`combmotif.report.pipeline`).
+
     Parameters
     ----------
     cfg : combmotif.neuronmotif.discovery_config.DiscoveryConfig
@@ -84,26 +85,49 @@ def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | No
     Path
         The model's front page.
     """
-    from ..motifs.collect import collect_model
-    from ..motifs.databases import motif_db_text, resolve_motif_db
-    from ..motifs.families import FamilySettings, ensure_families
+    png_hint(cfg, log)
+    match_layers(cfg, layers, log=log)
+    return finish_report(cfg, log=log)
+
+
+def png_hint(cfg, log: Callable[[str], None] | None = None) -> None:
+    """Say, once per run, that the PNG logos (``report.png``) are most of the page time.
+
+    Parameters
+    ----------
+    cfg : combmotif.neuronmotif.discovery_config.DiscoveryConfig
+        The discovery settings.
+    log : callable, optional
+        Receives the line (default: standard error).
+    """
+    if cfg.report.png:
+        # 0.2-0.6 s per cluster logo; the pages' interactive logos do not need them.
+        (log or (lambda msg: print(msg, file=sys.stderr)))(
+            "pages: a PNG logo per cluster (0.2-0.6 s each) is most of the page time; "
+            "'report: {png: false}' in the config skips them (the pages keep their interactive logos)")
+
+
+def match_layers(cfg, layers: Sequence[int], log: Callable[[str], None] | None = None, targets=None) -> None:
+    """Match ``layers`` (ascending: a layer's syntax reads the shallower layers'), then write
+    their syntax and pages.
+
+    Parameters
+    ----------
+    cfg : combmotif.neuronmotif.discovery_config.DiscoveryConfig
+        The discovery settings.
+    layers : sequence of int
+        Conv layers, each already discovered.
+    log : callable, optional
+        Receives one line per layer (default: standard error).
+    targets : list of Motif, optional
+        ``cfg.motif_db`` already resolved (else resolved here).
+    """
+    from ..motifs.databases import motif_db_text
     from ..motifs.match import match_layer
     from ..neuronmotif.syntax_layer import write_layer_syntax
 
-    # Looked up at call time: tests stub the front page writer on its module.
-    from .model_page import write_model_index
-
-    log = log or (lambda msg: print(msg, file=sys.stderr))
+    log, targets, matching, rna = _setup(cfg, log, targets)
     ddir = cfg.discovery_dir()
-    model_dir = ddir.parent
-    targets = resolve_motif_db(cfg.motif_db, data_dir=cfg.data_dir)
-    matching, rna = _for_model(cfg)
-    if cfg.report.png:
-        # The PNGs are most of the page time (0.2-0.6 s per cluster logo); the pages'
-        # interactive logos do not need them.
-        log("pages: a PNG logo per cluster (0.2-0.6 s each) is most of the page time; "
-            "'report: {png: false}' in the config skips them (the pages keep their interactive logos)")
-    clean_partials(model_dir, depth=0)     # the front page and collected tables of a killed run
     for layer in layers:
         layer_dir = layout.layer_dir(ddir, layer)
         clean_partials(layer_dir, depth=1)
@@ -112,7 +136,7 @@ def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | No
         # The syntax needs the layer's tomtom.tsv (names) and the shallower layers' syntax
         # (first occurrences); the pages show it, so it comes between the two.
         rules = write_layer_syntax(layer_dir, matching, targets=targets)
-        contribution = contribution_table(model_dir, layer)
+        contribution = contribution_table(ddir.parent, layer)
         write_layer_report(layer_dir, matches, targets, matching, model=cfg.model_name,
                            rna=rna, png=cfg.report.png,
                            contribution_csv=contribution if contribution.is_file() else None)
@@ -123,12 +147,51 @@ def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | No
             f"with a match at q < {matching.significance}; {len(rules)} syntax rules; "
             f"pages in {time.perf_counter() - t0:.1f} s")
         fault_point("pages")
-    collect_model(model_dir, targets, matching)
+
+
+def finish_report(cfg, log: Callable[[str], None] | None = None, targets=None, groups=None) -> Path:
+    """The model-wide tables after the layers' pages: the collected matches, the motif
+    families, the front page.
+
+    Parameters
+    ----------
+    cfg : combmotif.neuronmotif.discovery_config.DiscoveryConfig
+        The discovery settings.
+    log : callable, optional
+        Receives the families' line (default: standard error).
+    targets : list of Motif, optional
+        ``cfg.motif_db`` already resolved (else resolved here).
+    groups : dict of str to int, optional
+        :func:`~combmotif.motifs.collect.database_groups` of ``targets`` (else computed here).
+
+    Returns
+    -------
+    Path
+        The model's front page.
+    """
+    from ..motifs.collect import collect_model
+    from ..motifs.families import FamilySettings, ensure_families
+
+    # Looked up at call time: tests stub the front page writer on its module.
+    from .model_page import write_model_index
+
+    log, targets, matching, _ = _setup(cfg, log, targets)
+    model_dir = cfg.discovery_dir().parent
+    clean_partials(model_dir, depth=0)     # the front page and collected tables of a killed run
+    collect_model(model_dir, targets, matching, groups=groups)
     # Model-wide motif families (labels and pair candidates speak of them); cheap, and
     # recomputed only when a layer's segments or matches changed.
     ensure_families(model_dir, FamilySettings(q_max=matching.significance), matching, log=log,
                     targets=targets)
     return write_model_index(model_dir, significance=matching.significance)
+
+
+def _setup(cfg, log=None, targets=None):
+    """What every report step starts from: the log, the resolved database, the matching
+    settings for the model and whether it is RNA."""
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    targets = targets if targets is not None else resolve_motif_db(cfg.motif_db, data_dir=cfg.data_dir)
+    return (log, targets, *_for_model(cfg))
 
 
 def _for_model(cfg):
