@@ -16,7 +16,6 @@ files are the same bytes as the inline path writes (the test suite compares them
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -152,7 +151,6 @@ def _died() -> RuntimeError:
 
 def _start_worker(cfg) -> None:
     """The worker's one-time work, done while the caller samples the first layer."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     from ..motifs.collect import database_groups
     from ..motifs.databases import resolve_motif_db
     from .final import _for_model
