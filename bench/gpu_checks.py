@@ -143,7 +143,7 @@ class Runner:
         out = "".join(lines)
         if code and status == "ok":
             tail = [line for line in out.strip().splitlines() if line.strip()]
-            status = "failed: " + (tail[-1].split("s  ", 1)[-1] if tail else f"exit {code}")
+            status = "failed: " + (STAMP.sub("", tail[-1]) if tail else f"exit {code}")
         secs = time.perf_counter() - t0
         if self.logs:
             self.logs.mkdir(parents=True, exist_ok=True)

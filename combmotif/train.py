@@ -11,10 +11,10 @@ is stored in the checkpoint's ``data`` dict and :func:`predict` maps back to
 the label scale. Same seed + same data -> same weights on CPU.
 
 A classifier (``model.kind: binding_cnn`` on ``data.format`` fasta or
-class_csv; a ``binding_cnn`` on an MRL CSV regresses like the Saluki model) has no
-scaler (``None``): it trains with binary cross-entropy on its logit, stops early on
-the validation AUPRC and, with ``train.rc_augment`` (DNA only), sees each training
-sequence's reverse complement half of the time.
+class_csv) has no scaler (``None``): it trains with binary cross-entropy on its
+logit, stops early on the validation AUPRC and, with ``train.rc_augment`` (DNA
+only), sees each training sequence's reverse complement half of the time. A
+``binding_cnn`` on an MRL CSV is a regressor, trained as the Saluki model.
 
 ``mrl/train.py`` and ``half-life/train.py`` are both thin wrappers around
 :func:`main`; they differ only in the default config.

@@ -420,7 +420,8 @@ def run_discovery(cfg: DiscoveryConfig, layers: Sequence[int], force: bool = Fal
                   on_layer: Callable[[int], None] | None = None) -> dict[int, pd.DataFrame]:
     """Load the model once and interpret ``layers`` in order (shallow first).
 
-    The matching and pages follow in :func:`combmotif.report.final.match_and_report`.
+    The matching and pages follow (:class:`combmotif.report.pipeline.LayerPages`, beside the
+    sampling through ``on_layer`` or after it).
 
     Parameters
     ----------

@@ -85,9 +85,10 @@ def match_and_report(cfg, layers: Sequence[int], log: Callable[[str], None] | No
     Path
         The model's front page.
     """
+    log, targets, _, _ = _setup(cfg, log)
     png_hint(cfg, log)
-    match_layers(cfg, layers, log=log)
-    return finish_report(cfg, log=log)
+    match_layers(cfg, layers, log=log, targets=targets)
+    return finish_report(cfg, log=log, targets=targets)
 
 
 def png_hint(cfg, log: Callable[[str], None] | None = None) -> None:
@@ -102,7 +103,7 @@ def png_hint(cfg, log: Callable[[str], None] | None = None) -> None:
     """
     if cfg.report.png:
         # 0.2-0.6 s per cluster logo; the pages' interactive logos do not need them.
-        (log or (lambda msg: print(msg, file=sys.stderr)))(
+        (log or stderr)(
             "pages: a PNG logo per cluster (0.2-0.6 s each) is most of the page time; "
             "'report: {png: false}' in the config skips them (the pages keep their interactive logos)")
 
@@ -186,10 +187,22 @@ def finish_report(cfg, log: Callable[[str], None] | None = None, targets=None, g
     return write_model_index(model_dir, significance=matching.significance)
 
 
+def stderr(msg: str) -> None:
+    """The report steps' default log: one line on standard error, flushed (a worker
+    process's lines then keep their place among the sampler's).
+
+    Parameters
+    ----------
+    msg : str
+        The line.
+    """
+    print(msg, file=sys.stderr, flush=True)
+
+
 def _setup(cfg, log=None, targets=None):
     """What every report step starts from: the log, the resolved database, the matching
     settings for the model and whether it is RNA."""
-    log = log or (lambda msg: print(msg, file=sys.stderr))
+    log = log or stderr
     targets = targets if targets is not None else resolve_motif_db(cfg.motif_db, data_dir=cfg.data_dir)
     return (log, targets, *_for_model(cfg))
 

@@ -16,7 +16,6 @@ files are the same bytes as the inline path writes (the test suite compares them
 from __future__ import annotations
 
 import multiprocessing
-import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -65,7 +64,7 @@ class LayerPages:
         The discovery settings.
     overlap : bool
         Run the pages in one worker process beside the caller (else :meth:`finish` runs
-        them all, as :func:`~combmotif.report.final.match_and_report` does).
+        them all through :func:`~combmotif.report.final.match_and_report`).
 
     Examples
     --------
@@ -77,7 +76,7 @@ class LayerPages:
     def __init__(self, cfg, overlap: bool):
         from .final import png_hint
 
-        if cfg.report.enabled:
+        if overlap:     # inline, match_and_report says it when the pages start
             png_hint(cfg)
         self.cfg = cfg
         self.pending: list[int] = []
@@ -113,11 +112,10 @@ class LayerPages:
         Path
             The model's front page.
         """
-        from .final import finish_report, match_layers
+        from .final import match_and_report
 
         if self.pool is None:
-            match_layers(self.cfg, self.pending)
-            return finish_report(self.cfg)
+            return match_and_report(self.cfg, self.pending)
         for future in self.futures:
             _result(future)
         return _result(self._submit(_finish))
@@ -152,11 +150,9 @@ def _died() -> RuntimeError:
 def _start_worker(cfg) -> None:
     """The worker's one-time work, done while the caller samples the first layer."""
     from ..motifs.collect import database_groups
-    from ..motifs.databases import resolve_motif_db
-    from .final import _for_model
+    from .final import _setup
 
-    targets = resolve_motif_db(cfg.motif_db, data_dir=cfg.data_dir)
-    matching, _ = _for_model(cfg)
+    _, targets, matching, _ = _setup(cfg)
     # One Tomtom call of the database against itself: it also loads Tomtom's compiled code.
     groups = database_groups(targets, cfg=matching)
     _WORKER.update(cfg=cfg, targets=targets, groups=groups)
@@ -167,16 +163,12 @@ def _ready() -> None:
 
 
 def _match_layer(layer: int) -> None:
-    from .final import match_layers
+    from .final import match_layers, stderr
 
-    match_layers(_WORKER["cfg"], [layer], log=_log, targets=_WORKER["targets"])
+    match_layers(_WORKER["cfg"], [layer], log=stderr, targets=_WORKER["targets"])
 
 
 def _finish() -> Path:
-    from .final import finish_report
+    from .final import finish_report, stderr
 
-    return finish_report(_WORKER["cfg"], log=_log, targets=_WORKER["targets"], groups=_WORKER["groups"])
-
-
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    return finish_report(_WORKER["cfg"], log=stderr, targets=_WORKER["targets"], groups=_WORKER["groups"])
