@@ -144,14 +144,16 @@ def tree_rules(rules: pd.DataFrame, a: str, b: str, cons: dict[str, str]) -> lis
 
 
 def found_consensus(rules: pd.DataFrame, name: str, planted: str) -> str:
-    """The consensus of the motif as the tree found it (the rule naming it in most neurons)."""
-    best = (0, planted)
+    """The consensus of the motif as the tree found it: the one its rules name in most neurons
+    (summed over rules; ties: in more rules, then the deeper layer), else as planted."""
+    tally: dict[str, list[int]] = {}
     for col in ("A", "B"):
-        hit = rules[rules[f"name{col}"] == name]
-        for r in hit.itertuples():
-            if int(r.n_neurons) > best[0]:
-                best = (int(r.n_neurons), getattr(r, f"consensus{col}"))
-    return best[1]
+        for r in rules[rules[f"name{col}"] == name].itertuples():
+            t = tally.setdefault(getattr(r, f"consensus{col}"), [0, 0, 0])
+            t[0] += int(r.n_neurons)
+            t[1] += 1
+            t[2] = max(t[2], int(r.layer))
+    return max(tally, key=lambda c: (*tally[c], c)) if tally else planted
 
 
 def scan_gaps(summary: pd.DataFrame, seq: tuple[str, str], order: str, planted: tuple[str, str]
