@@ -9,26 +9,63 @@ setup_s=$((SECONDS - t0))
 ROOT="$PWD"
 step() { printf '\n== %s (%ds)\n' "$1" "$((SECONDS - t0))"; }
 
+# Stages that need only the model and the data run beside the ones before them, the
+# cores shared out among the processes of a step (torch's threads wait for each other at
+# every op, so processes that each take every core run slower together than one after
+# the other). A job's output is printed, whole, once it ends; a failed job stops the
+# quick start.
+cores="$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)"
+threads=$cores
+share_among() { threads=$(( cores / $1 > 0 ? cores / $1 : 1 )); }
+logs="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$logs"' EXIT   # a failed step stops the jobs beside it
+jobs_started=()
+beside() {   # beside <name> <command...>: start it in the background
+  local name=$1; shift
+  (export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads; status=0; "$@" || status=$?
+   echo "$((SECONDS - t0))" > "$logs/$name.end"; exit "$status") > "$logs/$name.log" 2>&1 &
+  jobs_started+=("$name:$!")
+}
+shared() {   # shared <command...>: run it in the foreground on its share of the cores
+  OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads "$@"
+}
+join() {     # wait for every job started beside, print its output, stop at the first failure
+  local job name pid status
+  for job in "${jobs_started[@]}"; do
+    name=${job%%:*}; pid=${job##*:}
+    status=0; wait "$pid" || status=$?
+    printf '\n-- %s (ran beside; done at %ss)\n' "$name" "$(cat "$logs/$name.end" 2>/dev/null || echo '?')"
+    cat "$logs/$name.log"
+    [ "$status" -eq 0 ] || { echo "error: $name failed (exit $status)" >&2; exit "$status"; }
+  done
+  jobs_started=()
+  threads=$cores
+}
+
 step "1/5 generate the default synthetic data sets (data/)"
 bash generate_dataset/make_default.sh
 
 step "2/5 evaluate the shipped predictors on their test splits"
-combmotif evaluate configs/training/mrl_predictor.yaml --test-only
-combmotif evaluate configs/training/hl_predictor.yaml --test-only
+share_among 2
+beside "evaluate the half-life predictor" combmotif evaluate configs/training/hl_predictor.yaml --test-only
+shared combmotif evaluate configs/training/mrl_predictor.yaml --test-only
+join
 
-step "3/5 contribution: which way does each conv neuron push the predicted MRL?"
-(cd motif_contribution && bash run_contribution.sh 1 4 ../configs/contribution/mrl_predictor.yaml)
+step "3/5 contribution: which way does each conv neuron push the predicted MRL? (beside step 4, with the conv4 windows and the output attribution of step 5)"
+share_among 2
+beside "contribution of conv1-conv4, then the conv4 windows and TF-MoDISco on the output" bash -c \
+  'cd motif_contribution && bash run_contribution.sh 1 4 ../configs/contribution/mrl_predictor.yaml \
+   && cd ../motif_interaction && bash run_fragment_location.sh 4 ../configs/interaction/mrl_predictor.yaml --attribution'
 
 step "4/5 NeuronMotif on conv1-conv4 of the shipped MRL predictor, Tomtom matching, pages"
-(cd motif_discovery && bash main.sh 1 4 ../configs/interpreting/mrl_predictor.yaml)
+(cd motif_discovery && shared bash main.sh 1 4 ../configs/interpreting/mrl_predictor.yaml)
+join
 
 step "5/5 interaction: epistasis of the motif pairs that conv4 neurons combine (per neuron, then every candidate family pair over whole sequences)"
-(cd motif_interaction && bash run_fragment_location.sh 4 ../configs/interaction/mrl_predictor.yaml \
-  && bash run_scr.sh 4 0 64 ../configs/interaction/mrl_predictor.yaml \
+(cd motif_interaction && bash run_scr.sh 4 0 64 ../configs/interaction/mrl_predictor.yaml \
   && bash run_pairs.sh 4 0 64 ../configs/interaction/mrl_predictor.yaml --scope sequence)
 
 step "done"
 echo "open $ROOT/results/mrl_predictor/index.html"
 secs=$((SECONDS - t0))
-cores="$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')"
 echo "quick start: $((secs / 60)) min $((secs % 60)) s on $cores cores (set-up of .venv: ${setup_s} s)"

@@ -58,8 +58,11 @@ def _add_stages(sub) -> None:
     p.set_defaults(func=commands.discovery)
     add_stage_flags(sub.add_parser("contribution", help="contribution sign of every neuron"),
                     neurons="override").set_defaults(func=commands.contribution)
-    add_stage_flags(sub.add_parser("fragments", help="the windows that drive each neuron of a layer")
-                    ).set_defaults(func=commands.fragments)
+    p = add_stage_flags(sub.add_parser("fragments", help="the windows that drive each neuron of a layer"))
+    p.add_argument("--attribution", action="store_true",
+                   help="also make the output's TF-MoDISco patterns that pairs --scope sequence uses "
+                        "(interaction/attribution/; they need no discovery, so this can run beside it)")
+    p.set_defaults(func=commands.fragments)
     p = add_stage_flags(sub.add_parser("pairs", help="motif-pair mutagenesis and epistasis per neuron"),
                         neurons=True)
     p.add_argument("--scope", choices=("neurons", "sequence"), default="neurons",

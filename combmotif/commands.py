@@ -190,12 +190,14 @@ def contribution(args: argparse.Namespace) -> int:
 
 
 def fragments(args: argparse.Namespace) -> int:
-    """``combmotif fragments <config> --layers L``: the windows that drive each neuron.
+    """``combmotif fragments <config> --layers L [--attribution]``: the windows that drive each
+    neuron (and, with ``--attribution``, the output's TF-MoDISco patterns, cached for ``pairs
+    --scope sequence``).
 
     Parameters
     ----------
     args : argparse.Namespace
-        ``config``, ``layers``, ``force``, ``device``.
+        ``config``, ``layers``, ``force``, ``device``, ``attribution``.
 
     Returns
     -------
@@ -216,6 +218,14 @@ def fragments(args: argparse.Namespace) -> int:
         print(f"conv{layer}: {len(frags)} windows above {cfg.fragment_threshold:g} x max in "
               f"{len(np.unique(frags.seq))} sequences for {len(np.unique(frags.neuron))} neurons -> "
               f"{stage.layer_dir(layer) / 'fragments.npz'}")
+    if args.attribution:
+        if not (cfg.attribution_sequences and cfg.importance_top):
+            print("attribution: off (attribution_sequences or importance_top is 0 in the config)")
+        else:
+            from .interaction.attribution import stage_attribution_patterns
+            patterns = stage_attribution_patterns(stage)
+            print(f"attribution: {len(patterns)} TF-MoDISco patterns of the output -> "
+                  f"{stage.out / 'attribution' / 'patterns.meme'}")
     return 0
 
 

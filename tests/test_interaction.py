@@ -414,6 +414,40 @@ def test_stage_cli_writes_deterministic_pair_statistics(tmp_path, capsys):
     assert "motif pairs" not in capsys.readouterr().err
 
 
+def test_fragments_with_attribution_caches_the_patterns_pairs_will_use(tmp_path, capsys, monkeypatch):
+    # The quick start makes the output's TF-MoDISco patterns beside discovery (they need the
+    # model and the data only); the sequence scope must then find them fresh, not redo them.
+    from combmotif.config import load_config
+    from combmotif.interaction import attribution as A
+    from combmotif.stage import Stage
+
+    cfg = _write_stage(tmp_path)
+    out = tmp_path / "results/toy/interaction"
+    with pytest.raises(SystemExit) as ex:
+        combmotif_main(["fragments", str(cfg), "--layers", "3", "--attribution"])
+    assert ex.value.code == 0
+    printed = capsys.readouterr().out
+    assert "TF-MoDISco patterns of the output" in printed, printed
+    assert (out / "conv3" / "fragments.npz").is_file()
+    assert (out / "attribution" / "stamp.json").is_file() and (out / "attribution" / "patterns.meme").is_file()
+    made = (out / "attribution" / "patterns.meme").read_bytes()
+
+    def fail(*a, **k):
+        raise AssertionError("recomputed although fragments --attribution made them")
+
+    monkeypatch.setattr(A, "attribution_patterns", fail)
+    stage = Stage(load_config(cfg, I.InteractionConfig), cfg, "interaction")
+    # The toy's contributions give TF-MoDISco no pattern: an empty cache must read back too
+    # (it raised "no motifs found" before); test_candidates covers a cache with patterns.
+    assert len(A.stage_attribution_patterns(stage, log=lambda m: None)) == made.count(b"MOTIF")
+    assert (out / "attribution" / "patterns.meme").read_bytes() == made
+    off = tmp_path / "off.yaml"
+    off.write_text(cfg.read_text() + "attribution_sequences: 0\n")
+    with pytest.raises(SystemExit) as ex:
+        combmotif_main(["fragments", str(off), "--layers", "3", "--attribution"])
+    assert ex.value.code == 0 and "attribution: off" in capsys.readouterr().out
+
+
 def test_planted_function_gives_the_planted_epsilon_on_the_same_variants():
     # The synthetic checks print, beside the model's epsilon, what the planted
     # rule itself gives on the very same variants: a sequence whose only copy of

@@ -145,8 +145,58 @@ def attribution_families(patterns: Sequence[Motif], families: Sequence[Family],
     return kept, pd.DataFrame(rows, columns=PATTERN_COLUMNS)
 
 
+def stage_attribution_patterns(stage, log=print) -> list[Motif]:
+    """The stage's TF-MoDISco patterns of the output: the cache when its stamp still holds,
+    else computed and cached (``interaction/attribution/``, see the module doc).
+
+    They need the model and the data only, not discovery, so ``combmotif fragments
+    --attribution`` can make them while discovery runs, and ``pairs --scope sequence``
+    finds them cached.
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage; ``cfg.attribution_sequences`` 0 turns the source off.
+    log : callable
+        Told when the patterns are computed or reused.
+
+    Returns
+    -------
+    list of Motif
+        ``meta``: ``sign``, ``n_seqlets``, ``contribution`` (empty when the source is off).
+    """
+    from ..baselines.modisco import target_fn
+
+    cfg = stage.cfg
+    if not cfg.attribution_sequences:
+        return []
+    out = stage.out / "attribution"
+    stamp = make_stamp(stage.fingerprint, {"attribution_sequences": cfg.attribution_sequences, "seed": cfg.seed,
+                                           "target_index": cfg.target_index, "leiden_runs": LEIDEN_RUNS,
+                                           "ism_max_length": ISM_MAX_LENGTH})
+    meme = out / "patterns.meme"
+    if unit_is_fresh(out / "stamp.json", stamp, output=meme, name="attribution patterns", log=log):
+        return _read_patterns(out)
+    n, length = min(cfg.attribution_sequences, len(stage.data[0])), stage.data[0].shape[-1]
+    how = (f"in-silico mutagenesis, {n * (3 * length + 1):,} model calls"
+           if _method(length) == "ism" else "input gradients")
+    log(f"attribution: TF-MoDISco on the output over {n} sequences ({how})")
+    model = stage.loaded.module.eval()
+    fn = target_fn(model, ("output", cfg.target_index), stage.loaded.in_channels)
+    patterns, _ = attribution_patterns(fn, stage.data[0], cfg.attribution_sequences, cfg.seed, stage.device)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "stamp.json").unlink(missing_ok=True)
+    with atomic_path(out / "patterns.json") as tmp:
+        pd.DataFrame([{"name": m.name, **m.meta} for m in patterns],
+                     columns=["name", "sign", "n_seqlets", "contribution"]).to_json(tmp, orient="records")
+    write_meme(meme, patterns)
+    write_stamp(out / "stamp.json", stamp)
+    return patterns
+
+
 def stage_attribution_families(stage, families: Sequence[Family], log=print) -> list[Family]:
-    """The stage's attribution families against ``families`` (patterns cached, see the module doc).
+    """The stage's attribution families against ``families`` (:func:`stage_attribution_patterns`,
+    compared with the families on every call).
 
     Parameters
     ----------
@@ -161,36 +211,13 @@ def stage_attribution_families(stage, families: Sequence[Family], log=print) -> 
     -------
     list of Family
     """
-    from ..baselines.modisco import target_fn
-
     cfg = stage.cfg
     if not cfg.attribution_sequences:
         return []
-    out = stage.out / "attribution"
-    stamp = make_stamp(stage.fingerprint, {"attribution_sequences": cfg.attribution_sequences, "seed": cfg.seed,
-                                           "target_index": cfg.target_index, "leiden_runs": LEIDEN_RUNS,
-                                           "ism_max_length": ISM_MAX_LENGTH})
-    meme = out / "patterns.meme"
-    if unit_is_fresh(out / "stamp.json", stamp, output=meme, name="attribution patterns", log=log):
-        patterns = _read_patterns(out)
-    else:
-        n, length = min(cfg.attribution_sequences, len(stage.data[0])), stage.data[0].shape[-1]
-        how = (f"in-silico mutagenesis, {n * (3 * length + 1):,} model calls"
-               if _method(length) == "ism" else "input gradients")
-        log(f"attribution: TF-MoDISco on the output over {n} sequences ({how})")
-        model = stage.loaded.module.eval()
-        fn = target_fn(model, ("output", cfg.target_index), stage.loaded.in_channels)
-        patterns, _ = attribution_patterns(fn, stage.data[0], cfg.attribution_sequences, cfg.seed, stage.device)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "stamp.json").unlink(missing_ok=True)
-        with atomic_path(out / "patterns.json") as tmp:
-            pd.DataFrame([{"name": m.name, **m.meta} for m in patterns],
-                         columns=["name", "sign", "n_seqlets", "contribution"]).to_json(tmp, orient="records")
-        write_meme(meme, patterns)
-        write_stamp(out / "stamp.json", stamp)
+    patterns = stage_attribution_patterns(stage, log)
     settings = FamilySettings(label_ic=cfg.label_ic, label_max_length=cfg.label_max_length)
     kept, table = attribution_families(patterns, families, settings)
-    with atomic_path(out / "patterns.csv") as tmp:
+    with atomic_path(stage.out / "attribution" / "patterns.csv") as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     return kept
 
@@ -198,6 +225,8 @@ def stage_attribution_families(stage, families: Sequence[Family], log=print) -> 
 def _read_patterns(out: Path) -> list[Motif]:
     """The cached patterns with their ``meta`` back."""
     meta = {r["name"]: r for r in pd.read_json(out / "patterns.json", orient="records").to_dict("records")}
+    if not meta:   # TF-MoDISco found nothing: the MEME file holds no motif, which read_motifs refuses
+        return []
     motifs = read_motifs(out / "patterns.meme")
     for m in motifs:
         r = meta.get(m.name, {})
