@@ -18,12 +18,26 @@ cores="$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)"
 threads=$cores
 share_among() { threads=$(( cores / $1 > 0 ? cores / $1 : 1 )); }
 logs="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$logs"' EXIT   # a failed step stops the jobs beside it
+start_epoch=$(( $(date +%s) - (SECONDS - t0) ))   # the epoch second t0 stands for
+# Each job in a process group of its own (setsid), so that a failed step stops the jobs
+# beside it with every process they started (a background job of a script is no group
+# leader, so setsid makes the new group in that very process: $! is its id).
+own_group=""; command -v setsid >/dev/null 2>&1 && own_group=setsid
 jobs_started=()
+stop_jobs() {
+  local job pid
+  for job in "${jobs_started[@]}"; do
+    pid=${job##*:}
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  done
+  rm -rf "$logs"
+}
+trap stop_jobs EXIT
 beside() {   # beside <name> <command...>: start it in the background
   local name=$1; shift
-  (export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads; status=0; "$@" || status=$?
-   echo "$((SECONDS - t0))" > "$logs/$name.end"; exit "$status") > "$logs/$name.log" 2>&1 &
+  OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads END="$logs/$name.end" T0="$start_epoch" \
+    $own_group bash -c '"$@"; s=$?; echo $(( $(date +%s) - T0 )) > "$END"; exit $s' _ "$@" \
+    > "$logs/$name.log" 2>&1 &
   jobs_started+=("$name:$!")
 }
 shared() {   # shared <command...>: run it in the foreground on its share of the cores
