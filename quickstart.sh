@@ -59,17 +59,13 @@ join() {     # wait for every job started beside, print its output, stop at the 
 step "1/5 generate the default synthetic data sets (data/)"
 bash generate_dataset/make_default.sh
 
-step "2/5 evaluate the shipped predictors on their test splits"
 share_among 2
-beside "evaluate the half-life predictor" combmotif evaluate configs/training/hl_predictor.yaml --test-only
-shared combmotif evaluate configs/training/mrl_predictor.yaml --test-only
-join
-
-step "3/5 contribution: which way does each conv neuron push the predicted MRL? (beside step 4, with the conv4 windows and the output attribution of step 5)"
-share_among 2
-beside "contribution of conv1-conv4, then the conv4 windows and TF-MoDISco on the output" bash -c \
+step "2/5 evaluate the shipped predictors on their test splits (step 3 runs beside it and step 4)"
+beside "3/5 contribution: which way does each conv neuron push the predicted MRL? Then the conv4 windows and the output's TF-MoDISco patterns of step 5" bash -c \
   'cd motif_contribution && bash run_contribution.sh 1 4 ../configs/contribution/mrl_predictor.yaml \
    && cd ../motif_interaction && bash run_fragment_location.sh 4 ../configs/interaction/mrl_predictor.yaml --attribution'
+shared combmotif evaluate configs/training/mrl_predictor.yaml --test-only
+shared combmotif evaluate configs/training/hl_predictor.yaml --test-only
 
 step "4/5 NeuronMotif on conv1-conv4 of the shipped MRL predictor, Tomtom matching, pages"
 (cd motif_discovery && shared bash main.sh 1 4 ../configs/interpreting/mrl_predictor.yaml)

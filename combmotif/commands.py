@@ -190,9 +190,7 @@ def contribution(args: argparse.Namespace) -> int:
 
 
 def fragments(args: argparse.Namespace) -> int:
-    """``combmotif fragments <config> --layers L [--attribution]``: the windows that drive each
-    neuron (and, with ``--attribution``, the output's TF-MoDISco patterns, cached for ``pairs
-    --scope sequence``).
+    """``combmotif fragments <config> --layers L [--attribution]``: the windows that drive each neuron.
 
     Parameters
     ----------
@@ -207,6 +205,7 @@ def fragments(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .config import load_config
+    from .interaction.attribution import make_attribution_patterns
     from .interaction.stage import InteractionConfig, run_fragment_location
     from .stage import Stage
 
@@ -215,17 +214,10 @@ def fragments(args: argparse.Namespace) -> int:
     stage.check_layers(args.layers, key=None)
     for layer in args.layers:
         frags = run_fragment_location(stage, layer, force=args.force)
-        print(f"conv{layer}: {len(frags)} windows above {cfg.fragment_threshold:g} x max in "
-              f"{len(np.unique(frags.seq))} sequences for {len(np.unique(frags.neuron))} neurons -> "
-              f"{stage.layer_dir(layer) / 'fragments.npz'}")
-    if args.attribution:
-        if not (cfg.attribution_sequences and cfg.importance_top):
-            print("attribution: off (attribution_sequences or importance_top is 0 in the config)")
-        else:
-            from .interaction.attribution import stage_attribution_patterns
-            patterns = stage_attribution_patterns(stage)
-            print(f"attribution: {len(patterns)} TF-MoDISco patterns of the output -> "
-                  f"{stage.out / 'attribution' / 'patterns.meme'}")
+        print(f"conv{layer}: {len(frags)} windows above {cfg.fragment_threshold:g} x max in {len(np.unique(frags.seq))}"
+              f" sequences for {len(np.unique(frags.neuron))} neurons -> {stage.layer_dir(layer) / 'fragments.npz'}")
+    if args.attribution:   # the output's TF-MoDISco patterns, cached for pairs --scope sequence
+        print(make_attribution_patterns(stage))
     return 0
 
 

@@ -194,6 +194,27 @@ def stage_attribution_patterns(stage, log=print) -> list[Motif]:
     return patterns
 
 
+def make_attribution_patterns(stage) -> str:
+    """``combmotif fragments --attribution``: make (or find fresh) the stage's patterns.
+
+    Parameters
+    ----------
+    stage : Stage
+        The interaction stage.
+
+    Returns
+    -------
+    str
+        One line: how many patterns and where, or that the source is off.
+    """
+    cfg = stage.cfg
+    if not (cfg.attribution_sequences and cfg.importance_top):
+        return "attribution: off (attribution_sequences or importance_top is 0 in the config)"
+    patterns = stage_attribution_patterns(stage)
+    return (f"attribution: {len(patterns)} TF-MoDISco patterns of the output -> "
+            f"{stage.out / 'attribution' / 'patterns.meme'}")
+
+
 def stage_attribution_families(stage, families: Sequence[Family], log=print) -> list[Family]:
     """The stage's attribution families against ``families`` (:func:`stage_attribution_patterns`,
     compared with the families on every call).
