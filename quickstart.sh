@@ -23,36 +23,35 @@ start_epoch=$(( $(date +%s) - (SECONDS - t0) ))   # the epoch second t0 stands f
 # beside it with every process they started (a background job of a script is no group
 # leader, so setsid makes the new group in that very process: $! is its id).
 own_group=""; command -v setsid >/dev/null 2>&1 && own_group=setsid
-jobs_started=()
+job_names=(); job_pids=()
 stop_jobs() {
-  local job pid
-  for job in "${jobs_started[@]}"; do
-    pid=${job##*:}
+  local pid
+  for pid in "${job_pids[@]}"; do
     kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
   done
   rm -rf "$logs"
 }
 trap stop_jobs EXIT
-beside() {   # beside <name> <command...>: start it in the background
-  local name=$1; shift
-  OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads END="$logs/$name.end" T0="$start_epoch" \
+beside() {   # beside <name> <command...>: start it in the background (output in $logs/<i>.log)
+  local i=${#job_pids[@]}
+  job_names+=("$1"); shift
+  OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads END="$logs/$i.end" T0="$start_epoch" \
     $own_group bash -c '"$@"; s=$?; echo $(( $(date +%s) - T0 )) > "$END"; exit $s' _ "$@" \
-    > "$logs/$name.log" 2>&1 &
-  jobs_started+=("$name:$!")
+    > "$logs/$i.log" 2>&1 &
+  job_pids+=("$!")
 }
 shared() {   # shared <command...>: run it in the foreground on its share of the cores
   OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads "$@"
 }
 join() {     # wait for every job started beside, print its output, stop at the first failure
-  local job name pid status
-  for job in "${jobs_started[@]}"; do
-    name=${job%%:*}; pid=${job##*:}
-    status=0; wait "$pid" || status=$?
-    printf '\n-- %s (ran beside; done at %ss)\n' "$name" "$(cat "$logs/$name.end" 2>/dev/null || echo '?')"
-    cat "$logs/$name.log"
-    [ "$status" -eq 0 ] || { echo "error: $name failed (exit $status)" >&2; exit "$status"; }
+  local i status
+  for i in "${!job_pids[@]}"; do
+    status=0; wait "${job_pids[$i]}" || status=$?
+    printf '\n-- %s (ran beside; done at %ss)\n' "${job_names[$i]}" "$(cat "$logs/$i.end" 2>/dev/null || echo '?')"
+    cat "$logs/$i.log"
+    [ "$status" -eq 0 ] || { echo "error: ${job_names[$i]} failed (exit $status)" >&2; exit "$status"; }
   done
-  jobs_started=()
+  job_names=(); job_pids=()
   threads=$cores
 }
 
