@@ -23,6 +23,9 @@ _combmotif_setup() {
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2 || return 1
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/requirements.txt" >&2 \
       || return 1
+    echo "compiling Tomtom's numba kernels (once per environment; about 2 min on 2 cores)" >&2
+    PYTHONPATH="$root" "$venv/bin/python" -W ignore -c \
+      "from combmotif.motifs.tomtom import warm_up; warm_up()" >&2 || return 1
     echo "$want" > "$stamp" || return 1
   fi
   # `combmotif` on PATH without building the package (pip install . would need build

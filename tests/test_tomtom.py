@@ -22,6 +22,7 @@ from combmotif.motifs.tomtom import (
     parse_tomtom_tsv,
     read_tomtom_tsv,
     tomtom,
+    warm_up,
     write_tomtom_tsv,
 )
 
@@ -257,3 +258,19 @@ def test_meme_backend_without_binary_is_a_config_error(curated, monkeypatch, tmp
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ConfigError, match="no 'tomtom' binary"):
         tomtom(curated, curated, backend="meme")
+
+
+def test_warm_up_leaves_memelites_kernels_compiled_for_every_later_process():
+    """scripts/setup_env.sh compiles the kernels at install time, so no user's first
+    discovery spends two minutes in numba; what it compiles is numba's on-disk cache."""
+    from pathlib import Path
+
+    import memelite
+
+    setup = (Path(__file__).resolve().parents[1] / "scripts" / "setup_env.sh").read_text()
+    assert "warm_up()" in setup
+    warm_up()
+    here = Path(memelite.__file__).parent / "__pycache__"
+    cache = os.environ.get("NUMBA_CACHE_DIR")
+    found = {p.name.split("-")[0] for p in (Path(cache).rglob("tomtom.*.nbi") if cache else here.glob("tomtom.*.nbi"))}
+    assert {"tomtom._binned_median_z", "tomtom._p_values"} <= found, sorted(found)
