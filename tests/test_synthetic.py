@@ -335,3 +335,33 @@ def test_generator_clis(tmp_path):
     data = read_h5(tmp_path / "h" / "data.h5")
     assert data["train"][0].shape == (120, 6, 768)
     assert load_truth(tmp_path / "h" / "truth.json")["length"] == 768
+
+
+def test_default_sets_made_side_by_side_are_the_bytes_made_one_after_another(tmp_path, capsys):
+    """``generate default`` makes its sets in forked processes on a multi-core machine; each set
+    has its own seed, so the files are those of one set after another, and the lines print in
+    the sets' order whichever ends first."""
+    from combmotif.__main__ import build_parser
+    from combmotif.data.generate import _generate_beside, _run_chain
+
+    parse = build_parser().parse_args
+
+    def chains(root):
+        m, a, h = root / "mrl", root / "noaug", root / "hl"
+        return [[(True, m, ["mrl", "--out", str(m), "--n", "400", "--seed", "0"]),
+                 (True, a, ["noaug", "--csv", str(m / "data.csv"), "--out", str(a)])],
+                [(True, h, ["halflife", "--out", str(h), "--n", "100", "--length", "512", "--seed", "0"])]]
+
+    for chain in chains(tmp_path / "one"):
+        _run_chain([argv for *_, argv in chain], parse)
+    capsys.readouterr()
+    assert _generate_beside(chains(tmp_path / "two"), 2, parse) == 0
+    printed = [line.split()[1] for line in capsys.readouterr().out.splitlines()]
+    assert [Path(p).name for p in printed] == ["mrl", "data.csv", "hl"], printed
+
+    def files(root):
+        return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    one, two = files(tmp_path / "one"), files(tmp_path / "two")
+    assert len(one) >= 9 and one.keys() == two.keys()
+    assert [k for k in one if one[k] != two[k]] == []
