@@ -8,6 +8,7 @@ writes one data set. Imports are local so that ``--help`` does not load pandas.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -290,9 +291,8 @@ def generate_default(args: argparse.Namespace, parse) -> int:
     # one after another would.
     chains = [c for c in ([a for a in steps[:2] if a[0]], *([a] for a in steps[2:] if a[0])) if c]
     workers = min(usable_cores(), len(chains))
-    import multiprocessing
-
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    # Forking only on Linux: macOS offers it but its system libraries are not fork-safe.
+    if workers <= 1 or not sys.platform.startswith("linux"):
         for chain in chains:
             print(_run_chain([argv for _, _, argv in chain], parse), end="")
         return 0
@@ -329,7 +329,7 @@ def _generate_beside(chains: list[list[tuple]], workers: int, parse) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     # What the generators import, imported once before the fork.
-    from . import (  # noqa: F401  # noqa: F401
+    from . import (  # noqa: F401
         grammar,
         halflife,
         jaspar,
