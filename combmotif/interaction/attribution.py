@@ -194,6 +194,22 @@ def stage_attribution_patterns(stage, log=print) -> list[Motif]:
     return patterns
 
 
+def attribution_enabled(cfg) -> bool:
+    """Whether the candidates use attribution families.
+
+    Parameters
+    ----------
+    cfg : InteractionConfig
+        Patterns are drawn (``attribution_sequences``) and the importance pairs that
+        take them are on (``importance_top``).
+
+    Returns
+    -------
+    bool
+    """
+    return bool(cfg.attribution_sequences and cfg.importance_top)
+
+
 def make_attribution_patterns(stage) -> str:
     """``combmotif fragments --attribution``: make (or find fresh) the stage's patterns.
 
@@ -207,8 +223,7 @@ def make_attribution_patterns(stage) -> str:
     str
         One line: how many patterns and where, or that the source is off.
     """
-    cfg = stage.cfg
-    if not (cfg.attribution_sequences and cfg.importance_top):
+    if not attribution_enabled(stage.cfg):
         return "attribution: off (attribution_sequences or importance_top is 0 in the config)"
     patterns = stage_attribution_patterns(stage)
     return (f"attribution: {len(patterns)} TF-MoDISco patterns of the output -> "

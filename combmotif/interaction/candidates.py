@@ -45,7 +45,7 @@ from ..pattern_scan import pattern_hits
 from ..perturb import target_predictor
 from ..sequences import decode, onehot_to_codes
 from ..stage import Stage
-from .attribution import stage_attribution_families
+from .attribution import attribution_enabled, stage_attribution_families
 from .fragments import Fragments
 from .importance import EFFECT_COLUMNS, family_effects, important_pairs
 from .labels import Combination, dedupe, same_motif
@@ -282,7 +282,7 @@ def layer_candidates(stage: Stage, layer: int, frags: Fragments,
     usable = [f for f in families if f.usable and min(f.layers) <= layer
               and len(f.neurons) >= cfg.family_min_neurons]
     # Motifs the output uses that no usable family stands for: only the importance source sees them.
-    extra = stage_attribution_families(stage, usable) if cfg.importance_top else []
+    extra = stage_attribution_families(stage, usable) if attribution_enabled(cfg) else []
     by_id = {f.id: f for f in usable + extra}
     with np.load(stage.layer_dir(layer) / "fragments.npz") as z:
         codes = z["codes"]
