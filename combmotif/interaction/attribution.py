@@ -207,7 +207,7 @@ def attribution_enabled(cfg) -> bool:
     -------
     bool
     """
-    return bool(cfg.attribution_sequences and cfg.importance_top)
+    return bool(cfg.importance_top and cfg.attribution_sequences)
 
 
 def make_attribution_patterns(stage) -> str:
