@@ -128,6 +128,21 @@ def test_neuron_page_screenshot_has_coloured_letters(chromium, pages, tmp_path):
     assert saturated.sum() > 3000
 
 
+def test_vector_logo_draws_its_letters_in_a_browser(chromium, pages, tmp_path):
+    from PIL import Image
+
+    svg = pages["layer"] / "neuron0" / "logos" / "cluster0.svg"
+    shot = tmp_path / "cluster0.png"
+    _run(chromium, tmp_path, svg.resolve().as_uri(), "--window-size=600,400", f"--screenshot={shot}")
+    rgb = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    saturated = (rgb.max(-1) - rgb.min(-1)) > 100
+    # PRE_Pumilio's eight letters (softened to 85 %: about 1.1 bits each), drawn from
+    # their outlines (no font needed), across eight 20-pixel columns
+    assert saturated.sum() > 300
+    columns = np.flatnonzero(saturated.any(0))
+    assert columns.max() - columns.min() > 7 * 20
+
+
 def test_layer_index_draws_logos_and_links_resolve(chromium, pages, tmp_path):
     dom = dump_dom(chromium, tmp_path, pages["index"])
     ink = _canvas_ink(dom)

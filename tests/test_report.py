@@ -184,6 +184,48 @@ def test_neuron_page_content(report):
     assert "not compared" in flat
 
 
+def test_svg_logo_stacks_each_column_to_its_information_smallest_letter_at_the_bottom(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from combmotif.motifs.formats import information_content
+    from combmotif.report.logos import logo_svg, write_logo_svg
+
+    ppm = np.array([[0.7, 0.1, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25], [0.05, 0.05, 0.1, 0.8],
+                    [0.0, 1.0, 0.0, 0.0]])
+    path = write_logo_svg(tmp_path / "logos" / "c.svg", ppm, rna=True, highlight=[(2, 4)], title="a < b")
+    root = ET.parse(path).getroot()                     # well-formed, no font needed
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    xlink = "{http://www.w3.org/1999/xlink}href"
+    uses = root.findall("s:use", ns)
+    plot_h = 110 - 16 - 16                              # height minus title line and axis labels
+    cols: dict[int, list] = {}
+    for u in uses:
+        tx, ty, sx, sy = map(float, re.findall(r"-?[\d.]+", u.get("transform")))
+        cols.setdefault(int((tx - 30) // 20), []).append((u.get(xlink)[-1], ty, sy, u.get("fill")))
+    ic = information_content(ppm)
+    assert sorted(cols) == [0, 2, 3]                    # the flat column has no letter to draw
+    for i, letters in cols.items():
+        assert sum(h for *_, h, _ in letters) == pytest.approx(ic[i] / 2 * plot_h, abs=0.01 * len(letters))
+        tops = [y for _, y, _, _ in letters]
+        assert tops == sorted(tops, reverse=True)     # drawn bottom-up: the biggest on top
+    assert cols[2][-1][0] == "U" and cols[2][-1][3] == "#ff0000"   # RNA: U, red as in logomaker
+    assert cols[3] == [("C", pytest.approx(16.0), pytest.approx(plot_h), "#0000ff")]
+    glyphs = {g.get("id") for g in root.find("s:defs", ns)}
+    assert glyphs == {f"glyph-{u.get(xlink)[-1]}" for u in uses}
+    bands = [r for r in root.findall("s:rect", ns) if r.get("fill") == "#e6e6e6"]
+    assert [(float(b.get("x")), float(b.get("width"))) for b in bands] == [(70.0, 40.0)]
+    assert "a &lt; b" in path.read_text()
+    assert logo_svg(ppm, rna=False).count("glyph-T") > 1 and "glyph-U" not in logo_svg(ppm, rna=False)
+
+
+def test_neuron_pages_link_a_vector_logo_of_every_cluster(report):
+    nd = report["layer"] / "neuron0"
+    page = (nd / "page.html").read_text()
+    for i in (0, 1):
+        assert f'href="logos/cluster{i}.svg"' in page
+        assert (nd / "logos" / f"cluster{i}.svg").read_text().startswith("<svg ")
+
+
 def test_layer_index_rows_and_links(report):
     index = report["index"]
     text = index.read_text()
@@ -262,7 +304,7 @@ def test_final_report_step_adds_contribution_signs_without_rediscovery(tmp_path)
     pd.DataFrame({"layer": [2, 2], "neuron": [0, 1], "contribution": ["positive", "negative"]}).to_csv(
         model_dir / "contribution" / "conv2" / "neuron_contribution.csv", index=False)
     disc = SimpleNamespace(discovery_dir=lambda: layer.parent, motif_db="curated", data_dir=None,
-                           matching=cfg, model_name="fakemodel", report=SimpleNamespace(png=False))
+                           matching=cfg, model_name="fakemodel", report=SimpleNamespace(png=False, svg=True))
     front = write_reports(disc, log=lambda msg: None)
     assert front == model_dir / "index.html" and front.is_file()
     assert "Contribution to the output: <b>positive</b>" in (layer / "neuron0" / "page.html").read_text()

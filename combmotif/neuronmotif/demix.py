@@ -113,15 +113,22 @@ def layer_pool_features(cut: torch.nn.Module, codes: Sequence[np.ndarray],
         rows of neuron j follow those of neurons 0..j-1.
     """
     device = next(iter(cut.buffers())).device
-    chunks: list[list[torch.Tensor]] = [[] for _ in cut.pool_sizes]
+    total = sum(len(c) for c in codes)
+    out: list[torch.Tensor] = []
+    row = 0
     with torch.no_grad():
         for c in codes:
             t = torch.as_tensor(np.asarray(c), device=device)
             for s in range(0, len(t), batch_size):
                 _, pools = cut(codes_to_onehot(t[s:s + batch_size]), return_pool_inputs=True)
-                for i, p in enumerate(pools):
-                    chunks[i].append(p.reshape(len(p), -1))
-    return [torch.cat(c) if c else torch.zeros((0, 0), device=device) for c in chunks]
+                if not out:
+                    # Written in place, chunk by chunk: a concatenation at the end would
+                    # hold the layer's features twice (gigabytes for a deep layer).
+                    out = [torch.empty((total, p[0].numel()), dtype=p.dtype, device=device) for p in pools]
+                for o, p in zip(out, pools):
+                    o[row:row + len(p)] = p.reshape(len(p), -1)
+                row += len(pools[0]) if pools else 0
+    return out or [torch.zeros((0, 0), device=device) for _ in cut.pool_sizes]
 
 
 def demix(features: Sequence[np.ndarray], act: np.ndarray, pool_sizes: Sequence[int], pattern_groups: int,

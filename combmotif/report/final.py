@@ -57,7 +57,7 @@ def write_reports(cfg, layers: Sequence[int] | None = None, log: Callable[[str],
             continue
         contribution = contribution_table(model_dir, layer)
         write_layer_report(layer_dir, read_matches(layer_dir), targets, matching, model=cfg.model_name,
-                           rna=rna, png=cfg.report.png,
+                           rna=rna, png=cfg.report.png, svg=cfg.report.svg,
                            contribution_csv=contribution if contribution.is_file() else None)
         log(f"conv{layer}: pages rewritten")
     return write_model_index(model_dir, significance=matching.significance)
@@ -139,7 +139,7 @@ def match_layers(cfg, layers: Sequence[int], log: Callable[[str], None] | None =
         rules = write_layer_syntax(layer_dir, matching, targets=targets)
         contribution = contribution_table(ddir.parent, layer)
         write_layer_report(layer_dir, matches, targets, matching, model=cfg.model_name,
-                           rna=rna, png=cfg.report.png,
+                           rna=rna, png=cfg.report.png, svg=cfg.report.svg,
                            contribution_csv=contribution if contribution.is_file() else None)
         n_sig = int(matches.loc[matches["q"] < matching.significance, "neuron"].nunique()) \
             if len(matches) else 0

@@ -14,13 +14,13 @@ from ..motifs.tomtom import informative_enough
 from ..neuronmotif.syntax_layer import read_syntax
 from .fields import _cluster_fields, _file_links, _fmt_field, _rna, _segment_ranges, _slug
 from .html import esc, fmt_q, render_page, table, td
-from .logos import alignment_specs, canvas_tag, logo_spec, write_logo_pngs
+from .logos import alignment_specs, canvas_tag, logo_spec, write_logo_pngs, write_logo_svg
 from .syntax_svg import syntax_section
 
 
 def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str, Motif],
                       cfg: MatchConfig, *, model: str, layer: str, rna: bool = True,
-                      png: bool = True, png_jobs: list | None = None,
+                      png: bool = True, svg: bool = True, png_jobs: list | None = None,
                       contribution: str = "") -> Path:
     """Write ``neuron<k>/page.html`` (and its PNG logos); the layer's ``assets/`` must exist.
 
@@ -45,6 +45,8 @@ def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str
         Show U instead of T.
     png : bool
         Also draw logomaker PNGs.
+    svg : bool
+        Also write a vector logo of every cluster (``logos/cluster<i>.svg``).
     png_jobs : list, optional
         Collects the PNGs to draw instead of drawing them here.
     contribution : str
@@ -62,7 +64,7 @@ def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str
     sections = []
     for i, (cluster, ppm) in enumerate(zip(nr.clusters, nr.ppms)):
         sections.append(_cluster_section(nr, i, cluster, ppm, matches, targets, cfg, rna, png,
-                                         logos, png_jobs))
+                                         svg, logos, png_jobs))
     loose = [s for s in nr.segments if s.cluster is None]
     if loose:
         sections.append("<h2>Segments not placed in a cluster</h2>")
@@ -97,7 +99,7 @@ def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str
 
 def _cluster_section(nr: NeuronResult, i: int, cluster: dict, ppm: Motif, matches: pd.DataFrame,
                      targets: dict[str, Motif], cfg: MatchConfig, rna: bool, png: bool,
-                     logos: dict, png_jobs: list) -> str:
+                     svg: bool, logos: dict, png_jobs: list) -> str:
     name = cluster_name(cluster, ppm, i)
     sub = f' <span class="muted small">{esc(ppm.name)}</span>' if ppm.name != name else ""
     key = f"c{i}"
@@ -117,13 +119,18 @@ def _cluster_section(nr: NeuronResult, i: int, cluster: dict, ppm: Motif, matche
         png_html = (f'<details><summary>static logo (PNG, logomaker)</summary>'
                     f'<img class="png-logo" src="logos/cluster{i}.png" alt="logo of cluster '
                     f'{esc(name)}"></details>')
+    svg_html = ""
+    if svg:
+        write_logo_svg(nr.path / "logos" / f"cluster{i}.svg", ppm.ppm, rna, ranges, title=f"cluster {name}")
+        svg_html = (f'<p class="small"><a href="logos/cluster{i}.svg" download>vector logo (SVG)</a>'
+                    "</p>")
     segs = [s for s in nr.segments if s.cluster == i]
     seg_html = (_segment_table(nr, segs, matches, targets, cfg, rna, logos, key) if segs else
                 '<p class="muted small">No motif segment was cut from this cluster.</p>')
     return (f'<section class="cluster" id="cluster-{_slug(name)}">\n'
             f"<h3>Cluster {esc(name)}{sub}</h3>\n"
             f'<div class="cluster-top"><div>{canvas_tag(key, len(ppm), title=f"cluster {name}")}'
-            f"{png_html}</div>\n"
+            f"{png_html}{svg_html}</div>\n"
             f'{table([], props, cls="props")}</div>\n'
             f"{seg_html}\n</section>")
 

@@ -52,7 +52,7 @@ __all__ = ["write_layer_report"]
 def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = None,
                        targets: Sequence[Motif] | None = None,
                        cfg: MatchConfig | dict | None = None, *, model: str | None = None,
-                       rna: bool = True, png: bool = True,
+                       rna: bool = True, png: bool = True, svg: bool = True,
                        contribution_csv: str | Path | None = None) -> Path:
     """Write ``page.html`` of every neuron and the layer's ``index.html``; return the index path.
 
@@ -74,6 +74,9 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
         Also draw logomaker PNGs (``neuron<k>/logos/cluster<i>.png``): 0.2-0.6 s each on
         2 CPU cores, so ~1-2 min for 64 neurons x 3 clusters; redrawn only when ppms.meme
         is newer.
+    svg : bool
+        Also write a vector logo of every cluster (``neuron<k>/logos/cluster<i>.svg``,
+        :func:`~combmotif.report.logos.logo_svg`; milliseconds each).
     contribution_csv : path, optional
         Per-neuron contribution table (columns ``neuron``, optional ``layer``, and one of
         ``sign``/``contribution``/``effect``...); default: the motif_contribution stage's
@@ -100,7 +103,7 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
     knockout = _read_contribution(Path(contribution_csv).with_name("neuron_knockout.csv"), layer)
 
     rows, logos, provenance, n_sig = _neuron_rows(layer_dir, matches, by_name, cfg, model, rna, png,
-                                                  summary, contrib, knockout)
+                                                  svg, summary, contrib, knockout)
     body = _layer_body(layer_dir, rows, n_sig, provenance, cfg)
     html = render_page(f"{model} · {layer}", "\n".join(b for b in body if b), "assets",
                        crumbs=[(model, "../../index.html"), (layer, None)],
@@ -111,8 +114,8 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
 
 
 def _neuron_rows(layer_dir: Path, matches: pd.DataFrame, by_name: dict[str, Motif], cfg: MatchConfig,
-                 model: str, rna: bool, png: bool, summary: dict, contrib: dict, knockout: dict
-                 ) -> tuple[list, dict, str, int]:
+                 model: str, rna: bool, png: bool, svg: bool, summary: dict, contrib: dict,
+                 knockout: dict) -> tuple[list, dict, str, int]:
     """Write every neuron's page; return the index rows, their logos, the Tomtom provenance
     line and how many neurons have a significant match."""
     layer = layer_dir.name
@@ -123,7 +126,7 @@ def _neuron_rows(layer_dir: Path, matches: pd.DataFrame, by_name: dict[str, Moti
         nr = load_neuron(path)
         mine = matches[matches["neuron"] == k] if len(matches) else matches
         write_neuron_page(nr, mine, by_name, cfg, model=model, layer=layer, rna=rna, png=png,
-                          png_jobs=png_jobs, contribution=_contribution_text(contrib.get(k),
+                          svg=svg, png_jobs=png_jobs, contribution=_contribution_text(contrib.get(k),
                                                                              knockout.get(k)))
         if not provenance and (path / "tomtom.tsv").is_file():
             provenance = _tomtom_provenance(path / "tomtom.tsv")
