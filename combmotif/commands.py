@@ -313,6 +313,8 @@ def spacing(args: argparse.Namespace) -> int:
         summary, scans = run_spacing(stage, layer, pairs, force=args.force)
         draw_spacing(spacing_dir(stage, layer), summary, scans, f"{stage.name} conv{layer}")
         print(f"conv{layer}: {len(scans)} of {len(pairs)} pairs scanned -> {spacing_dir(stage, layer) / 'summary.csv'}")
+    print("the neuron pages show each rule's scan beside its syntax tree once rewritten: "
+          "combmotif report <discovery config>")
     refresh_front_page(stage)
     return 0
 

@@ -166,6 +166,30 @@ def test_svg_is_valid_xml_and_section_renders(layers):
     assert tree_svg({"nodes": [], "roots": [], "dictionary": []}) == ""
 
 
+def test_a_rules_spacing_scan_is_shown_beside_the_tree_in_the_rules_order(layers):
+    from combmotif.report.syntax_svg import rule_scans
+
+    assert rule_scans(layers / "conv2") == {}                 # nothing scanned yet
+    spacing = layers.parent / "interaction" / "conv2" / "spacing"
+    spacing.mkdir(parents=True)
+    # The pair was scanned as M2, M1: the rule (M1 5' of M2) is its BA order.
+    pd.DataFrame([{"pair": "P1", "patternA": M2, "patternB": M1, "sig_gaps_AB": "7",
+                   "sig_gaps_BA": "2;3;4;9", "interaction": "synergistic", "reason": ""},
+                  {"pair": "P2", "patternA": M3, "patternB": M1, "sig_gaps_AB": "", "sig_gaps_BA": "",
+                   "interaction": "", "reason": "motif longer than the receptive field"}]
+                 ).to_csv(spacing / "summary.csv", index=False)
+    rules = read_rules(layers / "conv2")
+    rule = rules[(rules["consensusA"] == M1) & (rules["consensusB"] == M2)]["rule"].iloc[0]
+    scans = rule_scans(layers / "conv2")
+    assert set(scans) == {rule}                               # the unscanned pair gives nothing
+    assert scans[rule]["order"] == "BA" and scans[rule]["significant"] == "2;3;4;9"
+    assert scans[rule]["href"] == "../../../interaction/conv2/spacing/P1.png"
+    html = syntax_section(read_syntax(layers / "conv2" / "neuron0"), 2, scans=scans)
+    assert "Spacing scans of these rules" in html and 'src="../../../interaction/conv2/spacing/P1.png"' in html
+    assert "significant at gaps 2–4, 9</a> (synergistic)" in html
+    assert "Spacing scan" not in syntax_section(read_syntax(layers / "conv2" / "neuron0"), 2)
+
+
 def test_rules_csv_reads_with_pandas(layers):
     df = pd.read_csv(layers / "conv2" / "syntax_rules.csv")
     assert list(df.columns) == RULE_COLUMNS and len(df) >= 1

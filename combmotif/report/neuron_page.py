@@ -15,7 +15,7 @@ from ..neuronmotif.syntax_layer import read_syntax
 from .fields import _cluster_fields, _file_links, _fmt_field, _rna, _segment_ranges, _slug
 from .html import esc, fmt_q, render_page, table, td
 from .logos import alignment_specs, canvas_tag, logo_spec, write_logo_pngs, write_logo_svg
-from .syntax_svg import syntax_section
+from .syntax_svg import rule_scans, syntax_section
 
 
 def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str, Motif],
@@ -83,7 +83,8 @@ def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str
             f"{best}</p>",
             f'<p class="contribution">{contribution}</p>' if contribution else "",
             f'<p class="small">Files: {files}</p>' if files else "",
-            _explain(cfg), syntax_section(read_syntax(nr.path), _layer_number(layer), rna)] + sections
+            _explain(cfg), syntax_section(read_syntax(nr.path), _layer_number(layer), rna,
+                                          rule_scans(nr.path.parent))] + sections
     if not nr.ppms:
         body.append('<p class="muted">No clusters were found for this neuron.</p>')
     html = render_page(f"{model} · {layer} · neuron {k}", "\n".join(b for b in body if b),

@@ -11,8 +11,13 @@ range in bases.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Sequence
 
+import pandas as pd
+
+from ..interaction.labels import same_motif
 from .html import esc, table, td
 
 _COLOURS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839", "U": "#D62839"}
@@ -102,7 +107,76 @@ def _leaf(x: float, y: float, k: str, m: dict, rna: bool) -> str:
                if named else ""))
 
 
-def syntax_section(record: dict | None, layer: int, rna: bool = True) -> str:
+def rule_scans(layer_dir: str | Path) -> dict[str, dict]:
+    """The spacing scan of each syntax rule of a layer, where ``combmotif spacing`` scanned its pair.
+
+    A rule (``discovery/conv<L>/syntax_rules.csv``) and a scanned pair
+    (``interaction/conv<L>/spacing/summary.csv``) are the same when both motifs are (IUPAC
+    patterns, one inside the other), in either order; the scan's significant gaps are then
+    read in the rule's order (its 5' motif first).
+
+    Parameters
+    ----------
+    layer_dir : str or Path
+        ``results/<model>/discovery/conv<L>``.
+
+    Returns
+    -------
+    dict
+        Rule id -> ``pair`` (the scan's file stem), ``order`` (the rule's order in the scan's
+        terms, AB or BA), ``significant`` (its significant gaps, ``;``-separated, may be empty),
+        ``interaction`` (the class at the scan's peak) and ``href`` (the figure, relative to a
+        neuron page). Empty when either table is missing.
+    """
+    layer_dir = Path(layer_dir)
+    rules, summary = layer_dir / "syntax_rules.csv", \
+        layer_dir.parents[1] / "interaction" / layer_dir.name / "spacing" / "summary.csv"
+    if not rules.is_file() or not summary.is_file():
+        return {}
+    return _rule_scans(str(rules), rules.stat().st_mtime_ns, str(summary), summary.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _rule_scans(rules_csv: str, _t1: int, summary_csv: str, _t2: int) -> dict[str, dict]:
+    # Cached by path and modification time: every neuron page of a layer asks.
+    def read(path: str) -> pd.DataFrame:
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
+
+    rules, scans = read(rules_csv), read(summary_csv)
+    if not {"rule", "patternA", "patternB"} <= set(rules.columns) or not len(scans):
+        return {}
+    scans = scans[scans.get("reason", pd.Series("", index=scans.index)).fillna("") == ""]
+    layer = Path(rules_csv).parent.name
+    out = {}
+    for r in rules.itertuples():
+        for sc in scans.itertuples():
+            a, b = str(sc.patternA), str(sc.patternB)
+            order = ("AB" if same_motif(r.patternA, a) and same_motif(r.patternB, b) else
+                     "BA" if same_motif(r.patternA, b) and same_motif(r.patternB, a) else None)
+            if order:
+                gaps = getattr(sc, f"sig_gaps_{order}")
+                out[r.rule] = {"pair": sc.pair, "order": order,
+                               "significant": "" if pd.isna(gaps) else str(gaps),
+                               "interaction": "" if pd.isna(sc.interaction) else str(sc.interaction),
+                               "href": f"../../../interaction/{layer}/spacing/{sc.pair}.png"}
+                break
+    return out
+
+
+def _gap_text(gaps: str) -> str:
+    """``0;1;2;5`` -> ``0-2, 5``."""
+    values = sorted({int(g) for g in gaps.split(";") if g.strip()})
+    runs: list[list[int]] = []
+    for v in values:
+        if runs and v == runs[-1][1] + 1:
+            runs[-1][1] = v
+        else:
+            runs.append([v, v])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
+
+
+def syntax_section(record: dict | None, layer: int, rna: bool = True,
+                   scans: dict[str, dict] | None = None) -> str:
     """The neuron page's "Motif syntax" section: tree, truth table, branch nodes and rules.
 
     Parameters
@@ -113,6 +187,9 @@ def syntax_section(record: dict | None, layer: int, rna: bool = True) -> str:
         The neuron's layer (links to the first occurrence in shallower layers).
     rna : bool
         Show U instead of T.
+    scans : dict, optional
+        :func:`rule_scans` of the layer: the spacing scan of each rule, shown in the node
+        table and as figures under the tree.
 
     Returns
     -------
@@ -134,8 +211,27 @@ def syntax_section(record: dict | None, layer: int, rna: bool = True) -> str:
             "same motif or combination (same order, overlapping gap range). The layer's rules, "
             'pooled over its neurons: <a href="../syntax_rules.csv">syntax_rules.csv</a>.</p>'
             + _composites(record))
+    scans = scans or {}
     return "\n".join([head, lead, f'<div class="syntax-svg" style="overflow-x:auto">{tree_svg(record, rna)}</div>',
-                      _truth_table(record), _node_table(record, layer, rna), "</section>"])
+                      _scan_figures(record, scans), _truth_table(record), _node_table(record, layer, rna, scans),
+                      "</section>"])
+
+
+def _scan_figures(record: dict, scans: dict[str, dict]) -> str:
+    """The spacing scans of this neuron's rules, beside the tree (nothing when none was scanned)."""
+    shown = []
+    for n in record["nodes"]:
+        scan = scans.get(n.get("rule", ""))
+        if scan and scan["pair"] not in {s["pair"] for s in shown}:
+            shown.append(scan)
+    if not shown:
+        return ""
+    figures = "".join(f'<figure style="display:inline-block;margin:0 8px 8px 0"><a href="{esc(s["href"])}">'
+                      f'<img src="{esc(s["href"])}" alt="spacing scan {esc(s["pair"])}" style="width:360px">'
+                      f'</a><figcaption class="small">{esc(s["pair"])}</figcaption></figure>' for s in shown)
+    return ('<h3>Spacing scans of these rules</h3><p class="small">The pair inserted into shuffled '
+            "backgrounds at every gap and in both orders (<code>combmotif spacing</code>): where the "
+            "model's epistasis is significant, against the tree's gap range.</p>" + figures)
 
 
 def _composites(record: dict) -> str:
@@ -173,7 +269,7 @@ def _truth_table(record: dict) -> str:
     return "<h3>Truth table: leaf motifs per cluster</h3>\n" + table(headers, rows, cls="truth")
 
 
-def _node_table(record: dict, layer: int, rna: bool) -> str:
+def _node_table(record: dict, layer: int, rna: bool, scans: dict[str, dict]) -> str:
     motifs = {d["id"]: d for d in record["dictionary"]}
     rows = []
     for n in record["nodes"]:
@@ -192,8 +288,16 @@ def _node_table(record: dict, layer: int, rna: bool) -> str:
         first = "" if fl is None else (
             f'<a href="../../conv{fl}/neuron{fn}/page.html#syntax">conv{fl} neuron {fn}</a>'
             if (fl, fn) != (layer, record.get("neuron")) else "here")
-        rows.append([td(esc(n["id"])), td(what), td(order), td(gap),
-                     td(esc(", ".join(str(c) for c in n.get("clusters", [])))), td(first),
-                     td(esc(n.get("rule", "")))])
-    return ("<h3>Nodes</h3>\n" + table(["Node", "Motif or leaves (5′→3′)", "Order", "Gap",
-                                        "Clusters", "First occurrence", "Layer rule"], rows, cls="nodes"))
+        row = [td(esc(n["id"])), td(what), td(order), td(gap),
+               td(esc(", ".join(str(c) for c in n.get("clusters", [])))), td(first),
+               td(esc(n.get("rule", "")))]
+        if scans:
+            scan = scans.get(n.get("rule", ""))
+            row.append(td("" if not scan else
+                          f'<a href="{esc(scan["href"])}">significant at gaps '
+                          f'{esc(_gap_text(scan["significant"]) or "none")}</a>'
+                          + (f' ({esc(scan["interaction"])})' if scan["interaction"] else "")))
+        rows.append(row)
+    headers = ["Node", "Motif or leaves (5′→3′)", "Order", "Gap", "Clusters", "First occurrence", "Layer rule"]
+    return "<h3>Nodes</h3>\n" + table(headers + (["Spacing scan (this order)"] if scans else []), rows,
+                                       cls="nodes")
