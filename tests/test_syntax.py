@@ -176,7 +176,9 @@ def test_a_rules_spacing_scan_is_shown_beside_the_tree_in_the_rules_order(layers
     pd.DataFrame([{"pair": "P1", "patternA": M2, "patternB": M1, "sig_gaps_AB": "7",
                    "sig_gaps_BA": "2;3;4;9", "interaction": "synergistic", "reason": ""},
                   {"pair": "P2", "patternA": M3, "patternB": M1, "sig_gaps_AB": "", "sig_gaps_BA": "",
-                   "interaction": "", "reason": "motif longer than the receptive field"}]
+                   "interaction": "", "reason": "motif longer than the receptive field"},
+                  {"pair": "P3", "patternA": "", "patternB": M1, "sig_gaps_AB": "1", "sig_gaps_BA": "",
+                   "interaction": "", "reason": ""}]
                  ).to_csv(spacing / "summary.csv", index=False)
     rules = read_rules(layers / "conv2")
     rule = rules[(rules["consensusA"] == M1) & (rules["consensusB"] == M2)]["rule"].iloc[0]

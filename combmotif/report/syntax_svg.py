@@ -18,6 +18,7 @@ from typing import Sequence
 import pandas as pd
 
 from ..interaction.labels import same_motif
+from ..sequences import IUPAC
 from .html import esc, table, td
 
 _COLOURS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839", "U": "#D62839"}
@@ -148,9 +149,12 @@ def _rule_scans(rules_csv: str, _t1: int, summary_csv: str, _t2: int) -> dict[st
     scans = scans[scans.get("reason", pd.Series("", index=scans.index)).fillna("") == ""]
     layer = Path(rules_csv).parent.name
     out = {}
+    scans = scans[scans["patternA"].map(_pattern) & scans["patternB"].map(_pattern)]
     for r in rules.itertuples():
+        if not (_pattern(r.patternA) and _pattern(r.patternB)):
+            continue
         for sc in scans.itertuples():
-            a, b = str(sc.patternA), str(sc.patternB)
+            a, b = sc.patternA, sc.patternB
             order = ("AB" if same_motif(r.patternA, a) and same_motif(r.patternB, b) else
                      "BA" if same_motif(r.patternA, b) and same_motif(r.patternB, a) else None)
             if order:
@@ -161,6 +165,11 @@ def _rule_scans(rules_csv: str, _t1: int, summary_csv: str, _t2: int) -> dict[st
                                "href": f"../../../interaction/{layer}/spacing/{sc.pair}.png"}
                 break
     return out
+
+
+def _pattern(value) -> bool:
+    """Whether a table cell holds an IUPAC pattern (not empty, not missing)."""
+    return isinstance(value, str) and value != "" and all(c in IUPAC for c in value)
 
 
 def _gap_text(gaps: str) -> str:
