@@ -300,9 +300,8 @@ def spacing(args: argparse.Namespace) -> int:
     from .report.spacing_page import draw_spacing
     from .stage import Stage
 
-    for pair in args.pair or []:   # bad patterns are refused before the model loads
-        for pattern in pair:
-            motif_sequence(pattern, f"--pair {' '.join(pair)}")
+    for pair, pattern in ((p, x) for p in args.pair or [] for x in p):   # refused before the model loads
+        motif_sequence(pattern, f"--pair {' '.join(pair)}")
     cfg = load_config(args.config, InteractionConfig, _overrides(args))
     stage = Stage(cfg, args.config, "interaction")
     stage.check_layers(args.layers, key=None)
@@ -313,8 +312,7 @@ def spacing(args: argparse.Namespace) -> int:
         summary, scans = run_spacing(stage, layer, pairs, force=args.force)
         draw_spacing(spacing_dir(stage, layer), summary, scans, f"{stage.name} conv{layer}")
         print(f"conv{layer}: {len(scans)} of {len(pairs)} pairs scanned -> {spacing_dir(stage, layer) / 'summary.csv'}")
-    print("the neuron pages show each rule's scan beside its syntax tree once rewritten: "
-          "combmotif report <discovery config>")
+    print("neuron pages show each rule's scan beside its syntax tree after: combmotif report <discovery config>")
     refresh_front_page(stage)
     return 0
 
