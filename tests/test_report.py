@@ -218,12 +218,33 @@ def test_svg_logo_stacks_each_column_to_its_information_smallest_letter_at_the_b
     assert logo_svg(ppm, rna=False).count("glyph-T") > 1 and "glyph-U" not in logo_svg(ppm, rna=False)
 
 
-def test_neuron_pages_link_a_vector_logo_of_every_cluster(report):
+def test_neuron_pages_link_a_vector_logo_of_every_cluster_and_matched_segment(report):
+    import xml.etree.ElementTree as ET
+
     nd = report["layer"] / "neuron0"
     page = (nd / "page.html").read_text()
     for i in (0, 1):
         assert f'href="logos/cluster{i}.svg"' in page
         assert (nd / "logos" / f"cluster{i}.svg").read_text().startswith("<svg ")
+    # each matched segment above its top database motif, aligned
+    assert 'href="logos/conv2-n0-c0-s0.svg"' in page
+    root = ET.parse(nd / "logos" / "conv2-n0-c0-s0.svg").getroot()
+    assert "PRE_Pumilio" in "".join(root.itertext()) and float(root.get("height")) == 220
+
+
+def test_aligned_vector_logos_put_the_query_on_tomtoms_offset():
+    from combmotif.report.logos import alignment_svg
+
+    query = np.eye(4)[[0, 1, 2]] * 0.97 + 0.0075
+    target = np.eye(4)[[3, 0, 1, 2, 3]] * 0.97 + 0.0075
+    # offset 1: query column j lies on target column j + 1, so the query is drawn one column in
+    xs = [[float(re.search(r"translate\(([\d.]+) ([\d.]+)", u).group(i)) for i in (1, 2)]
+          for u in re.findall(r"<use [^>]*>", alignment_svg(query, target, 1))]
+    upper = sorted({x for x, y in xs if y < 110})      # one x per column, whatever its letters
+    lower = sorted({x for x, y in xs if y >= 110})
+    assert upper == pytest.approx([51, 71, 91]) and lower == pytest.approx([31, 51, 71, 91, 111])
+    xs = sorted({float(x) for x in re.findall(r"translate\(([\d.]+) [\d.]+\) scale", alignment_svg(query, target, -2))})
+    assert xs == pytest.approx([31, 51, 71, 91, 111, 131, 151])   # offset -2: the target moves 2 columns in
 
 
 def test_layer_index_rows_and_links(report):

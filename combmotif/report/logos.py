@@ -122,11 +122,16 @@ def alignment_specs(query: np.ndarray, target: np.ndarray, offset: int, rna: boo
     n_columns : int
         The common width in columns.
     """
-    shift_t = max(0, -offset)
-    shift_q = offset + shift_t
-    width = max(shift_q + len(query), shift_t + len(target))
+    shift_q, shift_t, width = _aligned_columns(len(query), len(target), offset)
     return (logo_spec(query, rna, shift=shift_q, width=width, label=query_label),
             logo_spec(target, rna, shift=shift_t, width=width, label=target_label), width)
+
+
+def _aligned_columns(n_query: int, n_target: int, offset: int) -> tuple[int, int, int]:
+    """Empty columns before the query and before the target, and the common width, for Tomtom's offset."""
+    shift_t = max(0, -offset)
+    shift_q = offset + shift_t
+    return shift_q, shift_t, max(shift_q + n_query, shift_t + n_target)
 
 
 _GLYPHS: dict[str, str] = {}     # letter -> SVG path data of its outline in the unit box
@@ -186,48 +191,84 @@ def logo_svg(ppm: np.ndarray, rna: bool = True, highlight: Sequence[tuple[int, i
         The SVG document.
     """
     ppm = np.asarray(ppm, dtype=float)
+    body, used = _svg_panel(ppm, rna, 0.0, height, col_width, 0, highlight, title)
+    return _svg_document(30.0 + 4.0 + col_width * len(ppm), height, used, body)
+
+
+def alignment_svg(query: np.ndarray, target: np.ndarray, offset: int, rna: bool = True,
+                  query_label: str = "", target_label: str = "", col_width: float = 20.0,
+                  height: float = 110.0) -> str:
+    """Two logos, ``query`` above ``target``, aligned as Tomtom aligned them, as one SVG document.
+
+    The vector twin of :func:`alignment_specs`; each panel is drawn as :func:`logo_svg`
+    draws one logo.
+
+    Parameters
+    ----------
+    query, target, offset, query_label, target_label
+        As :func:`alignment_specs`.
+    rna : bool
+        Draw U instead of T (default True).
+    col_width, height : float
+        Pixels per column and of each panel (default 20 and 110).
+
+    Returns
+    -------
+    str
+        The SVG document.
+    """
+    shift_q, shift_t, width = _aligned_columns(len(query), len(target), offset)
+    top, used_q = _svg_panel(np.asarray(query, dtype=float), rna, 0.0, height, col_width, shift_q, (),
+                             query_label)
+    low, used_t = _svg_panel(np.asarray(target, dtype=float), rna, height, height, col_width, shift_t, (),
+                             target_label)
+    return _svg_document(30.0 + 4.0 + col_width * width, 2 * height, used_q | used_t, top + low)
+
+
+def _svg_document(width: float, height: float, used: set[str], body: list[str]) -> str:
+    """The SVG root around panels drawn by :func:`_svg_panel` (the glyphs they use defined once)."""
+    head = [f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+            f'width="{width:g}" height="{height:g}" viewBox="0 0 {width:g} {height:g}" '
+            f'font-family="Helvetica, Arial, sans-serif" font-size="10" fill="#333333">',
+            "<defs>" + "".join(f'<path id="glyph-{c}" d="{_glyph(c)}"/>' for c in sorted(used)) + "</defs>",
+            f'<rect width="{width:g}" height="{height:g}" fill="#ffffff"/>']
+    return "\n".join(head + body + ["</svg>"]) + "\n"
+
+
+def _svg_panel(ppm: np.ndarray, rna: bool, y0: float, height: float, col_width: float, shift: int,
+               highlight: Sequence[tuple[int, int]], title: str) -> tuple[list[str], set[str]]:
+    """The elements of one logo ``height`` pixels high from ``y0`` down, its first column
+    ``shift`` columns in, and the letters it draws."""
     letters = "ACGU" if rna else "ACGT"
-    left, right, bottom = 30.0, 4.0, 16.0
-    top = 16.0 if title else 4.0
-    plot_h = height - top - bottom
-    width = left + right + col_width * len(ppm)
+    left = 30.0 + shift * col_width
+    top, plot_h = y0 + (16.0 if title else 4.0), height - (16.0 if title else 4.0) - 16.0
     heights = ppm * information_content(ppm)[:, None] / 2.0 * plot_h       # pixels, 2 bits = full
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-           f'width="{width:g}" height="{height:g}" viewBox="0 0 {width:g} {height:g}" '
-           f'font-family="Helvetica, Arial, sans-serif" font-size="10" fill="#333333">']
-    used = sorted({letters[k] for k in range(4) if (heights[:, k] >= 0.2).any()})
-    out.append("<defs>" + "".join(f'<path id="glyph-{c}" d="{_glyph(c)}"/>' for c in used) + "</defs>")
-    out.append(f'<rect width="{width:g}" height="{height:g}" fill="#ffffff"/>')
-    for a, b in highlight:
-        out.append(f'<rect x="{left + a * col_width:.2f}" y="{top:g}" width="{(b - a) * col_width:.2f}" '
-                   f'height="{plot_h:g}" fill="#e6e6e6"/>')
+    out = [f'<rect x="{left + a * col_width:.2f}" y="{top:g}" width="{(b - a) * col_width:.2f}" '
+           f'height="{plot_h:g}" fill="#e6e6e6"/>' for a, b in highlight]
     fills = ["#%02x%02x%02x" % tuple(int(round(255 * v)) for v in COLORS[c]) for c in letters]
     order = np.argsort(ppm, axis=1, kind="stable")
     tops = top + plot_h - np.cumsum(np.take_along_axis(heights, order, 1), 1)
+    used = set()
     for i in range(len(ppm)):
         x = left + (i + 0.05) * col_width
         for k, y in zip(order[i], tops[i]):
             h = heights[i, k]
             if h < 0.2:       # thinner than a hairline: nothing to see
                 continue
+            used.add(letters[k])
             out.append(f'<use xlink:href="#glyph-{letters[k]}" fill="{fills[k]}" '
                        f'transform="translate({x:.2f} {y:.2f}) scale({0.9 * col_width:.2f} {h:.3f})"/>')
-    out.append(f'<line x1="{left - 3:g}" y1="{top:g}" x2="{left - 3:g}" y2="{top + plot_h:g}" '
-               f'stroke="#555555" stroke-width="1"/>')
-    for t in (0, 1, 2):
-        out.append(f'<text x="{left - 6:g}" y="{top + plot_h - t / 2 * plot_h:.2f}" text-anchor="end" '
-                   f'dominant-baseline="middle">{t}</text>')
+    out.append(f'<line x1="27" y1="{top:g}" x2="27" y2="{top + plot_h:g}" stroke="#555555" stroke-width="1"/>')
+    out += [f'<text x="24" y="{top + plot_h - t / 2 * plot_h:.2f}" text-anchor="end" '
+            f'dominant-baseline="middle">{t}</text>' for t in (0, 1, 2)]
     out.append(f'<text transform="translate(8 {top + plot_h / 2:.2f}) rotate(-90)" text-anchor="middle" '
                f'dominant-baseline="middle">bits</text>')
-    step = 5 if len(ppm) > 30 else 1
-    for i in range(0, len(ppm), step):
-        out.append(f'<text x="{left + (i + 0.5) * col_width:.2f}" y="{top + plot_h + 3:g}" '
-                   f'text-anchor="middle" dominant-baseline="hanging">{i + 1}</text>')
+    out += [f'<text x="{left + (i + 0.5) * col_width:.2f}" y="{top + plot_h + 3:g}" text-anchor="middle" '
+            f'dominant-baseline="hanging">{i + 1}</text>' for i in range(0, len(ppm), 5 if len(ppm) > 30 else 1)]
     if title:
         esc_title = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        out.append(f'<text x="{left:g}" y="2" dominant-baseline="hanging">{esc_title}</text>')
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        out.append(f'<text x="{left:g}" y="{y0 + 2:g}" dominant-baseline="hanging">{esc_title}</text>')
+    return out, used
 
 
 def write_logo_svg(path: str | os.PathLike, ppm: np.ndarray, rna: bool = True,

@@ -14,7 +14,7 @@ from ..motifs.tomtom import informative_enough
 from ..neuronmotif.syntax_layer import read_syntax
 from .fields import _cluster_fields, _file_links, _fmt_field, _rna, _segment_ranges, _slug
 from .html import esc, fmt_q, render_page, table, td
-from .logos import alignment_specs, canvas_tag, logo_spec, write_logo_pngs, write_logo_svg
+from .logos import alignment_specs, alignment_svg, canvas_tag, logo_spec, write_logo_pngs, write_logo_svg
 from .syntax_svg import rule_scans, syntax_section
 
 
@@ -68,7 +68,7 @@ def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str
     loose = [s for s in nr.segments if s.cluster is None]
     if loose:
         sections.append("<h2>Segments not placed in a cluster</h2>")
-        sections.append(_segment_table(nr, loose, matches, targets, cfg, rna, logos, "u"))
+        sections.append(_segment_table(nr, loose, matches, targets, cfg, rna, logos, "u", svg))
 
     best = ""
     if len(matches):
@@ -126,7 +126,7 @@ def _cluster_section(nr: NeuronResult, i: int, cluster: dict, ppm: Motif, matche
         svg_html = (f'<p class="small"><a href="logos/cluster{i}.svg" download>vector logo (SVG)</a>'
                     "</p>")
     segs = [s for s in nr.segments if s.cluster == i]
-    seg_html = (_segment_table(nr, segs, matches, targets, cfg, rna, logos, key) if segs else
+    seg_html = (_segment_table(nr, segs, matches, targets, cfg, rna, logos, key, svg) if segs else
                 '<p class="muted small">No motif segment was cut from this cluster.</p>')
     return (f'<section class="cluster" id="cluster-{_slug(name)}">\n'
             f"<h3>Cluster {esc(name)}{sub}</h3>\n"
@@ -138,7 +138,7 @@ def _cluster_section(nr: NeuronResult, i: int, cluster: dict, ppm: Motif, matche
 
 def _segment_table(nr: NeuronResult, segs: list, matches: pd.DataFrame,
                    targets: dict[str, Motif], cfg: MatchConfig, rna: bool, logos: dict,
-                   key: str) -> str:
+                   key: str, svg: bool = False) -> str:
     rows = []
     for j, seg in enumerate(segs):
         ic = seg.motif.total_information
@@ -159,13 +159,15 @@ def _segment_table(nr: NeuronResult, segs: list, matches: pd.DataFrame,
             target = targets.get(top["target"])
             if target is not None:
                 tppm = target.ppm[::-1, ::-1] if top["orientation"] == "-" else target.ppm
-                qs, ts, width = alignment_specs(seg.motif.ppm, tppm, int(top["offset"]), rna,
-                                                "segment", f"{top['target']}"
-                                                + (" (rev. compl.)" if top["orientation"] == "-"
-                                                   else ""))
+                label = f"{top['target']}" + (" (rev. compl.)" if top["orientation"] == "-" else "")
+                qs, ts, width = alignment_specs(seg.motif.ppm, tppm, int(top["offset"]), rna, "segment", label)
                 logos[f"{key}s{j}q"], logos[f"{key}s{j}t"] = qs, ts
                 align = (canvas_tag(f"{key}s{j}q", width, height=70, col_width=14) + "<br>"
                          + canvas_tag(f"{key}s{j}t", width, height=70, col_width=14))
+                if svg:
+                    write_text(nr.path / "logos" / f"{_slug(seg.name)}.svg",
+                               alignment_svg(seg.motif.ppm, tppm, int(top["offset"]), rna, seg.name, label))
+                    align += f'<br><a class="small" href="logos/{_slug(seg.name)}.svg" download>SVG</a>'
         rows.append([
             f'<td id="seg-{_slug(seg.name)}">{esc(seg.name)}</td>',
             td(pos, sort=seg.start if seg.start is not None else -1),
