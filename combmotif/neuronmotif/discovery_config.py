@@ -67,7 +67,7 @@ class ReportConfig:
 
     enabled: bool = True     # match every layer against motif_db and write the HTML pages
     png: bool = False        # also a logomaker PNG beside every interactive logo (about 0.3 s each)
-    svg: bool = True         # also a vector (SVG) logo of every cluster, for figures (about 2 ms each)
+    svg: bool = True         # also vector (SVG) logos of every cluster and matched segment (about 1 ms each)
     # a layer's Tomtom and pages in a worker process while the next layer samples;
     # auto: on for 2+ layers with a GPU or at least 4 cores
     overlap: bool | Literal["auto"] = "auto"

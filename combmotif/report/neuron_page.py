@@ -46,7 +46,8 @@ def write_neuron_page(nr: NeuronResult, matches: pd.DataFrame, targets: dict[str
     png : bool
         Also draw logomaker PNGs.
     svg : bool
-        Also write a vector logo of every cluster (``logos/cluster<i>.svg``).
+        Also write vector logos: every cluster (``logos/cluster<i>.svg``) and every matched
+        segment above its top match (``logos/<segment>.svg``).
     png_jobs : list, optional
         Collects the PNGs to draw instead of drawing them here.
     contribution : str

@@ -75,8 +75,8 @@ def write_layer_report(layer_dir: str | Path, matches: pd.DataFrame | None = Non
         2 CPU cores, so ~1-2 min for 64 neurons x 3 clusters; redrawn only when ppms.meme
         is newer.
     svg : bool
-        Also write a vector logo of every cluster (``neuron<k>/logos/cluster<i>.svg``,
-        :func:`~combmotif.report.logos.logo_svg`; milliseconds each).
+        Also write vector logos of every cluster and matched segment
+        (``neuron<k>/logos/*.svg``, :mod:`combmotif.report.logos`; milliseconds each).
     contribution_csv : path, optional
         Per-neuron contribution table (columns ``neuron``, optional ``layer``, and one of
         ``sign``/``contribution``/``effect``...); default: the motif_contribution stage's
