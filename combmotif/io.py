@@ -377,3 +377,21 @@ def load_npz_fields(path: str | os.PathLike, cls: type, missing: str) -> dict[st
         raise InputError(f"{path}: {missing}")
     with np.load(path) as z:
         return {f.name: z[f.name] for f in dataclasses.fields(cls)}
+
+
+def read_table(path: str | os.PathLike):
+    """A pair or rule table as text: patterns and names such as "NA" stay strings.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file (``candidates.csv``, ``syntax_rules.csv``, spacing ``summary.csv``...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every column as ``str``; only empty cells are missing.
+    """
+    import pandas as pd  # here: the base modules stay light to import
+
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)

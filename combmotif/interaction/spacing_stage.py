@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import layout
 from ..errors import ConfigError, InputError
-from ..io import atomic_path
+from ..io import atomic_path, read_table
 from ..models.anatomy import Anatomy
 from ..perturb import target_predictor
 from ..stage import Stage
@@ -52,16 +52,11 @@ class SpacingPair:
     consensusB: str = ""
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    # Patterns and names such as "NA" stay strings: only empty cells are missing.
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
-
-
 def _family_consensus(path: Path) -> dict[str, str]:
     """Family id -> its representative's consensus (``discovery/families.csv``; {} without it)."""
     if not path.is_file():
         return {}
-    df = _read_csv(path)
+    df = read_table(path)
     if not {"family", "consensus"} <= set(df.columns):
         return {}
     return {str(f): str(c) for f, c in zip(df["family"], df["consensus"].fillna(""))}
@@ -119,11 +114,11 @@ def layer_pairs(stage: Stage, layer: int, explicit: Sequence[Sequence[str]] | No
     # The discovery writes the rules; a copy beside the interaction layer wins (a hand-made one).
     where = [ldir / "syntax_rules.csv", layout.layer_dir(discovery_dir(stage), layer) / "syntax_rules.csv"]
     found = [p for p in where if p.is_file()]
-    rules = _read_csv(found[0]) if found else None
+    rules = read_table(found[0]) if found else None
     if explicit:
         pairs = [SpacingPair(a, b, a, b, "command line") for a, b in explicit]
     elif (ldir / "candidates.csv").is_file():
-        df = _read_csv(ldir / "candidates.csv")
+        df = read_table(ldir / "candidates.csv")
         cons = _family_consensus(discovery_dir(stage) / "families.csv")
         pairs = [SpacingPair(r.nameA, r.nameB, r.patternA, r.patternB, f"candidates ({r.source})",
                              consensusA=cons.get(str(getattr(r, "familyA", "")), ""),

@@ -13,6 +13,7 @@ import numpy as np
 from ..cores import usable_cores
 from ..io import atomic_path, write_text
 from ..motifs.formats import information_content
+from .html import esc
 
 # logomaker's "classic" colours; utils/logo.js uses the same.
 COLORS = {"A": (0, 0.5, 0), "C": (0, 0, 1), "G": (1, 0.65, 0), "T": (1, 0, 0), "U": (1, 0, 0)}
@@ -266,8 +267,7 @@ def _svg_panel(ppm: np.ndarray, rna: bool, y0: float, height: float, col_width: 
     out += [f'<text x="{left + (i + 0.5) * col_width:.2f}" y="{top + plot_h + 3:g}" text-anchor="middle" '
             f'dominant-baseline="hanging">{i + 1}</text>' for i in range(0, len(ppm), 5 if len(ppm) > 30 else 1)]
     if title:
-        esc_title = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        out.append(f'<text x="{left:g}" y="{y0 + 2:g}" dominant-baseline="hanging">{esc_title}</text>')
+        out.append(f'<text x="{left:g}" y="{y0 + 2:g}" dominant-baseline="hanging">{esc(title)}</text>')
     return out, used
 
 

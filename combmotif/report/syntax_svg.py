@@ -17,7 +17,9 @@ from typing import Sequence
 
 import pandas as pd
 
+from .. import layout
 from ..interaction.labels import same_motif
+from ..io import read_table
 from ..sequences import IUPAC
 from .html import esc, table, td
 
@@ -130,8 +132,9 @@ def rule_scans(layer_dir: str | Path) -> dict[str, dict]:
         neuron page). Empty when either table is missing.
     """
     layer_dir = Path(layer_dir)
-    rules, summary = layer_dir / "syntax_rules.csv", \
-        layer_dir.parents[1] / "interaction" / layer_dir.name / "spacing" / "summary.csv"
+    rules = layer_dir / "syntax_rules.csv"
+    spacing = layout.model_stage_dir(layer_dir.parent.parent, "interaction") / layer_dir.name / "spacing"
+    summary = spacing / "summary.csv"
     if not rules.is_file() or not summary.is_file():
         return {}
     return _rule_scans(str(rules), rules.stat().st_mtime_ns, str(summary), summary.stat().st_mtime_ns)
@@ -140,10 +143,7 @@ def rule_scans(layer_dir: str | Path) -> dict[str, dict]:
 @lru_cache(maxsize=8)
 def _rule_scans(rules_csv: str, _t1: int, summary_csv: str, _t2: int) -> dict[str, dict]:
     # Cached by path and modification time: every neuron page of a layer asks.
-    def read(path: str) -> pd.DataFrame:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
-
-    rules, scans = read(rules_csv), read(summary_csv)
+    rules, scans = read_table(rules_csv), read_table(summary_csv)
     if not {"rule", "patternA", "patternB"} <= set(rules.columns) or not len(scans):
         return {}
     scans = scans[scans.get("reason", pd.Series("", index=scans.index)).fillna("") == ""]
