@@ -55,19 +55,20 @@ join() {     # wait for every job started beside, print its output, stop at the 
   threads=$cores
 }
 
-step "1/5 generate the default synthetic data sets (data/)"
-bash generate_dataset/make_default.sh
+step "1/5 generate the synthetic sets the quick start reads (data/; bash generate_dataset/make_default.sh makes the others)"
+bash generate_dataset/make_default.sh --sets mrl halflife
 
 share_among 2
-step "2/5 evaluate the shipped predictors on their test splits (step 3 runs beside it and step 4)"
-beside "3/5 contribution: which way does each conv neuron push the predicted MRL? Then the conv4 windows and the output's TF-MoDISco patterns of step 5" bash -c \
-  'cd motif_contribution && bash run_contribution.sh 1 4 ../configs/contribution/mrl_predictor.yaml \
+step "2/5 evaluate the shipped predictors on their test splits (the half-life one, then step 3, beside this and step 4)"
+beside "2/5 (half-life predictor) and 3/5 contribution: which way does each conv neuron push the predicted MRL? Then the conv4 windows and the output's TF-MoDISco patterns of step 5" bash -c \
+  'combmotif evaluate configs/training/hl_predictor.yaml --test-only \
+   && cd motif_contribution && bash run_contribution.sh 1 4 ../configs/contribution/mrl_predictor.yaml \
    && cd ../motif_interaction && bash run_fragment_location.sh 4 ../configs/interaction/mrl_predictor.yaml --attribution'
 shared combmotif evaluate configs/training/mrl_predictor.yaml --test-only
-shared combmotif evaluate configs/training/hl_predictor.yaml --test-only
 
 step "4/5 NeuronMotif on conv1-conv4 of the shipped MRL predictor, Tomtom matching, pages"
 (cd motif_discovery && shared bash main.sh 1 4 ../configs/interpreting/mrl_predictor.yaml)
+printf '(4/5 done at %ss)\n' "$((SECONDS - t0))"
 join
 
 step "5/5 interaction: epistasis of the motif pairs that conv4 neurons combine (per neuron, then every candidate family pair over whole sequences)"

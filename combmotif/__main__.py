@@ -202,6 +202,9 @@ def _add_generate(sub) -> None:
     p = gen.add_parser("default", help="the quick start's synthetic sets (kept when present)")
     p.add_argument("--data", help="data root (default: <repo>/data)")
     p.add_argument("--force", action="store_true", help="regenerate sets that exist")
+    p.add_argument("--sets", nargs="+", choices=generate.DEFAULT_SETS, default=None, metavar="SET",
+                   help=f"only these sets (default: all of {', '.join(generate.DEFAULT_SETS)}; "
+                        "noaug also makes mrl, which it is made from)")
     p.set_defaults(func=lambda args: generate.generate_default(args, build_parser().parse_args))
     for p in gen.choices.values():
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors")

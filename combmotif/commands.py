@@ -269,7 +269,7 @@ def pairs(args: argparse.Namespace) -> int:
             out = stage.layer_dir(layer) / "sequences"
         else:
             df, out = run_pairs(stage, layer, neurons, force=args.force), stage.layer_dir(layer)
-        plot_interaction_map(df, out / "interaction_map.png",
+        plot_interaction_map(df, out / "interaction_map.svg",
                              f"{stage.name} conv{layer}: motif pairs (BH q < {cfg.alpha:g})")
         print(summary_line(df, layer) + f" -> {out / 'motif_pair_stats.csv'}")
         for line in (untested_lines(df) if sequence else []) + [fallback_line(df, f"conv{layer}")]:

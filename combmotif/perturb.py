@@ -349,13 +349,22 @@ def target_predictor(stage) -> Callable[[np.ndarray], np.ndarray]:
     Returns
     -------
     callable
-        (n, C, L) array -> (n,) predictions on the label scale.
+        (n, C, L) array -> (n,) predictions on the label scale. Its ``windows(x, rows,
+        start, window)`` predicts variants of ``x`` that differ within one window each
+        (:meth:`combmotif.models.loader.LoadedModel.predict_windows`; None when the model
+        cannot).
     """
     cfg = stage.cfg
 
     def predict(x: np.ndarray) -> np.ndarray:
         return select_target(np.asarray(stage.loaded.predict(x, batch_size=cfg.batch_size)),
                              cfg.target_index)
+
+    def windows(x: np.ndarray, rows: np.ndarray, start: np.ndarray, window: np.ndarray) -> np.ndarray | None:
+        out = stage.loaded.predict_windows(x, rows, start, window, batch_size=max(4096, cfg.batch_size))
+        return None if out is None else select_target(np.asarray(out), cfg.target_index)
+    # Variants that differ within one window each (the knockout's) take the windowed forward.
+    predict.windows = windows
     return predict
 
 

@@ -411,20 +411,7 @@ def dinucleotide_shuffle_codes(codes: np.ndarray, rng: np.random.Generator) -> n
     start = np.concatenate([np.zeros((b, 1), np.int64), np.cumsum(count, 1)[:, :-1]], 1)
     present = count > 0
     present[rows, last] = True
-    # The last exit edge of every letter but the row's final one, drawn until they form a
-    # tree towards the final letter (every letter reaches it by last exits).
-    pick = np.zeros((b, k), dtype=np.int64)
-    todo = rows
-    while len(todo):
-        u = rng.random((len(todo), k))
-        pick[todo] = start[todo] + np.minimum((u * count[todo]).astype(np.int64), np.maximum(count[todo] - 1, 0))
-        exit_to = np.where(count[todo] > 0, dst_s[todo[:, None], np.minimum(pick[todo], n - 2)], last[todo, None])
-        exit_to[np.arange(len(todo)), last[todo]] = last[todo]
-        cur = np.broadcast_to(np.arange(k), (len(todo), k)).copy()
-        for _ in range(k):
-            cur = np.take_along_axis(exit_to, cur, 1)
-        bad = (present[todo] & (cur != last[todo, None])).any(1)
-        todo = todo[bad]
+    pick = _last_exits(count, start, present, dst_s, last, rng)
     # Every other edge in random order within its letter, the chosen last exit after them.
     key = rng.random((b, n - 1))
     fixed = np.zeros((b, n - 1), dtype=bool)
@@ -445,3 +432,37 @@ def dinucleotide_shuffle_codes(codes: np.ndarray, rng: np.random.Generator) -> n
         out[:, t] = nxt
         cur = nxt
     return out
+
+
+def _last_exits(count: np.ndarray, start: np.ndarray, present: np.ndarray, dst_s: np.ndarray,
+                last: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per row and letter, the index (into the row's edges sorted by source) of its last exit.
+
+    The last exit edge of every letter but the row's final one is drawn until they form a
+    tree towards the final letter (every letter reaches it by last exits). Each round draws
+    ``tries`` candidate sets per open row and keeps the first that is a tree (the first
+    success of i.i.d. draws is a draw of the accepted ones, so still uniform): most rows
+    pass at once, but some compositions accept one draw in ten, and a round per draw for
+    those few rows cost most of the shuffle.
+    """
+    b, k = count.shape
+    n = dst_s.shape[1] + 1
+    pick = np.zeros((b, k), dtype=np.int64)
+    todo, tries = np.arange(b), 2
+    while len(todo):
+        m = len(todo)
+        cnt, st = count[todo][:, None, :], start[todo][:, None, :]
+        cand = st + np.minimum((rng.random((m, tries, k)) * cnt).astype(np.int64), np.maximum(cnt - 1, 0))
+        fin = last[todo][:, None, None]
+        exit_to = np.where(cnt > 0, dst_s[todo[:, None, None], np.minimum(cand, n - 2)], fin)
+        exit_to[np.arange(m), :, last[todo]] = last[todo][:, None]
+        flat = exit_to.reshape(m * tries, k)
+        every = np.arange(m * tries)[:, None]
+        cur = flat[every, np.broadcast_to(np.arange(k), flat.shape)]
+        for _ in range(k - 1):
+            cur = flat[every, cur]
+        ok = ~(present[todo][:, None, :] & (cur.reshape(m, tries, k) != fin)).any(2)
+        hit = ok.any(1)
+        pick[todo[hit]] = cand[np.flatnonzero(hit), ok.argmax(1)[hit]]
+        todo, tries = todo[~hit], 16
+    return pick

@@ -6,6 +6,6 @@
 #       (every candidate family pair of conv4 - syntax rules and co-occurrence in the neurons'
 #        fragments - and the neurons' hand-written pairs, over whole sequences
 #        -> conv4/candidates.csv, conv4/sequences/motif_pair_stats.csv; untested pairs are listed)
-# Writes results/<model>/interaction/conv<L>/motif_pair_stats.csv and interaction_map.png.
+# Writes results/<model>/interaction/conv<L>/motif_pair_stats.csv and interaction_map.svg.
 [ $# -ge 4 ] || { echo "error: usage: bash run_pairs.sh <layer> <first-neuron> <last-neuron> <config>" >&2; exit 2; }
 source "$(dirname "$0")/../scripts/setup_env.sh" && exec combmotif pairs "$4" --layers "$1" --neurons "$2:$3" "${@:5}"

@@ -23,6 +23,7 @@ CORE = (
     "combmotif.sequences", "combmotif.stats", "combmotif.perturb", "combmotif.pattern_scan", "combmotif.maxact",
     "combmotif.models.saluki", "combmotif.models.keras", "combmotif.models.anatomy",
     "combmotif.models.trunk", "combmotif.models.keras_graph", "combmotif.models.binding",
+    "combmotif.models.substitution",
     "combmotif.neuronmotif.sample", "combmotif.neuronmotif.archive",
     "combmotif.neuronmotif.randomness", "combmotif.neuronmotif.demix", "combmotif.neuronmotif.ppm",
     "combmotif.neuronmotif.kmeans", "combmotif.neuronmotif.ppm_scan",

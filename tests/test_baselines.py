@@ -27,14 +27,9 @@ from combmotif.baselines.common import codes_ppm, output_fn, unit_dir
 from combmotif.baselines.compare import Comparison
 from combmotif.baselines.compare_config import CompareConfig
 from combmotif.baselines.compare_tables import paired_tests
+from combmotif.baselines.contributions import gradient_contributions, ism_contributions
 from combmotif.baselines.max_seqlet import MaxSeqletConfig, archive_seqlets, dataset_seqlets, run_max_seqlet
-from combmotif.baselines.modisco import (
-    ModiscoConfig,
-    gradient_contributions,
-    ism_contributions,
-    modisco_sizes,
-    modisco_unit,
-)
+from combmotif.baselines.modisco import ModiscoConfig, modisco_sizes, modisco_unit
 from combmotif.config import from_dict
 from combmotif.data.planting import plant, scan, write_meme
 from combmotif.errors import ConfigError

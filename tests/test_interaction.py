@@ -406,7 +406,7 @@ def test_stage_cli_writes_deterministic_pair_statistics(tmp_path, capsys):
     assert len(df) == 2 * len(np.unique(frags.neuron[frags.neuron < 3])) and (df["n"] > 0).any()
     assert df["n"].max() <= 20
     assert set(df["interaction"]) <= set(I.CLASSES)
-    assert (out / "interaction_map.png").stat().st_size > 1000
+    assert (out / "interaction_map.svg").stat().st_size > 1000
     summary = pd.read_csv(out / "motif_pair_summary.csv")
     assert len(summary) == 2 and (summary["rows"] == len(np.unique(frags.neuron[frags.neuron < 3]))).all()
     labels = yaml.safe_load((out / f"neuron{int(frags.neuron[0])}" / "labels.yaml").read_text())
@@ -523,5 +523,5 @@ def test_sequence_scope_tests_the_layers_pairs_over_whole_sequences(tmp_path, ca
     assert (df["n"].iloc[:2] > 0).all() and df["n"].iloc[:2].max() <= 20
     assert df["interaction"].iloc[2] == "untested"
     assert "untested: GGGGGGGGGGGGGGGG x TTA: no sequence holds both motifs (0 sequences hold both)" in printed
-    assert (out / "interaction_map.png").stat().st_size > 1000
+    assert (out / "interaction_map.svg").stat().st_size > 1000
     assert not (out.parent / "motif_pair_stats.csv").exists()   # the neuron scope's table is not written

@@ -371,4 +371,4 @@ def test_check_truth_commands_run_on_a_hand_written_truth(tmp_path, capsys):
     assert "planted_epsilon" not in pd.read_csv(tmp_path / "results/toy/interaction/truth_pairs/"
                                                 "motif_pair_stats.csv").columns
     # The map is drawn by the check (report/plots.py), beside the table the scope wrote.
-    assert (tmp_path / "results/toy/interaction/truth_pairs/interaction_map.png").stat().st_size > 1000
+    assert (tmp_path / "results/toy/interaction/truth_pairs/interaction_map.svg").stat().st_size > 1000

@@ -365,3 +365,20 @@ def test_default_sets_made_side_by_side_are_the_bytes_made_one_after_another(tmp
     one, two = files(tmp_path / "one"), files(tmp_path / "two")
     assert len(one) >= 9 and one.keys() == two.keys()
     assert [k for k in one if one[k] != two[k]] == []
+
+
+def test_default_sets_can_be_made_one_by_one(tmp_path, capsys):
+    """``generate default --sets`` makes only the sets named (the quick start's two), the set a
+    named one is made from too (noAUG is the MRL set filtered), and keeps what exists."""
+    from combmotif.__main__ import build_parser
+
+    parse = build_parser().parse_args
+    args = parse(["generate", "default", "--data", str(tmp_path), "--sets", "noaug"])
+    assert args.func(args) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["synthetic_mrl", "synthetic_mrl_noAUG"]
+    capsys.readouterr()
+    args = parse(["generate", "default", "--data", str(tmp_path), "--sets", "mrl"])
+    assert args.func(args) == 0
+    assert capsys.readouterr().out.startswith(f"keep {tmp_path / 'synthetic_mrl'} (exists")
+    with pytest.raises(SystemExit):
+        parse(["generate", "default", "--sets", "mouse", "human"])

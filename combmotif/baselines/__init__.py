@@ -10,8 +10,9 @@
 
 from .class_optimization import ClassOptConfig, optimize_inputs, relaxed_to_ppm, run_class_optimization
 from .common import Pattern, write_unit
+from .contributions import gradient_contributions, ism_contributions
 from .max_seqlet import MaxSeqletConfig, archive_seqlets, dataset_seqlets, run_max_seqlet
-from .modisco import ModiscoConfig, gradient_contributions, ism_contributions, modisco_sizes, modisco_unit, run_modisco
+from .modisco import ModiscoConfig, modisco_sizes, modisco_unit, run_modisco
 
 __all__ = [
     "ClassOptConfig", "MaxSeqletConfig", "ModiscoConfig", "Pattern", "archive_seqlets", "dataset_seqlets",

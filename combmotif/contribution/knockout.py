@@ -129,7 +129,8 @@ def knockout_table(predict, X: np.ndarray, res: MaxAct, active: np.ndarray, laye
                                                               neuron_max, draws)
         f0 = np.asarray(predict(np.asarray(X[idx], dtype=np.float32)) if original is None
                         else original[idx], dtype=np.float64)
-        f1 = np.asarray(predict(mutated), dtype=np.float64).reshape(replicates, n).mean(0)
+        f1 = np.asarray(_in_windows(predict, getattr(predict, "windows", None), X, res, idx, k, mutated),
+                        dtype=np.float64).reshape(replicates, n).mean(0)
         push = f0 - f1
         sd = push.std(ddof=1)
         row.update(effect=push.mean(), dz=push.mean() / sd if sd > 0 else np.nan,
@@ -159,13 +160,39 @@ def _silencing_shuffles(X: np.ndarray, res: MaxAct, idx: np.ndarray, k: int, rep
     # later draws give, so only the other windows' later draws are scored (a quarter of the work
     # when most shuffles silence). Unscored draws stay NaN: not silencing, sorted last, never kept.
     act = np.full((replicates * draws, n), np.nan)
-    act[:replicates] = np.asarray(neuron_max(pool[:replicates * n], k), dtype=np.float64).reshape(replicates, n)
+    full = lambda v: neuron_max(v, k)  # noqa: E731
+    windows = getattr(neuron_max, "windows", None)
+    windowed = (lambda *a: windows(*a, k)) if windows is not None else None
+    act[:replicates] = np.asarray(_in_windows(full, windowed, X, res, idx, k, pool[:replicates * n]),
+                                  dtype=np.float64).reshape(replicates, n)
     more = np.flatnonzero(~(act[:replicates] < limit).all(0))
     if len(more) and draws > 1:
         rows = (np.arange(replicates, replicates * draws)[:, None] * n + more[None, :]).reshape(-1)
-        act[replicates:, more] = np.asarray(neuron_max(pool[rows], k), dtype=np.float64).reshape(-1, len(more))
+        act[replicates:, more] = np.asarray(_in_windows(full, windowed, X, res, idx[more], k, pool[rows]),
+                                            dtype=np.float64).reshape(-1, len(more))
     off = act < limit
     # per sequence: deactivating draws first (in draw order), then the least activating
     order = np.lexsort((np.where(off, 0.0, act), ~off), axis=0)[:replicates]
     pick = order * n + np.arange(n)[None, :]
     return pool[pick.reshape(-1)], int((off.sum(0) < replicates).sum())
+
+
+def _in_windows(full, windows, X: np.ndarray, res: MaxAct, idx: np.ndarray, k: int,
+                variants: np.ndarray) -> np.ndarray:
+    """``full(variants)``, the variants being shuffles of ``X[idx]`` within neuron ``k``'s window
+    (replicate-major); through ``windows(x, rows, start, window)`` when given, which recomputes
+    only what each window reaches (and may return None: then ``full``)."""
+    if windows is not None and len(idx):
+        length = int(X.shape[-1])
+        start, end = knockout_windows(res, idx, k, length)
+        # One width for all (a window clipped at an end is narrower): slid back to fit.
+        width = max(1, int((end - start).max()))
+        start = np.minimum(start, length - width)
+        reps = len(variants) // len(idx)
+        rows, first = np.tile(np.arange(len(idx)), reps), np.tile(start, reps)
+        cut = variants[np.arange(len(variants))[:, None], :, first[:, None] + np.arange(width)]
+        out = windows(np.asarray(X[idx], dtype=np.float32), rows, first,
+                      np.ascontiguousarray(cut.transpose(0, 2, 1), dtype=np.float32))
+        if out is not None:
+            return out
+    return full(variants)

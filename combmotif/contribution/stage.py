@@ -20,7 +20,7 @@ from ..config import check_selection, parse_range
 from ..errors import InputError
 from ..io import atomic_path, fault_point
 from ..maxact import MaxAct
-from ..models.trunk import neuron_max_over_positions
+from ..models.trunk import neuron_max_over_positions, neuron_max_windows
 from ..perturb import select_target, target_predictor
 from ..run import RunConfig
 from ..stage import Stage
@@ -228,6 +228,11 @@ def knockout_neuron_max(stage: Stage, layer: int):
     def fn(x: np.ndarray, k: int) -> np.ndarray:
         return neuron_max_over_positions(stage.loaded.module, x, layer, k, cfg.batch_size, stage.device,
                                          cfg.activation_tracks == "zero")
+
+    def windows(x: np.ndarray, rows: np.ndarray, start: np.ndarray, window: np.ndarray, k: int):
+        return neuron_max_windows(stage.loaded.module, x, rows, start, window, layer, k,
+                                  max(4096, cfg.batch_size), stage.device, cfg.activation_tracks == "zero")
+    fn.windows = windows      # shuffles of one window each: only what the window reaches is recomputed
     return fn
 
 

@@ -245,20 +245,26 @@ def generate_records(args: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_SETS = ("mrl", "noaug", "halflife", "mouse", "grammar", "dna")
+
+
 def generate_default(args: argparse.Namespace, parse) -> int:
-    """``combmotif generate default [--data DIR] [--force]``: the six sets the quick start reads.
+    """``combmotif generate default [--data DIR] [--force] [--sets S ...]``: the six default sets.
 
     ``synthetic_mrl`` (100k UTRs), its noAUG variant, ``synthetic_halflife``
     (24k transcripts), each with seed 0, ``synthetic_halflife_mouse`` (16k, seed 1;
     :mod:`combmotif.data.synthetic_mouse`), ``synthetic_grammar`` (60k UTRs, the
     grammar benchmark) and ``synthetic_dna`` (40k 101-bp DNA sequences with JASPAR
     motifs planted, seed 11); a set that exists is kept unless ``--force`` (the noAUG
-    set is remade whenever the MRL set is).
+    set is remade whenever the MRL set is). ``--sets`` makes only some of them (the
+    quick start makes the two its stages read, MRL and half-life); a set is the same
+    bytes whichever others are made beside it.
 
     Parameters
     ----------
     args : argparse.Namespace
-        ``data`` (default ``<repo>/data``) and ``force``.
+        ``data`` (default ``<repo>/data``), ``force`` and ``sets`` (None: all of
+        :data:`DEFAULT_SETS`).
     parse : callable
         ``argv -> Namespace`` of ``combmotif``, so each set is made with its
         subcommand's own defaults.
@@ -274,6 +280,9 @@ def generate_default(args: argparse.Namespace, parse) -> int:
     data = Path(args.data) if args.data else repo_root() / "data"
     mrl, noaug, hl = data / "synthetic_mrl", data / "synthetic_mrl_noAUG", data / "synthetic_halflife"
     grammar, dna, mouse = data / "synthetic_grammar", data / "synthetic_dna", data / "synthetic_halflife_mouse"
+    wanted = set(getattr(args, "sets", None) or DEFAULT_SETS)
+    if "noaug" in wanted:
+        wanted.add("mrl")                     # the noAUG set is the MRL set filtered
     made_mrl = args.force or not (mrl / "truth.json").is_file()
     steps = [(made_mrl, mrl, ["mrl", "--out", str(mrl), "--seed", "0"]),
              (made_mrl or not (noaug / "data.csv").is_file(), noaug,
@@ -283,9 +292,11 @@ def generate_default(args: argparse.Namespace, parse) -> int:
               ["halflife", "--species", "mouse", "--out", str(mouse), "--seed", "1"]),
              (args.force or not (grammar / "truth.json").is_file(), grammar, ["grammar", "--out", str(grammar)]),
              (args.force or not (dna / "truth.json").is_file(), dna, ["dna", "--out", str(dna)])]
-    for make, folder, _ in steps:
-        if not make:
+    for name, (make, folder, _) in zip(DEFAULT_SETS, steps):
+        if name in wanted and not make:
             print(f"keep {folder} (exists; --force regenerates)")
+    # The chain below keys on the MRL set first and its noAUG variant second.
+    steps = [step if name in wanted else (False, step[1], None) for name, step in zip(DEFAULT_SETS, steps)]
     # The MRL set and its noAUG variant are one chain (noAUG reads the MRL csv); the others
     # stand alone. Each set has its own seed, so running them side by side writes the bytes
     # one after another would.

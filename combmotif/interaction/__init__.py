@@ -46,7 +46,7 @@ Outputs (``results/<model>/interaction/conv<L>/``): ``fragments.npz``,
 used), ``neuron<k>/pairs.csv`` and ``neuron<k>/observations.npz`` (per-sequence
 f values, the unit files), and the merged ``motif_pair_stats.csv``,
 ``motif_pair_summary.csv`` (one row per motif pair over all neurons) and
-``interaction_map.png`` (drawn by the command, :func:`combmotif.report.plots.plot_interaction_map`).
+``interaction_map.svg`` (drawn by the command, :func:`combmotif.report.plots.plot_interaction_map`).
 
 Modules: :mod:`.labels` (combination labels), :mod:`.fragments` (fragment
 location), :mod:`.sites` (sites and pairs), :mod:`.mutagenesis`,

@@ -63,7 +63,7 @@ def attribution_patterns(fn, X: np.ndarray, n_sequences: int, seed: int = 0, dev
     ----------
     fn : callable
         Differentiable x (B, C, L) -> (B,) target
-        (:func:`combmotif.baselines.modisco.target_fn`).
+        (:func:`combmotif.baselines.contributions.target_fn`).
     X : numpy.ndarray
         (N, C, L) one-hot inputs.
     n_sequences : int
@@ -165,7 +165,7 @@ def stage_attribution_patterns(stage, log=print) -> list[Motif]:
     list of Motif
         ``meta``: ``sign``, ``n_seqlets``, ``contribution`` (empty when the source is off).
     """
-    from ..baselines.modisco import target_fn
+    from ..baselines.contributions import target_fn
 
     cfg = stage.cfg
     if not cfg.attribution_sequences:

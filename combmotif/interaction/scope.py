@@ -47,7 +47,7 @@ def run_sequence_scope(stage: Stage, combos: Sequence[Combination], tag: str = "
     ``max_pair_sequences`` by index are used). This measures what the model
     does with a pair regardless of which neuron carries it; the synthetic
     checks use it with the planted pairs. Writes ``interaction/<tag>/motif_pair_stats.csv``
-    (its caller draws ``interaction_map.png`` beside it).
+    (its caller draws ``interaction_map.svg`` beside it).
 
     ``reference`` (optional) maps the same (n, C, L) variants to a second
     prediction, e.g. a synthetic set's noise-free planted function; its mean

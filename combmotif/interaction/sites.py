@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -149,15 +149,13 @@ def plan_sites(texts: Sequence[str], seq: np.ndarray, offset: np.ndarray, combo:
 class _Sites:
     """Every text's sites of one motif: ``sites[i]`` is :func:`find_spans` of text ``i``."""
 
-    def __init__(self, texts: Sequence[str], f: re.Pattern):
+    def __init__(self, texts: Sequence[str], f: re.Pattern, codes: Callable[[], np.ndarray] | None = None):
         patterns = finder_patterns(f.pattern)
         if patterns is None:
             self._lists = [find_spans(t, f) for t in texts]
             self.found = np.array([bool(x) for x in self._lists], dtype=bool)
             return
-        width = max((len(t) for t in texts), default=0)
-        codes = base_codes("".join(t.ljust(width, "N") for t in texts)).reshape(len(texts), width)
-        lengths = match_lengths(codes, patterns)
+        lengths = match_lengths(codes() if codes is not None else text_codes(texts), patterns)
         rows, self._start = np.nonzero(lengths)          # row-major: by text, then start
         self._end = self._start + lengths[rows, self._start]
         self._bounds = np.searchsorted(rows, np.arange(len(texts) + 1))
@@ -171,8 +169,33 @@ class _Sites:
         return list(zip(self._start[a:b].tolist(), self._end[a:b].tolist()))
 
 
+def text_codes(texts: Sequence[str]) -> np.ndarray:
+    """Base codes of texts of any lengths, the shorter ones padded with N (never matched).
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The sequences.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, longest) codes 0-4.
+    """
+    width = max((len(t) for t in texts), default=0)
+    return base_codes("".join(t.ljust(width, "N") for t in texts)).reshape(len(texts), width)
+
+
 def _all_sites(texts: Sequence[str], patterns: tuple[str, ...], cache: dict) -> _Sites:
-    """Every text's sites of one motif (its patterns), from ``cache`` or found and kept there."""
+    """Every text's sites of one motif (its patterns), from ``cache`` or found and kept there
+    (the texts' codes too: every motif is scanned in the same texts)."""
     if patterns not in cache:
-        cache[patterns] = _Sites(texts, finder(patterns))
+        def codes() -> np.ndarray:
+            if _CODES not in cache:
+                cache[_CODES] = text_codes(texts)
+            return cache[_CODES]
+        cache[patterns] = _Sites(texts, finder(patterns), codes)
     return cache[patterns]
+
+
+_CODES = ("", "codes")          # the cache's key of the texts' codes (no motif has it)

@@ -5,7 +5,7 @@ Outputs (``results/<model>/interaction/conv<L>/``): ``fragments.npz``,
 used), ``neuron<k>/pairs.csv`` and ``neuron<k>/observations.npz`` (per-sequence
 f values, the unit files), and the merged ``motif_pair_stats.csv``,
 ``motif_pair_summary.csv`` (one row per motif pair over all neurons); the
-command draws ``interaction_map.png`` from the merged table
+command draws ``interaction_map.svg`` from the merged table
 (:func:`combmotif.report.plots.plot_interaction_map`). ``pairs --scope sequence``
 tests the layer's candidate motif-family pairs over whole sequences instead
 (:func:`combmotif.interaction.candidates.run_layer_sequences` -> ``conv<L>/candidates.csv``,

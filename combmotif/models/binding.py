@@ -124,7 +124,21 @@ class BindingCNN(SequenceModel):
             When ``x`` does not have shape (N, in_channels, seq_len).
         """
         self.check_input(x)
-        h = self.body(x)
+        return self.forward_from_trunk(self.body(x))
+
+    def forward_from_trunk(self, h: torch.Tensor) -> torch.Tensor:
+        """The model from its conv stack's output on (the head).
+
+        Parameters
+        ----------
+        h : torch.Tensor
+            (N, channels, L') what ``body`` returns.
+
+        Returns
+        -------
+        torch.Tensor
+            As :meth:`forward`.
+        """
         out = self.head(h.amax(dim=2) if self.arch["head"] == "global_max" else h)
         return out.squeeze(-1) if self.num_targets == 1 else out
 

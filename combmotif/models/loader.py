@@ -118,6 +118,42 @@ class LoadedModel:
         out = torch.cat(outs).numpy() if outs else np.zeros(0, np.float32)
         return out * self.scaler["sd"] + self.scaler["mean"]
 
+    @torch.no_grad()
+    def predict_windows(self, x: np.ndarray, rows: np.ndarray, start: np.ndarray, window: np.ndarray,
+                        batch_size: int = 2048) -> np.ndarray | None:
+        """:meth:`predict` of variants that differ from their sequence within one window each.
+
+        Only what each window reaches is recomputed
+        (:func:`combmotif.models.substitution.window_outputs`); None when the model's
+        trunk does not allow it or the windows are too wide to gain
+        (:func:`~combmotif.models.substitution.worth_windows`): then :meth:`predict`
+        the variants themselves.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            (N, in_channels, seq_len) the sequences.
+        rows, start : numpy.ndarray
+            (m,) each variant's sequence and window start.
+        window : numpy.ndarray
+            (m, in_channels, w) each variant's input over its window.
+        batch_size : int, default 2048
+            Variants per pass.
+
+        Returns
+        -------
+        numpy.ndarray or None
+            (m,) or (m, T) predictions, unstandardised with ``scaler``.
+        """
+        from .substitution import substitution_plan, window_chunks, worth_windows
+
+        self.module.eval()
+        trunk = substitution_plan(self.module)
+        if trunk is None or not worth_windows(window.shape[-1], x.shape[-1]):
+            return None
+        out = window_chunks(self.module, x, rows, start, window, trunk, batch_size)
+        return out * self.scaler["sd"] + self.scaler["mean"]
+
 
 def model_name(spec: ModelSpec, name: str | None = None) -> str:
     """The one model-name rule: it keys ``results/<name>/`` for every stage.

@@ -166,7 +166,22 @@ class SalukiModel(SequenceModel):
             When ``x`` does not have shape (N, in_channels, seq_len) (:meth:`check_input`).
         """
         self.check_input(x)
-        h = self.body(x).transpose(1, 2)  # (N, L', C)
+        return self.forward_from_trunk(self.body(x))
+
+    def forward_from_trunk(self, h: torch.Tensor) -> torch.Tensor:
+        """The model from its conv trunk's output on: GRU over the positions, dense head.
+
+        Parameters
+        ----------
+        h : torch.Tensor
+            (N, filters, L') what ``body`` returns.
+
+        Returns
+        -------
+        torch.Tensor
+            As :meth:`forward`.
+        """
+        h = h.transpose(1, 2)  # (N, L', C)
         if self.arch["go_backwards"]:
             h = h.flip(1)
         _, last = self.gru(h)

@@ -166,6 +166,49 @@ def neuron_max_over_positions(model: nn.Module, X: np.ndarray, layer: int, neuro
     return np.concatenate(parts)
 
 
+@torch.no_grad()
+def neuron_max_windows(model: nn.Module, x: np.ndarray, rows: np.ndarray, start: np.ndarray,
+                       window: np.ndarray, layer: int, neuron: int, batch_size: int = 4096,
+                       device: str | torch.device = "cpu", zero_extra: bool = True) -> np.ndarray | None:
+    """:func:`neuron_max_over_positions` of variants that differ from their sequence within one window.
+
+    Only what each window reaches is recomputed
+    (:func:`combmotif.models.substitution.window_outputs`).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model (its trunk in eval mode).
+    x : numpy.ndarray
+        (N, C_in, L) the sequences.
+    rows, start : numpy.ndarray
+        (m,) each variant's sequence and window start.
+    window : numpy.ndarray
+        (m, C_in, w) each variant's input over its window.
+    layer, neuron : int
+        1-based conv layer and channel.
+    batch_size, device, zero_extra
+        As for :func:`layer_outputs`.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        (m,) float32; None when the trunk does not allow the windowed forward or the
+        windows are too wide to gain (:func:`~combmotif.models.substitution.worth_windows`).
+    """
+    from .substitution import substitution_plan, window_chunks, worth_windows
+
+    trunk = substitution_plan(model, layer)
+    if trunk is None or not worth_windows(np.shape(window)[-1], np.shape(x)[-1]):
+        return None
+    ref = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=device)
+    win = torch.as_tensor(np.asarray(window), dtype=torch.float32, device=device)
+    if zero_extra:
+        ref, win = zero_extra_tracks(ref, ref.shape[1]), zero_extra_tracks(win, win.shape[1])
+    return window_chunks(model, ref, rows, start, win, trunk, batch_size, layer_output=True,
+                         reduce=lambda out: out[:, neuron].amax(dim=1))
+
+
 def neuron_max_fn(model: nn.Module, layer: int, in_channels: int
                   ) -> Callable[[torch.Tensor], torch.Tensor]:
     """Differentiable ``x -> (N, C)``: each conv-``layer`` channel's maximum over positions.

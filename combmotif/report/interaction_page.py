@@ -149,7 +149,10 @@ def write_interaction_page(layer_dir: str | Path, model: str | None = None) -> P
         df = read_pairs(path)
         body.append(f"<h2>{esc(title)}</h2>")
         rel = path.relative_to(layer_dir).as_posix()
-        body.append(f'<p class="small muted">{esc(about)}. <a href="{esc(rel)}">{esc(rel)}</a></p>')
+        drawn = path.parent / "interaction_map.svg"
+        link = (f' &middot; <a href="{esc(drawn.relative_to(layer_dir).as_posix())}">'
+                "the pairs as a motif x motif map</a>" if drawn.is_file() else "")
+        body.append(f'<p class="small muted">{esc(about)}. <a href="{esc(rel)}">{esc(rel)}</a>{link}</p>')
         notes = fallback_notes(df)
         if notes:
             body.append(f'<div class="fallback" style="{NOTE_STYLE}"><p><b>Destruction fell back to random bases</b> '

@@ -5,8 +5,8 @@ Pipeline modules return tables and write no figure; the command of each stage
 draws the figure right after it:
 
 - :func:`plot_contribution`: ``contribution/conv<L>/neuron_contribution.png``;
-- :func:`plot_interaction_map`: ``interaction/conv<L>/interaction_map.png`` and
-  ``interaction/<tag>/interaction_map.png`` (the sequence scope);
+- :func:`plot_interaction_map`: ``interaction/conv<L>/interaction_map.svg`` and
+  ``interaction/conv<L>/sequences/interaction_map.svg`` (the sequence scope);
 - :func:`scatter_plot`: ``evaluation/scatter_test.png``;
 - :func:`roc_pr_plot`: ``evaluation/roc_pr.png`` (a classifier's ROC and PR curves);
 - :func:`plot_spacing`: ``interaction/conv<L>/spacing/<pair>.png``.
@@ -62,58 +62,66 @@ def plot_contribution(df: pd.DataFrame, path: str | Path, title: str = "") -> No
 
 
 def plot_interaction_map(df: pd.DataFrame, path: str | Path, title: str = "") -> None:
-    """Motif x motif grid coloured by interaction class (:func:`pair_summary` per cell).
+    """Motif x motif grid coloured by interaction class (:func:`pair_summary` per cell), as SVG.
+
+    Written as SVG elements directly (milliseconds, where a matplotlib PNG of a few
+    dozen families took seconds of every pairs run), so it zooms in a browser.
 
     Parameters
     ----------
     df : pandas.DataFrame
         Classified rows.
     path : str or Path
-        PNG written (atomically).
+        SVG written (atomically).
     title : str
         Plot title.
     """
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
+    from .html import esc
 
     summ = pair_summary(df)
     names = sorted(set(summ["motifA_name"]) | set(summ["motifB_name"]))
-    k = max(1, len(names))
     index = {n: i for i, n in enumerate(names)}
-    grid = np.full((k, k), CLASSES.index("untested"))
-    label = np.full((k, k), "", dtype=object)
+    cells: dict[tuple[int, int], tuple[str, list[str], str]] = {}
     for r in summ.itertuples(index=False):
         i, j = index[r.motifA_name], index[r.motifB_name]
-        text = f"{r.epsilon:+.2g}\n{r.agreeing}/{r.tested}" if r.tested else f"0/{r.rows}"
-        grid[i, j] = grid[j, i] = CLASSES.index(r.interaction)
-        label[i, j] = label[j, i] = text
-    cmap = ListedColormap([CLASS_COLOURS[c] for c in CLASSES])
-    size = min(12.0, 2.5 + 0.6 * k)
-    fig, ax = plt.subplots(figsize=(size + 1.5, size))
-    ax.imshow(grid, cmap=cmap, vmin=-0.5, vmax=len(CLASSES) - 0.5)
+        lines = [f"{r.epsilon:+.2g}", f"{r.agreeing}/{r.tested}"] if r.tested else [f"0/{r.rows}"]
+        tip = f"{r.motifA_name} x {r.motifB_name}: {r.interaction}"
+        cells[i, j] = cells[j, i] = (r.interaction, lines, tip)
+    cell, left, top = 34.0, 10.0 + 6.2 * max((len(n) for n in names), default=1), 30.0
+    top += 6.2 * max((len(n) for n in names), default=1)
+    k = len(names)
+    legend_x = left + k * cell + 16
+    width = legend_x + 14 + 6.2 * max(len(c) for c in CLASSES) + 10
+    height = max(top + k * cell + 34, top + 14 * len(CLASSES) + 10)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}" height="{height:g}" '
+           f'viewBox="0 0 {width:g} {height:g}" font-family="Helvetica, Arial, sans-serif" '
+           f'font-size="9" fill="#333333">',
+           f'<rect width="{width:g}" height="{height:g}" fill="#ffffff"/>',
+           f'<text x="{left:g}" y="16" font-size="11">{esc(title or "motif interactions")}</text>']
     for i in range(k):
         for j in range(k):
-            if label[i, j]:
-                ax.text(j, i, label[i, j], ha="center", va="center", fontsize=6)
-    ax.set_xticks(range(len(names)))
-    ax.set_yticks(range(len(names)))
-    ax.set_xticklabels(names, rotation=90, fontsize=7)
-    ax.set_yticklabels(names, fontsize=7)
-    ax.set_xticks(np.arange(-0.5, k), minor=True)
-    ax.set_yticks(np.arange(-0.5, k), minor=True)
-    ax.grid(which="minor", color="#757575", lw=0.4)
-    ax.tick_params(which="minor", length=0)
-    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=CLASS_COLOURS[c], edgecolor="#757575") for c in CLASSES]
-    ax.legend(handles, CLASSES, bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=7, frameon=False)
-    ax.set_title(title or "motif interactions", fontsize=9)
-    ax.set_xlabel("cell: majority class over the neurons testing the pair; "
-                  "mean epsilon; rows agreeing / tested", fontsize=7)
-    fig.tight_layout()
+            cls, lines, tip = cells.get((i, j), ("untested", [], ""))
+            x, y = left + j * cell, top + i * cell
+            out.append(f'<rect x="{x:g}" y="{y:g}" width="{cell:g}" height="{cell:g}" '
+                       f'fill="{CLASS_COLOURS[cls]}" stroke="#757575" stroke-width="0.4">'
+                       + (f"<title>{esc(tip)}</title>" if tip else "") + "</rect>")
+            ink = "#ffffff" if cls in ("synergistic", "antagonistic") else "#333333"   # on the dark fills
+            for n, line in enumerate(lines):
+                out.append(f'<text x="{x + cell / 2:g}" y="{y + cell / 2 + (n - (len(lines) - 1) / 2) * 9 + 3:g}" '
+                           f'font-size="7.5" text-anchor="middle" fill="{ink}">{esc(line)}</text>')
+    for i, name in enumerate(names):
+        mid = i * cell + cell / 2
+        out.append(f'<text x="{left - 4:g}" y="{top + mid + 3:g}" text-anchor="end">{esc(name)}</text>')
+        out.append(f'<text transform="translate({left + mid + 3:g},{top - 4:g}) rotate(-90)">{esc(name)}</text>')
+    for n, c in enumerate(CLASSES):
+        y = top + n * 14
+        out.append(f'<rect x="{legend_x:g}" y="{y:g}" width="10" height="10" fill="{CLASS_COLOURS[c]}" '
+                   f'stroke="#757575" stroke-width="0.4"/>')
+        out.append(f'<text x="{legend_x + 14:g}" y="{y + 9:g}">{esc(c)}</text>')
+    out.append(f'<text x="{left:g}" y="{top + k * cell + 16:g}" font-size="8">cell: majority class over the '
+               "neurons testing the pair; mean epsilon; rows agreeing / tested</text>")
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
+        Path(tmp).write_text("\n".join(out + ["</svg>"]) + "\n")
 
 
 def scatter_plot(path: str | Path, observed: np.ndarray, predicted: np.ndarray, title: str,

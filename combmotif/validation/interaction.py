@@ -213,7 +213,7 @@ def check_interaction(config: str | Path, truth: str | Path | None = None, layer
     # A hand-written truth has no planted rule: no planted_epsilon column then.
     reference = planted_function(truth) if is_planted(truth) else None
     df = run_sequence_scope(stage, truth_labels(truth), "truth_pairs", reference=reference)
-    plot_interaction_map(df, stage.out / "truth_pairs" / "interaction_map.png",
+    plot_interaction_map(df, stage.out / "truth_pairs" / "interaction_map.svg",
                          f"{stage.name}: motif pairs over whole sequences")
     cmp = compare_with_truth(df, truth)
     print("planted pairs tested over whole sequences (epsilon: the model's; planted_epsilon: the "
