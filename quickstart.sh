@@ -72,8 +72,7 @@ printf '(4/5 done at %ss)\n' "$((SECONDS - t0))"
 join
 
 step "5/5 interaction: epistasis of the motif pairs that conv4 neurons combine (per neuron, then every candidate family pair over whole sequences)"
-(cd motif_interaction && bash run_scr.sh 4 0 64 ../configs/interaction/mrl_predictor.yaml \
-  && bash run_pairs.sh 4 0 64 ../configs/interaction/mrl_predictor.yaml --scope sequence)
+(cd motif_interaction && bash run_pairs.sh 4 0 64 ../configs/interaction/mrl_predictor.yaml --scope both)
 
 step "done"
 echo "open $ROOT/results/mrl_predictor/index.html"

@@ -65,11 +65,12 @@ def _add_stages(sub) -> None:
     p.set_defaults(func=commands.fragments)
     p = add_stage_flags(sub.add_parser("pairs", help="motif-pair mutagenesis and epistasis per neuron"),
                         neurons=True)
-    p.add_argument("--scope", choices=("neurons", "sequence"), default="neurons",
+    p.add_argument("--scope", choices=("neurons", "sequence", "both"), default="neurons",
                    help="neurons: each neuron's pairs in its fragments; sequence: every candidate "
                         "motif-family pair of the layer (syntax rules, co-occurrence in the neurons' "
                         "fragments: conv<L>/candidates.csv) and the neurons' hand-written pairs over "
-                        "whole sequences (conv<L>/sequences/)")
+                        "whole sequences (conv<L>/sequences/); both: the one, then the other, in "
+                        "one process")
     p.set_defaults(func=commands.pairs)
     p = add_stage_flags(sub.add_parser("spacing", help="spacing scans: each pair inserted at every gap and "
                                                         "order into shuffled backgrounds"))

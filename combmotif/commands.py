@@ -241,7 +241,7 @@ def pairs(args: argparse.Namespace) -> int:
     ----------
     args : argparse.Namespace
         ``config``, ``layers``, ``neurons`` (a :class:`~combmotif.cli.NeuronSpan`), ``force``,
-        ``device``.
+        ``device``, ``scope`` (``neurons``, ``sequence``, or ``both``: one then the other).
 
     Returns
     -------
@@ -262,19 +262,19 @@ def pairs(args: argparse.Namespace) -> int:
     sizes = stage.check_layers(args.layers, key=None)
     stage.check_target()
     selected = _check_neuron_flag(args, sizes)   # every selection, before the first layer runs
-    sequence = getattr(args, "scope", "neurons") == "sequence"
+    scope = getattr(args, "scope", "neurons")
     for layer, neurons in selected.items():
-        if sequence:
-            df = run_layer_sequences(stage, layer, neurons)
-            out = stage.layer_dir(layer) / "sequences"
-        else:
-            df, out = run_pairs(stage, layer, neurons, force=args.force), stage.layer_dir(layer)
-        plot_interaction_map(df, out / "interaction_map.svg",
-                             f"{stage.name} conv{layer}: motif pairs (BH q < {cfg.alpha:g})")
-        print(summary_line(df, layer) + f" -> {out / 'motif_pair_stats.csv'}")
-        for line in (untested_lines(df) if sequence else []) + [fallback_line(df, f"conv{layer}")]:
-            if line:
-                print(line)
+        for sequence in (False, True) if scope == "both" else (scope == "sequence",):
+            if sequence:
+                df, out = run_layer_sequences(stage, layer, neurons), stage.layer_dir(layer) / "sequences"
+            else:
+                df, out = run_pairs(stage, layer, neurons, force=args.force), stage.layer_dir(layer)
+            plot_interaction_map(df, out / "interaction_map.svg",
+                                 f"{stage.name} conv{layer}: motif pairs (BH q < {cfg.alpha:g})")
+            print(summary_line(df, layer) + f" -> {out / 'motif_pair_stats.csv'}")
+            for line in (untested_lines(df) if sequence else []) + [fallback_line(df, f"conv{layer}")]:
+                if line:
+                    print(line)
         write_interaction_page(stage.layer_dir(layer), stage.name)
     refresh_front_page(stage)
     return 0

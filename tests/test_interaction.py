@@ -525,3 +525,9 @@ def test_sequence_scope_tests_the_layers_pairs_over_whole_sequences(tmp_path, ca
     assert "untested: GGGGGGGGGGGGGGGG x TTA: no sequence holds both motifs (0 sequences hold both)" in printed
     assert (out / "interaction_map.svg").stat().st_size > 1000
     assert not (out.parent / "motif_pair_stats.csv").exists()   # the neuron scope's table is not written
+    # --scope both: the neuron scope, then the same sequence-scope table, in one process.
+    with pytest.raises(SystemExit) as ex:
+        combmotif_main(["pairs", str(cfg), "--layers", "3", "--neurons", "0:3", "--scope", "both", "--force"])
+    assert ex.value.code == 0
+    assert (out / "motif_pair_stats.csv").read_bytes() == results[0]
+    assert (out.parent / "motif_pair_stats.csv").is_file() and (out.parent / "interaction_map.svg").is_file()
