@@ -283,20 +283,21 @@ def generate_default(args: argparse.Namespace, parse) -> int:
     wanted = set(getattr(args, "sets", None) or DEFAULT_SETS)
     if "noaug" in wanted:
         wanted.add("mrl")                     # the noAUG set is the MRL set filtered
-    made_mrl = args.force or not (mrl / "truth.json").is_file()
-    steps = [(made_mrl, mrl, ["mrl", "--out", str(mrl), "--seed", "0"]),
-             (made_mrl or not (noaug / "data.csv").is_file(), noaug,
-              ["noaug", "--csv", str(mrl / "data.csv"), "--out", str(noaug)]),
-             (args.force or not (hl / "truth.json").is_file(), hl, ["halflife", "--out", str(hl), "--seed", "0"]),
-             (args.force or not (mouse / "truth.json").is_file(), mouse,
-              ["halflife", "--species", "mouse", "--out", str(mouse), "--seed", "1"]),
-             (args.force or not (grammar / "truth.json").is_file(), grammar, ["grammar", "--out", str(grammar)]),
-             (args.force or not (dna / "truth.json").is_file(), dna, ["dna", "--out", str(dna)])]
-    for name, (make, folder, _) in zip(DEFAULT_SETS, steps):
-        if name in wanted and not make:
-            print(f"keep {folder} (exists; --force regenerates)")
-    # The chain below keys on the MRL set first and its noAUG variant second.
-    steps = [step if name in wanted else (False, step[1], None) for name, step in zip(DEFAULT_SETS, steps)]
+    # Per set (in DEFAULT_SETS order): its folder, the file that says it is there, its command.
+    sets = {"mrl": (mrl, "truth.json", ["mrl", "--out", str(mrl), "--seed", "0"]),
+            "noaug": (noaug, "data.csv", ["noaug", "--csv", str(mrl / "data.csv"), "--out", str(noaug)]),
+            "halflife": (hl, "truth.json", ["halflife", "--out", str(hl), "--seed", "0"]),
+            "mouse": (mouse, "truth.json", ["halflife", "--species", "mouse", "--out", str(mouse), "--seed", "1"]),
+            "grammar": (grammar, "truth.json", ["grammar", "--out", str(grammar)]),
+            "dna": (dna, "truth.json", ["dna", "--out", str(dna)])}
+    make = {name: args.force or not (folder / marker).is_file()
+            for name, (folder, marker, _) in sets.items() if name in wanted}
+    if "noaug" in make:
+        make["noaug"] = make["noaug"] or make["mrl"]      # remade whenever the MRL set is
+    for name, made in make.items():
+        if not made:
+            print(f"keep {sets[name][0]} (exists; --force regenerates)")
+    steps = [(make.get(name, False), folder, argv) for name, (folder, _, argv) in sets.items()]
     # The MRL set and its noAUG variant are one chain (noAUG reads the MRL csv); the others
     # stand alone. Each set has its own seed, so running them side by side writes the bytes
     # one after another would.

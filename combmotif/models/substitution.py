@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import InputError
 from .anatomy import POOLS, Anatomy, _conv_left_pad, _int, _is_position_wise
 
 
@@ -52,7 +53,7 @@ def substitution_plan(model: nn.Module, layer: int | None = None) -> list[nn.Mod
         trunk = [m for _, m in anatomy.trunk]
         if layer is not None:
             trunk = trunk[: anatomy.layer(layer).position + 1]
-    except Exception:       # no trunk at all: the full forward decides what to say
+    except InputError:      # no trunk at all: the full forward decides what to say
         return None
     if layer is None and (not isinstance(body, nn.Sequential) or len(trunk) != _leaves(body)
                           or not callable(getattr(model, "forward_from_trunk", None))):
@@ -108,7 +109,8 @@ def substitution_outputs(model: nn.Module, x: torch.Tensor, sub: torch.Tensor,
 
 @torch.no_grad()
 def window_outputs(model: nn.Module, x: torch.Tensor, rows: torch.Tensor, start: torch.Tensor,
-                   window: torch.Tensor, trunk: list[nn.Module], layer_output: bool = False) -> torch.Tensor:
+                   window: torch.Tensor, trunk: list[nn.Module], layer_output: bool = False,
+                   refs: list[torch.Tensor] | None = None) -> torch.Tensor:
     """The model on variants of ``x`` that differ from their sequence within one window each.
 
     Parameters
@@ -128,6 +130,9 @@ def window_outputs(model: nn.Module, x: torch.Tensor, rows: torch.Tensor, start:
     layer_output : bool
         Return the last trunk module's output (m, C', L') instead of running the
         model on from there (for a plan up to a conv layer).
+    refs : list of torch.Tensor, optional
+        :func:`trunk_activations` of ``x`` (computed when not given; pass them when
+        the variants of the same sequences come in several chunks).
 
     Returns
     -------
@@ -135,8 +140,9 @@ def window_outputs(model: nn.Module, x: torch.Tensor, rows: torch.Tensor, start:
         ``model(variant)`` (or the trunk output) stacked over the m variants.
     """
     device = x.device
-    chg, a, width, ref = window, start.clone(), window.shape[-1], x
-    for m in trunk:
+    refs = trunk_activations(x, trunk) if refs is None else refs
+    chg, a, width = window, start.clone(), window.shape[-1]
+    for m, ref in zip(trunk, refs):
         length = ref.shape[-1]
         if isinstance(m, nn.Conv1d):
             reach = _int(m.dilation) * (_int(m.kernel_size) - 1)
@@ -162,13 +168,34 @@ def window_outputs(model: nn.Module, x: torch.Tensor, rows: torch.Tensor, start:
             a, width = first, count
         else:
             chg = m(chg)
-        ref = m(ref)
-    out = ref[rows].clone()
+    out = refs[-1][rows].clone()
     pos = a[:, None] + torch.arange(width, device=device)
     keep = (pos >= 0) & (pos < out.shape[-1])
     r, j = keep.nonzero(as_tuple=True)
     out[r, :, pos[r, j]] = chg[r, :, j]
     return out if layer_output else model.forward_from_trunk(out)
+
+
+@torch.no_grad()
+def trunk_activations(x: torch.Tensor, trunk: list[nn.Module]) -> list[torch.Tensor]:
+    """The input of every trunk module for the sequences themselves, and the last one's output.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        (N, C, L) the sequences.
+    trunk : list of nn.Module
+        The plan.
+
+    Returns
+    -------
+    list of torch.Tensor
+        ``len(trunk) + 1`` tensors: ``x``, then each module's output.
+    """
+    out = [x]
+    for m in trunk:
+        out.append(m(out[-1]))
+    return out
 
 
 def window_chunks(model: nn.Module, x, rows, start, window, trunk: list[nn.Module], batch_size: int,
@@ -199,10 +226,11 @@ def window_chunks(model: nn.Module, x, rows, start, window, trunk: list[nn.Modul
     ref = torch.as_tensor(x, dtype=torch.float32, device=device)
     win = torch.as_tensor(window, dtype=torch.float32, device=device)
     rows, start = torch.as_tensor(rows, device=device), torch.as_tensor(start, device=device)
+    refs = trunk_activations(ref, trunk)          # once for every chunk of variants
     parts = []
     for i in range(0, len(rows), batch_size):
         part = slice(i, i + batch_size)
-        out = window_outputs(model, ref, rows[part], start[part], win[part], trunk, layer_output)
+        out = window_outputs(model, ref, rows[part], start[part], win[part], trunk, layer_output, refs)
         parts.append((reduce(out) if reduce is not None else out).float().cpu().numpy())
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
